@@ -1,0 +1,130 @@
+"""The `etle-edge` command: run the pipeline, check a site file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from edge.config import LoadedSite, load_site
+from edge.errors import EtleError, SiteFileError
+from edge.evidence.event import rfc3339
+from edge.pipeline import Pipeline, RunStats, make_context
+from edge.settings import PROJECT_ROOT, load_settings
+from edge.sources import VideoFileSource, open_source
+
+DEMO_SITE = PROJECT_ROOT / "calibration" / "demo" / "site.yaml"
+EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
+
+
+def _parse_time(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an RFC 3339 time: {text!r}") from exc
+    if moment.utcoffset() is None:
+        raise argparse.ArgumentTypeError("--start-time needs a UTC offset, e.g. 2026-01-15T07:30:00+07:00")
+    return moment
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="etle-edge", description="ETLE roadside box.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run the pipeline on a camera or clip")
+    run.add_argument("--site", type=Path, default=DEMO_SITE, help="site file (default: the bundled demo)")
+    run.add_argument("--source", help="video file, image folder or URL (default: the site file's camera)")
+    run.add_argument("--settings", type=Path, help="device settings YAML (default: built-in defaults)")
+    run.add_argument("--evidence-dir", type=Path, help="where evidence folders go (default: ./evidence)")
+    run.add_argument("--max-frames", type=int, help="stop after this many frames")
+    run.add_argument("--start-time", type=_parse_time, help="capture time of frame 0 of a clip (RFC 3339)")
+    run.add_argument("--no-publish", action="store_true",
+                     help="keep evidence on disk only (MQTT delivery is not built yet, so this is the "
+                     "only mode today; the flag is accepted so scripts keep working when it is)")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    check = commands.add_parser("check-site", help="validate a site file; exit 1 on any problem")
+    check.add_argument("file", type=Path)
+    return parser
+
+
+def check_site_command(path: Path, console: Console) -> int:
+    try:
+        loaded = load_site(path)
+    except SiteFileError as exc:
+        for problem in exc.problems:
+            console.print(f"{path}: {problem}", markup=False, highlight=False)
+        return EXIT_PROBLEMS
+    cal = loaded.site.calibration
+    console.print(
+        f"{path}: ok (calibration version {cal.version}, sha256 {loaded.sha256}, "
+        f"{len(cal.lanes)} lanes, {len(cal.stop_lines)} stop lines, {len(cal.signals)} signals)",
+        markup=False, highlight=False,
+    )
+    return EXIT_OK
+
+
+def summary_table(stats: RunStats, site: LoadedSite) -> Table:
+    table = Table(title=f"{stats.violations} violation(s)")
+    for column in ("kind", "time", "lane", "class", "track", "evidence folder"):
+        table.add_column(column)
+    tz = site.site.site.timezone
+    for record in sorted(stats.records, key=lambda r: r.violation.detected_at):
+        v = record.violation
+        table.add_row(v.kind, rfc3339(v.detected_at, tz), v.lane, v.vehicle_class, str(v.track_id), str(record.folder))
+    return table
+
+
+def run_command(args: argparse.Namespace, console: Console) -> int:
+    site = load_site(args.site)
+    settings = load_settings(args.settings)
+    if args.evidence_dir is not None:
+        settings = settings.model_copy(update={"evidence": settings.evidence.model_copy(
+            update={"directory": args.evidence_dir})})
+    camera = site.site.camera
+    source = open_source(site.resolve_source(args.source), camera.fps, args.start_time or camera.start_time)
+    pipeline = Pipeline(site, settings, source, make_context(site, settings, source))
+    total = args.max_frames
+    if isinstance(source, VideoFileSource) and total is None:
+        total = source.frame_count
+    with Progress(TextColumn("processing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=console, disable=args.quiet, transient=False) as progress:
+        task = progress.add_task("frames", total=total)
+        stats = pipeline.run(args.max_frames, on_frame=lambda _f: progress.advance(task))
+    console.print(summary_table(stats, site))
+    console.print(
+        f"{stats.frames} frames in {stats.elapsed_s:.1f} s ({stats.fps:.1f} fps); "
+        f"detector {stats.detector_ms:.1f} ms/frame over {stats.detector_calls} calls",
+        highlight=False,
+    )
+    evidence_dir = settings.evidence.directory.resolve()
+    console.print(f"evidence: {evidence_dir} (one folder per violation: event.json + JPEGs)", highlight=False)
+    if stats.evidence_failures:
+        console.print(f"[red]{len(stats.evidence_failures)} evidence write(s) failed; violations kept "
+                      f"in memory were not written:[/red]")
+        for failure in stats.evidence_failures:
+            console.print(f"  {failure}", markup=False)
+        return EXIT_ERROR
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    console = Console(stderr=False)
+    try:
+        if args.command == "check-site":
+            return check_site_command(args.file, console)
+        return run_command(args, console)
+    except EtleError as exc:
+        Console(stderr=True).print(f"etle-edge: {exc}", markup=False, highlight=False)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

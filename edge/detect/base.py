@@ -1,0 +1,134 @@
+"""The detector port and what every ONNX backend shares: session options, letterbox, NMS.
+
+Detections are supervision's columnar `sv.Detections` (xyxy, confidence, class_id, with the
+class name in `data["class_name"]`); the trackers library consumes the same type, so we do
+not keep a twin of it. Stages treat a `Detections` as immutable: filter with masks into a
+new value, never assign into one received from another stage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Protocol
+
+import cv2
+import numpy as np
+import onnxruntime as ort
+import supervision as sv
+from numpy.typing import NDArray
+from pydantic import BaseModel, ConfigDict, Field
+
+from edge.errors import ModelError
+
+# Contiguous COCO-80 indices of the classes an intersection camera cares about.
+COCO_VEHICLE_LABELS: dict[int, str] = {
+    0: "person", 1: "bicycle", 2: "car", 3: "motorcycle", 5: "bus", 7: "truck",
+}
+
+
+class Detector(Protocol):
+    """One method: a BGR frame in, detections in that frame's pixels out."""
+
+    def detect(self, image: NDArray[np.uint8]) -> sv.Detections: ...
+
+
+class OrtOptions(BaseModel):
+    """ONNX Runtime session options, passed through to `InferenceSession` unchanged."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    providers: list[str] = Field(
+        default_factory=lambda: ["CPUExecutionProvider"], title="Execution providers",
+        description="In order of preference, e.g. [TensorrtExecutionProvider, CUDAExecutionProvider, "
+        "CPUExecutionProvider].",
+    )
+    intra_op_threads: int = Field(default=2, ge=0, title="Intra-op threads", description="0: ORT decides.")
+    inter_op_threads: int = Field(default=1, ge=0, title="Inter-op threads", description="0: ORT decides.")
+    graph_optimization: Literal["disable", "basic", "extended", "all"] = Field(
+        default="all", title="Graph optimisation level"
+    )
+
+
+_GRAPH_LEVELS = {
+    "disable": ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
+    "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
+    "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+    "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
+}
+
+
+def make_session(path: Path, options: OrtOptions) -> ort.InferenceSession:
+    """Open an ONNX model with explicit options; errors name the file and the fix."""
+    available = ort.get_available_providers()
+    unknown = [p for p in options.providers if p not in available]
+    if unknown:
+        raise ModelError(f"execution provider(s) {unknown} not available here; available: {available}")
+    if not path.is_file():
+        raise ModelError(f"model file {path} does not exist (bundled models live in models/)")
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = options.intra_op_threads
+    so.inter_op_num_threads = options.inter_op_threads
+    so.graph_optimization_level = _GRAPH_LEVELS[options.graph_optimization]
+    try:
+        return ort.InferenceSession(str(path), sess_options=so, providers=options.providers)
+    except Exception as exc:  # ORT raises its own untyped errors for bad files
+        raise ModelError(f"cannot load {path} as an ONNX model: {exc}") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class Letterbox:
+    """How a frame was fitted into the model's square input, to map boxes back."""
+
+    scale: float
+    pad_x: float
+    pad_y: float
+
+    def unmap(self, xyxy: NDArray[np.floating], width: int, height: int) -> NDArray[np.float32]:
+        boxes = np.asarray(xyxy, dtype=np.float32).reshape(-1, 4).copy()
+        boxes[:, [0, 2]] = (boxes[:, [0, 2]] - self.pad_x) / self.scale
+        boxes[:, [1, 3]] = (boxes[:, [1, 3]] - self.pad_y) / self.scale
+        boxes[:, [0, 2]] = boxes[:, [0, 2]].clip(0, width)
+        boxes[:, [1, 3]] = boxes[:, [1, 3]].clip(0, height)
+        return boxes
+
+
+def letterbox(image: NDArray[np.uint8], size: int, pad_value: int) -> tuple[NDArray[np.uint8], Letterbox]:
+    """Resize keeping aspect ratio and centre on a size×size canvas (BGR kept)."""
+    height, width = image.shape[:2]
+    scale = min(size / width, size / height)
+    new_w, new_h = round(width * scale), round(height * scale)
+    resized = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
+    canvas = np.full((size, size, 3), pad_value, dtype=np.uint8)
+    pad_x, pad_y = (size - new_w) // 2, (size - new_h) // 2
+    canvas[pad_y : pad_y + new_h, pad_x : pad_x + new_w] = resized
+    return canvas, Letterbox(scale=scale, pad_x=pad_x, pad_y=pad_y)
+
+
+def to_detections(
+    xyxy: NDArray[np.floating],
+    scores: NDArray[np.floating],
+    class_ids: NDArray[np.integer],
+    labels: dict[int, str],
+    nms_iou: float | None,
+) -> sv.Detections:
+    """Keep mapped classes, apply class-aware NMS, and build the columnar value."""
+    keep = np.isin(class_ids, list(labels))
+    xyxy, scores, class_ids = xyxy[keep], scores[keep], class_ids[keep]
+    if nms_iou is not None and len(scores) > 0:
+        xywh = np.column_stack([xyxy[:, :2], xyxy[:, 2:] - xyxy[:, :2]])
+        idx = cv2.dnn.NMSBoxesBatched(
+            xywh.tolist(), scores.tolist(), class_ids.tolist(), 0.0, nms_iou
+        )
+        order = np.asarray(idx, dtype=int).reshape(-1)
+        xyxy, scores, class_ids = xyxy[order], scores[order], class_ids[order]
+    if len(scores) == 0:
+        empty = sv.Detections.empty()
+        empty.data["class_name"] = np.array([], dtype=str)
+        return empty
+    return sv.Detections(
+        xyxy=np.asarray(xyxy, dtype=np.float32),
+        confidence=np.asarray(scores, dtype=np.float32),
+        class_id=np.asarray(class_ids, dtype=int),
+        data={"class_name": np.array([labels[int(c)] for c in class_ids])},
+    )

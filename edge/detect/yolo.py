@@ -1,0 +1,86 @@
+"""YOLO-family ONNX exports: YOLOv8/YOLO11 heads `[1, 4+C, N]` and end-to-end `[1, N, 6]`.
+
+The raw head (v8/11) gives centre-x, centre-y, w, h and C class scores (already sigmoid,
+no objectness) per anchor and needs NMS. End-to-end exports (YOLOv10, YOLO26) already did
+NMS inside the graph and give x1, y1, x2, y2, score, class per row.
+Input: NCHW float32, RGB 0–1, letterbox padded with 114 as ultralytics trains.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import cv2
+import numpy as np
+import supervision as sv
+from numpy.typing import NDArray
+from pydantic import BaseModel, ConfigDict, Field
+
+from edge.detect.base import COCO_VEHICLE_LABELS, OrtOptions, letterbox, make_session, to_detections
+from edge.errors import ModelError
+
+
+class YoloConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["yolo"] = "yolo"
+    model: Path = Field(title="ONNX file")
+    score_threshold: float = Field(default=0.25, ge=0, le=1, title="Minimum score")
+    nms_iou: float = Field(default=0.45, gt=0, le=1, title="NMS IoU threshold")
+    labels: dict[int, str] = Field(
+        default_factory=lambda: dict(COCO_VEHICLE_LABELS), title="Classes kept",
+        description="Model class index → name; other classes are dropped.",
+    )
+    ort: OrtOptions = Field(default_factory=OrtOptions, title="ONNX Runtime options")
+
+
+def decode_raw_head(out: NDArray[np.float32], threshold: float) -> tuple[NDArray[np.float32], ...]:
+    """[1, 4+C, N] → (xyxy, score, class) of anchors whose best class score passes."""
+    rows = out[0].T
+    class_scores = rows[:, 4:]
+    cls = class_scores.argmax(axis=1)
+    score = class_scores[np.arange(len(rows)), cls]
+    keep = score >= threshold
+    cx, cy, w, h = rows[keep, 0], rows[keep, 1], rows[keep, 2], rows[keep, 3]
+    xyxy = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1)
+    return xyxy, score[keep], cls[keep].astype(np.float32)
+
+
+def decode_end_to_end(out: NDArray[np.float32], threshold: float) -> tuple[NDArray[np.float32], ...]:
+    """[1, N, 6] → (xyxy, score, class) of rows that pass."""
+    rows = out[0]
+    rows = rows[rows[:, 4] >= threshold]
+    return rows[:, :4], rows[:, 4], rows[:, 5]
+
+
+class YoloDetector:
+    def __init__(self, config: YoloConfig) -> None:
+        self._config = config
+        self._session = make_session(config.model, config.ort)
+        inp, out = self._session.get_inputs(), self._session.get_outputs()
+        shape = list(inp[0].shape)
+        if len(inp) != 1 or len(shape) != 4 or shape[1] != 3 or not isinstance(shape[2], int):
+            raise ModelError(f"{config.model}: expected a static NCHW [1,3,S,S] input, got {shape}")
+        self._input, self._size = inp[0].name, int(shape[2])
+        out_shape = list(out[0].shape)
+        if len(out_shape) != 3:
+            raise ModelError(f"{config.model}: unsupported output shape {out_shape}")
+        # End-to-end exports put 6 values on the last axis; raw heads put 4+C on axis 1.
+        self._end_to_end = out_shape[2] == 6 and out_shape[1] != 6
+
+    def detect(self, image: NDArray[np.uint8]) -> sv.Detections:
+        height, width = image.shape[:2]
+        boxed, fit = letterbox(image, self._size, pad_value=114)
+        tensor = cv2.cvtColor(boxed, cv2.COLOR_BGR2RGB).astype(np.float32).transpose(2, 0, 1)[None] / 255.0
+        (out,) = self._session.run(None, {self._input: tensor})
+        out = np.asarray(out, dtype=np.float32)
+        decode = decode_end_to_end if self._end_to_end else decode_raw_head
+        xyxy, score, cls = decode(out, self._config.score_threshold)
+        return to_detections(
+            fit.unmap(xyxy, width, height),
+            score,
+            cls.round().astype(int),
+            self._config.labels,
+            None if self._end_to_end else self._config.nms_iou,
+        )

@@ -1,0 +1,152 @@
+"""Assembles each violation's evidence from the ring buffer once the frames after it exist.
+
+Pictures follow red-light camera practice and the ETLE confirmation letter: an overview
+before the act (vehicle still on the legal side), an overview at the act, one after it, a
+close-up of the vehicle, and an annotated copy of the act so the unannotated original is
+always there too. A violation waits here until `after_s` of frames have arrived (or the
+stream ends), which is also where the clip will be cut later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+from pydantic import BaseModel, ConfigDict, Field
+
+from edge.evidence.event import EventContext, MediaItem, build_event, new_event_id, rfc3339
+from edge.evidence.overlay import annotate_violation
+from edge.evidence.ring import FrameRing
+from edge.errors import EvidenceError
+from edge.evidence.store import write_event_folder
+from edge.rules.types import Violation
+from edge.sources import Frame
+
+
+class EvidenceConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    directory: Path = Field(default=Path("evidence"), title="Evidence folder")
+    before_s: float = Field(default=1.0, ge=0, title="Overview before the act", description="Seconds.")
+    after_s: float = Field(default=1.0, ge=0, title="Overview after the act", description="Seconds.")
+    jpeg_quality: int = Field(default=92, ge=50, le=100, title="JPEG quality")
+    closeup_margin: float = Field(default=0.25, ge=0, le=2, title="Close-up margin",
+                                  description="Fraction of the box added on each side.")
+
+    def ring_frames(self, fps: float) -> int:
+        # Room for the frames before, the wait for frames after, and slack for late decisions.
+        return max(2, round((self.before_s + self.after_s + 2.0) * fps))
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceRecord:
+    event_id: str
+    folder: Path
+    violation: Violation
+    event: dict[str, object]
+
+
+def _encode_jpeg(image: NDArray[np.uint8], quality: int) -> bytes:
+    ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise ValueError("JPEG encoding failed")
+    return bytes(buf.tobytes())
+
+
+def closeup(image: NDArray[np.uint8], box: tuple[float, float, float, float], margin: float) -> NDArray[np.uint8]:
+    """The vehicle's box plus a margin, clipped to the frame; original pixels, no resampling."""
+    height, width = image.shape[:2]
+    x1, y1, x2, y2 = box
+    mx, my = (x2 - x1) * margin, (y2 - y1) * margin
+    left, top = max(0, int(x1 - mx)), max(0, int(y1 - my))
+    right, bottom = min(width, int(np.ceil(x2 + mx))), min(height, int(np.ceil(y2 + my)))
+    return image[top:bottom, left:right].copy()
+
+
+class EvidenceBuilder:
+    def __init__(self, context: EventContext, config: EvidenceConfig, fps: float) -> None:
+        self._context = context
+        self._config = config
+        self._fps = fps
+        self.ring = FrameRing(config.ring_frames(fps))
+        self._pending: list[Violation] = []
+        self.failures: list[str] = []
+
+    def add(self, violation: Violation) -> None:
+        self._pending.append(violation)
+
+    def on_frame(self, frame: Frame) -> list[EvidenceRecord]:
+        """Push the frame; write every pending violation whose frames after it have arrived."""
+        self.ring.push(frame)
+        after = round(self._config.after_s * self._fps)
+        ready = [v for v in self._pending if frame.index >= v.frame_index + after]
+        return self._complete(ready)
+
+    def flush(self) -> list[EvidenceRecord]:
+        """End of stream: write what is pending with the frames there are."""
+        return self._complete(list(self._pending))
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    def _complete(self, ready: list[Violation]) -> list[EvidenceRecord]:
+        records = []
+        for violation in ready:
+            try:
+                records.append(self._write(violation))
+            except EvidenceError as exc:
+                # Kept pending (retried on the next frame and at flush) and reported, never dropped.
+                self.failures.append(str(exc))
+                continue
+            self._pending.remove(violation)
+        return records
+
+    def _pick(self, index: int) -> Frame:
+        frame = self.ring.nearest(index)
+        if frame is None:
+            raise ValueError("ring buffer is empty")
+        return frame
+
+    def _write(self, violation: Violation) -> EvidenceRecord:
+        cfg, fps = self._config, self._fps
+        before_index = min(violation.before_frame, violation.frame_index - round(cfg.before_s * fps))
+        at = self._pick(violation.frame_index)
+        shots: list[tuple[str, str, Frame, NDArray[np.uint8]]] = [
+            ("overview_before.jpg", "overview_before", self._pick(before_index), self._pick(before_index).image),
+            ("overview_at.jpg", "overview_at", at, at.image),
+        ]
+        after = self._pick(violation.frame_index + round(cfg.after_s * fps))
+        if after.index > at.index:
+            shots.append(("overview_after.jpg", "overview_after", after, after.image))
+        shots.append(("vehicle.jpg", "vehicle_closeup", at, closeup(at.image, violation.box, cfg.closeup_margin)))
+        tz = self._context.site.site.site.timezone
+        caption = [
+            f"{violation.kind}  lane {violation.lane}  track {violation.track_id} ({violation.vehicle_class})",
+            f"{rfc3339(violation.detected_at, tz)}  frame {violation.frame_index}",
+            f"signal {violation.details.get('signal_state', '?')}  "
+            f"+{violation.details.get('time_into_red_s', '?')} s into red",
+        ]
+        annotated = annotate_violation(
+            at.image, self._context.site.site.calibration, violation.box, caption,
+            str(violation.details.get("signal_state", "unknown")),
+        )
+        shots.append(("overview_at_annotated.jpg", "overview_annotated", at, annotated))
+
+        files: dict[str, bytes] = {}
+        media: list[MediaItem] = []
+        for name, role, frame, image in shots:
+            data = _encode_jpeg(image, cfg.jpeg_quality)
+            files[name] = data
+            media.append(MediaItem(
+                name=name, role=role, sha256=hashlib.sha256(data).hexdigest(), bytes=len(data),
+                content_type="image/jpeg", frame_index=frame.index, captured_at=frame.captured_at,
+            ))
+        event_id = new_event_id()
+        event = build_event(event_id, self._context, violation, media)
+        folder = write_event_folder(cfg.directory, event_id, files, event)
+        return EvidenceRecord(event_id=event_id, folder=folder, violation=violation, event=event)

@@ -1,0 +1,123 @@
+"""The event document (schema `etle.violation/1`): what the back office receives and verifies.
+
+Built from typed values at the very end; a plain JSON-ready dict is the wire format here.
+Signing, sequence numbers and the hash chain are added by the signer (a later stage); the
+plate is null until plate reading exists.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from edge.config import LoadedSite
+from edge.rules.types import Violation
+
+SCHEMA = "etle.violation/1"
+
+
+@dataclass(frozen=True, slots=True)
+class ModelIdentity:
+    role: str
+    file: str
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClockStatus:
+    """Where capture times come from. `synced` is None when nobody checked (a replayed clip)."""
+
+    source: str
+    synced: bool | None
+    offset_s: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class EventContext:
+    """Everything an event carries that is fixed for the run."""
+
+    site: LoadedSite
+    device_id: str
+    boot_id: str
+    models: tuple[ModelIdentity, ...]
+    clock: ClockStatus
+    software_version: str
+
+
+@dataclass(frozen=True, slots=True)
+class MediaItem:
+    name: str
+    role: str
+    sha256: str
+    bytes: int
+    content_type: str
+    frame_index: int
+    captured_at: datetime
+
+
+def rfc3339(moment: datetime, timezone: str) -> str:
+    """Local time of the site with its offset, millisecond precision.
+
+    >>> from datetime import timezone as tz
+    >>> rfc3339(datetime(2026, 1, 15, 0, 30, tzinfo=tz.utc), "Asia/Jakarta")
+    '2026-01-15T07:30:00.000+07:00'
+    """
+    return moment.astimezone(ZoneInfo(timezone)).isoformat(timespec="milliseconds")
+
+
+def new_event_id() -> str:
+    return str(uuid.uuid4())
+
+
+def build_event(
+    event_id: str, context: EventContext, violation: Violation, media: list[MediaItem]
+) -> dict[str, Any]:
+    site = context.site.site
+    tz = site.site.timezone
+    return {
+        "schema": SCHEMA,
+        "event_id": event_id,
+        "device": {"id": context.device_id, "boot_id": context.boot_id},
+        "site": {
+            "id": site.site.id,
+            "name": site.site.name,
+            "timezone": tz,
+            "location": {"lat": site.site.location.lat, "lon": site.site.location.lon},
+        },
+        "camera_id": site.camera.id,
+        "calibration": {"version": site.calibration.version, "sha256": context.site.sha256},
+        "violation": {
+            "type": violation.kind,
+            "article": site.article(violation.kind),
+            "detected_at": rfc3339(violation.detected_at, tz),
+            "lane": violation.lane,
+            "frame_index": violation.frame_index,
+            "details": dict(violation.details),
+        },
+        "vehicle": {
+            "class": violation.vehicle_class,
+            "track_id": violation.track_id,
+            "confidence": round(violation.confidence, 4),
+            "box": [round(v, 1) for v in violation.box],
+        },
+        "plate": None,
+        "media": [
+            {
+                "name": m.name,
+                "role": m.role,
+                "sha256": m.sha256,
+                "bytes": m.bytes,
+                "content_type": m.content_type,
+                "frame_index": m.frame_index,
+                "captured_at": rfc3339(m.captured_at, tz),
+            }
+            for m in media
+        ],
+        "clock": {"source": context.clock.source, "synced": context.clock.synced,
+                  "offset_s": context.clock.offset_s},
+        "models": [{"role": m.role, "file": m.file, "sha256": m.sha256} for m in context.models],
+        "software": {"name": "etle-edge", "version": context.software_version},
+    }

@@ -1,0 +1,56 @@
+"""Durable evidence folders: every file fsynced, the folder appearing whole or not at all.
+
+A folder is written under a `.partial-` name and renamed when `event.json` is in place, so
+a reader (or the outbox) never sees half an event; a crash leaves only a `.partial-` folder,
+which `incomplete()` reports instead of silently ignoring.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from edge.errors import EvidenceError
+
+PARTIAL_PREFIX = ".partial-"
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_file(path: Path, data: bytes) -> None:
+    with open(path, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def write_event_folder(root: Path, event_id: str, files: dict[str, bytes], event: dict[str, Any]) -> Path:
+    """Write media files and event.json into root/event_id atomically; return the folder."""
+    final = root / event_id
+    partial = root / f"{PARTIAL_PREFIX}{event_id}"
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        partial.mkdir()
+        for name, data in files.items():
+            write_file(partial / name, data)
+        body = json.dumps(event, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
+        write_file(partial / "event.json", body)
+        _fsync_dir(partial)
+        partial.rename(final)
+        _fsync_dir(root)
+    except OSError as exc:
+        raise EvidenceError(f"cannot write evidence {event_id} under {root}: {exc}") from exc
+    return final
+
+
+def incomplete(root: Path) -> list[Path]:
+    """Folders a crash left half-written."""
+    return sorted(root.glob(f"{PARTIAL_PREFIX}*")) if root.is_dir() else []

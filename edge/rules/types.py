@@ -1,0 +1,42 @@
+"""Values the rules consume and produce."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from edge.config import ViolationKind
+
+LightState = Literal["red", "amber", "green", "unknown"]
+DetailValue = float | int | str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SignalState:
+    """A signal's debounced state and when it began (capture time of its first frame)."""
+
+    signal_id: str
+    state: LightState
+    since: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One rule broken by one tracked vehicle, with the frames that prove it.
+
+    `before_frame` is the last frame that shows the vehicle still on the legal side, and
+    `frame_index` the first that shows the act; evidence is cut around them.
+    """
+
+    kind: ViolationKind
+    track_id: int
+    vehicle_class: str
+    confidence: float
+    lane: str
+    feature: str
+    detected_at: datetime
+    frame_index: int
+    before_frame: int
+    box: tuple[float, float, float, float]
+    details: dict[str, DetailValue] = field(default_factory=dict)

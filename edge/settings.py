@@ -1,0 +1,58 @@
+"""Device settings: how this box runs (models, thresholds, folders), as opposed to the site
+file, which says what the camera sees. Every field has a default that runs the bundled demo.
+
+Kept apart from `edge.config` because it gathers each stage's own config model, and those
+stages import the site-file types.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from edge.detect import CenterNetConfig, DetectorConfig
+from edge.errors import EtleError
+from edge.evidence.builder import EvidenceConfig
+from edge.rules.engine import RulesConfig
+from edge.rules.signal import SignalVisionConfig
+from edge.track import TrackerConfig
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class DeviceSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    device_id: str = Field(default="etle-dev-0001", min_length=1, title="Device id")
+    detector: DetectorConfig = Field(default_factory=CenterNetConfig, title="Vehicle detector")
+    detect_every: int = Field(default=1, ge=1, title="Detect every Nth frame")
+    tracker: TrackerConfig = Field(default_factory=TrackerConfig, title="Tracker")
+    signal_vision: SignalVisionConfig = Field(default_factory=SignalVisionConfig, title="Signal lamps")
+    rules: RulesConfig = Field(default_factory=RulesConfig, title="Rules")
+    evidence: EvidenceConfig = Field(default_factory=EvidenceConfig, title="Evidence")
+
+    def resolved(self) -> DeviceSettings:
+        """Relative model paths are relative to the project (models/ ships with it)."""
+        model = self.detector.model
+        if model.is_absolute() or model.exists():
+            return self
+        detector = self.detector.model_copy(update={"model": PROJECT_ROOT / model})
+        return self.model_copy(update={"detector": detector})
+
+
+class SettingsError(EtleError):
+    pass
+
+
+def load_settings(path: Path | None) -> DeviceSettings:
+    if path is None:
+        return DeviceSettings().resolved()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return DeviceSettings.model_validate(data).resolved()
+    except OSError as exc:
+        raise SettingsError(f"cannot read settings {path}: {exc.strerror}") from exc
+    except (yaml.YAMLError, ValidationError) as exc:
+        raise SettingsError(f"settings {path} are invalid: {exc}") from exc
