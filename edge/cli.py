@@ -54,18 +54,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def check_site_command(path: Path, console: Console) -> int:
+def check_site_command(path: Path) -> int:
+    """One plain line per problem (no wrapping), so scripts and editors can parse it."""
     try:
         loaded = load_site(path)
     except SiteFileError as exc:
         for problem in exc.problems:
-            console.print(f"{path}: {problem}", markup=False, highlight=False)
+            print(f"{path}: {problem}")
         return EXIT_PROBLEMS
     cal = loaded.site.calibration
-    console.print(
+    print(
         f"{path}: ok (calibration version {cal.version}, sha256 {loaded.sha256}, "
-        f"{len(cal.lanes)} lanes, {len(cal.stop_lines)} stop lines, {len(cal.signals)} signals)",
-        markup=False, highlight=False,
+        f"{len(cal.lanes)} lanes, {len(cal.stop_lines)} stop lines, {len(cal.signals)} signals)"
     )
     return EXIT_OK
 
@@ -119,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = Console(stderr=False)
     try:
         if args.command == "check-site":
-            return check_site_command(args.file, console)
+            return check_site_command(args.file)
         return run_command(args, console)
     except EtleError as exc:
         Console(stderr=True).print(f"etle-edge: {exc}", markup=False, highlight=False)

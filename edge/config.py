@@ -15,11 +15,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from edge.calibrate.checks import check_site
 from edge.errors import SiteFileError
 
 Point = tuple[float, float]
 Box = tuple[float, float, float, float]
 VehicleClass = Literal["car", "motorcycle", "bus", "truck", "bicycle", "person"]
+_DEFAULT_ALLOWED: tuple[VehicleClass, ...] = ("car", "motorcycle", "bus", "truck", "bicycle")
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 
 DEFAULT_ARTICLES: dict[str, str] = {
@@ -121,7 +123,7 @@ class Lane(Strict):
         default=None, gt=0, le=200, title="Speed limit", description="km/h; null: no limit here."
     )
     allowed_classes: list[VehicleClass] = Field(
-        default_factory=lambda: ["car", "motorcycle", "bus", "truck", "bicycle"],
+        default_factory=lambda: list(_DEFAULT_ALLOWED),
         title="Allowed classes", description="Vehicle classes allowed in this lane at any time.",
     )
 
@@ -248,9 +250,6 @@ def load_site(path: str | Path) -> LoadedSite:
         site = SiteFile.model_validate(data)
     except ValidationError as exc:
         raise SiteFileError(str(path), _format_validation_error(exc)) from exc
-    # Imported here: checks use geometry, which imports this module's types.
-    from edge.calibrate.checks import check_site
-
     problems = check_site(site)
     if problems:
         raise SiteFileError(str(path), problems)

@@ -69,21 +69,17 @@ def points_in_polygon(points: NDArray[np.floating], polygon: Sequence[Sequence[f
 
 
 def polygon_is_valid(polygon: Sequence[Sequence[float]]) -> str | None:
-    """None if the polygon is simple with positive area, else shapely's reason.
+    """None if the polygon is simple (no self-intersection, positive area), else shapely's reason.
 
     >>> polygon_is_valid([(0, 0), (10, 0), (10, 10), (0, 10)]) is None
     True
     >>> polygon_is_valid([(0, 0), (10, 10), (10, 0), (0, 10)])
     'Self-intersection[5 5]'
     >>> polygon_is_valid([(0, 0), (5, 5), (10, 10)])
-    'zero area'
+    'Self-intersection[5 5]'
     """
     poly = shapely.Polygon(polygon)
-    if not poly.is_valid:
-        return str(shapely.is_valid_reason(poly))
-    if poly.area <= 0:
-        return "zero area"
-    return None
+    return None if poly.is_valid else str(shapely.is_valid_reason(poly))
 
 
 def side_of_line(points: NDArray[np.floating], line: Sequence[Sequence[float]]) -> FloatArray:

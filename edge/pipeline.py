@@ -12,10 +12,10 @@ from pathlib import Path
 
 from edge.config import LoadedSite
 from edge.detect import build_detector
+from edge.detect.signal import VisionSignalReader
 from edge.evidence.builder import EvidenceBuilder, EvidenceRecord
 from edge.evidence.event import ClockStatus, EventContext, ModelIdentity
 from edge.rules.engine import RuleEngine
-from edge.rules.signal import VisionSignalReader
 from edge.settings import DeviceSettings
 from edge.sources import Frame, FrameSource, VideoFileSource
 from edge.track import VehicleTracker

@@ -13,10 +13,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from edge.detect import CenterNetConfig, DetectorConfig
+from edge.detect.signal import SignalVisionConfig
 from edge.errors import EtleError
 from edge.evidence.builder import EvidenceConfig
 from edge.rules.engine import RulesConfig
-from edge.rules.signal import SignalVisionConfig
 from edge.track import TrackerConfig
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

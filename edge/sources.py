@@ -11,7 +11,7 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -107,7 +107,7 @@ class VideoFileSource:
                 if not ok:
                     break
                 at = self._start + timedelta(seconds=index / self.fps)
-                yield Frame(image=image, index=index, captured_at=at)
+                yield Frame(image=np.asarray(image, dtype=np.uint8), index=index, captured_at=at)
                 index += 1
                 self._health = replace(self._health, frames=index)
             self._health = replace(self._health, state="ended")
@@ -135,7 +135,8 @@ class ImageFolderSource:
             image = cv2.imread(str(path), cv2.IMREAD_COLOR)
             if image is None:
                 raise SourceError(f"{path} is not a readable image")
-            yield Frame(image=image, index=index, captured_at=self._start + timedelta(seconds=index / self._fps))
+            at = self._start + timedelta(seconds=index / self._fps)
+            yield Frame(image=np.asarray(image, dtype=np.uint8), index=index, captured_at=at)
             self._health = replace(self._health, frames=index + 1)
         self._health = replace(self._health, state="ended")
 
@@ -180,7 +181,8 @@ class StreamSource:
                         break
                     attempt = 0
                     self._health = replace(self._health, state="ok", frames=self._health.frames + 1)
-                    yield Frame(image=image, index=index, captured_at=datetime.now(timezone.utc))
+                    at = datetime.now(UTC)
+                    yield Frame(image=np.asarray(image, dtype=np.uint8), index=index, captured_at=at)
                     index += 1
                 capture.release()
                 error = "stream ended or stopped sending frames"
@@ -202,7 +204,7 @@ def open_source(spec: str, fps: float, start_time: datetime | None) -> FrameSour
     if "://" in spec:
         return StreamSource(spec)
     path = Path(spec)
-    start = start_time or datetime.now(timezone.utc)
+    start = start_time or datetime.now(UTC)
     if path.is_dir():
         return ImageFolderSource(path, start, fps)
     if not path.exists():

@@ -89,7 +89,7 @@ class VehicleTracker:
     def update(self, detections: sv.Detections, frame_index: int, captured_at: datetime) -> TrackUpdate:
         tracked = self._tracker.update(detections)
         ids = np.asarray(tracked.tracker_id if tracked.tracker_id is not None else [], dtype=int)
-        anchors = anchor_points(tracked.xyxy)
+        anchors = anchor_points(np.asarray(tracked.xyxy, dtype=np.float64))
         names = tracked.data.get("class_name", np.array(["unknown"] * len(tracked)))
         confidences = tracked.confidence if tracked.confidence is not None else np.ones(len(tracked))
         active = []

@@ -18,10 +18,10 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 
+from edge.errors import EvidenceError
 from edge.evidence.event import EventContext, MediaItem, build_event, new_event_id, rfc3339
 from edge.evidence.overlay import annotate_violation
 from edge.evidence.ring import FrameRing
-from edge.errors import EvidenceError
 from edge.evidence.store import write_event_folder
 from edge.rules.types import Violation
 from edge.sources import Frame

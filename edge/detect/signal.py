@@ -1,4 +1,5 @@
-"""Signal state from the signal head's lamps in the image.
+"""Signal state from the signal head's lamps in the image (perception, so it lives with the
+detectors; rules only see the resulting `SignalState`).
 
 Per frame, each lamp ROI gets a brightness (mean HSV value, 0–1); the lit lamp must be bright
 and clearly brighter than the other two, else the reading is `unknown`. A debouncer then
@@ -39,7 +40,7 @@ def _level(hsv: NDArray[np.uint8], box: Box) -> float:
 
 def lamp_levels(image: NDArray[np.uint8], rois: LampRois) -> tuple[float, float, float]:
     """Brightness of the red, amber and green lamp regions, 0–1."""
-    hsv = cv2.cvtColor(image, cv2.COLOR_BGR2HSV)
+    hsv = np.asarray(cv2.cvtColor(image, cv2.COLOR_BGR2HSV), dtype=np.uint8)
     red, amber, green = (_level(hsv, getattr(rois, lamp)) for lamp in LAMPS)
     return red, amber, green
 

@@ -1,0 +1,68 @@
+"""red_light as a table: a track's last step and the signal's state → expected violations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from edge.config import Calibration
+from edge.rules.red_light import RedLightConfig, red_light
+from edge.rules.types import LightState, SignalState
+from edge.track import Track, TrackPoint
+
+T0 = datetime(2026, 1, 15, 0, 30, tzinfo=UTC)
+CAL = Calibration.model_validate({
+    "version": 1,
+    "lanes": [
+        {"id": "in", "polygon": [(0, 0), (100, 0), (100, 400), (0, 400)], "direction": ((50, 0), (50, 400))},
+        {"id": "other", "polygon": [(200, 0), (300, 0), (300, 400), (200, 400)],
+         "direction": ((250, 0), (250, 400))},
+    ],
+    "stop_lines": [{"id": "s1", "line": ((0, 200), (100, 200)), "lanes": ["in"], "signal": "sig"}],
+    "signals": [{"id": "sig", "source": "controller"}],
+})
+
+
+def track(*ys: float, x: float = 50.0, dt: float = 0.1) -> Track:
+    points = tuple(
+        TrackPoint(frame_index=i, captured_at=T0 + timedelta(seconds=i * dt), xyxy=(x - 20, y - 30, x + 20, y),
+                   anchor=(x, y), confidence=0.6, class_name="car")
+        for i, y in enumerate(ys)
+    )
+    return Track(id=7, class_name="car", points=points)
+
+
+def signal(state: LightState, since_s: float = -2.0) -> dict[str, SignalState]:
+    return {"sig": SignalState("sig", state, T0 + timedelta(seconds=since_s))}
+
+
+@pytest.mark.parametrize(
+    ("name", "trk", "signals", "config", "expected"),
+    [
+        ("runs the red", track(190, 210), signal("red"), RedLightConfig(), 1),
+        ("passes on green", track(190, 210), signal("green"), RedLightConfig(), 0),
+        ("passes on amber", track(190, 210), signal("amber"), RedLightConfig(), 0),
+        ("unknown signal never flags", track(190, 210), signal("unknown"), RedLightConfig(), 0),
+        ("no signal state at all", track(190, 210), {}, RedLightConfig(), 0),
+        ("stops before the line", track(180, 195, 195), signal("red"), RedLightConfig(), 0),
+        ("already past at red onset", track(210, 230), signal("red"), RedLightConfig(), 0),
+        ("reversing over the line", track(210, 190), signal("red"), RedLightConfig(), 0),
+        ("lane not governed by the line", track(190, 210, x=250), signal("red"), RedLightConfig(), 0),
+        ("inside the grace period", track(190, 210), signal("red", since_s=0.0), RedLightConfig(grace_s=0.5), 0),
+        ("after the grace period", track(190, 210), signal("red", since_s=-1.0), RedLightConfig(grace_s=0.5), 1),
+        ("one point only", track(210), signal("red"), RedLightConfig(), 0),
+    ],
+)
+def test_red_light_table(
+    name: str, trk: Track, signals: dict[str, SignalState], config: RedLightConfig, expected: int
+) -> None:
+    assert len(red_light(trk, CAL, signals, config)) == expected, name
+
+
+def test_violation_records_time_into_red_and_frames() -> None:
+    (v,) = red_light(track(150, 190, 210), CAL, signal("red", since_s=-1.5), RedLightConfig())
+    assert (v.kind, v.lane, v.feature, v.track_id) == ("red_light", "in", "s1", 7)
+    assert v.frame_index == 2 and v.before_frame == 1
+    assert v.details["time_into_red_s"] == pytest.approx(1.7)
+    assert v.detected_at == T0 + timedelta(seconds=0.2)

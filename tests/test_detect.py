@@ -1,0 +1,103 @@
+"""Detector backends on the real bundled models and real photos."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper
+
+from edge.detect import CenterNetConfig, YoloConfig, build_detector
+from edge.detect.base import OrtOptions
+from edge.errors import ModelError
+from tests.conftest import MODELS, ultralytics_asset
+
+PLATE_LABELS = {0: "plate"}
+
+
+def test_centernet_finds_the_bus_and_people() -> None:
+    image = cv2.imread(str(ultralytics_asset("bus.jpg")))
+    dets = build_detector(CenterNetConfig(model=MODELS / "centernet.onnx")).detect(image)
+    names = list(dets.data["class_name"])
+    assert names.count("bus") == 1 and names.count("person") >= 3
+    bus = dets.xyxy[names.index("bus")]
+    assert bus[0] < 60 and bus[2] > 740 and 180 < bus[1] < 260 and bus[3] > 700  # the bus spans the photo
+    assert dets.confidence is not None and np.all(dets.confidence >= 0.3)
+    assert dets.xyxy.dtype == np.float32 and np.all(dets.xyxy[:, 2] <= image.shape[1])
+
+
+def test_centernet_on_an_empty_road() -> None:
+    dets = build_detector(CenterNetConfig(model=MODELS / "centernet.onnx")).detect(
+        np.full((720, 1280, 3), 90, dtype=np.uint8))
+    assert len(dets) == 0 and list(dets.data["class_name"]) == []
+
+
+def plate_photo() -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    image = cv2.imread(str(ultralytics_asset("bus.jpg")))
+    x1, y1, x2, y2 = 300, 700, 480, 760
+    cv2.rectangle(image, (x1, y1), (x2, y2), (255, 255, 255), -1)
+    cv2.rectangle(image, (x1, y1), (x2, y2), (0, 0, 0), 3)
+    cv2.putText(image, "B 1234 XYZ", (x1 + 8, y2 - 18), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (0, 0, 0), 3)
+    return image, (x1, y1, x2, y2)
+
+
+def test_yolo_raw_head_on_the_plate_model() -> None:
+    image, (x1, y1, x2, y2) = plate_photo()
+    detector = build_detector(YoloConfig(model=MODELS / "license_plate_detector.onnx", labels=PLATE_LABELS))
+    dets = detector.detect(image)
+    assert len(dets) == 1 and dets.data["class_name"][0] == "plate"
+    px1, py1, px2, py2 = dets.xyxy[0]
+    assert px1 < x1 + 20 and px2 > x2 - 20 and py1 < y1 + 15 and py2 > y2 - 15
+
+
+def end_to_end_model(path: Path, rows: list[list[float]]) -> Path:
+    """A real ONNX graph with a YOLOv10/YOLO26-style output [1, N, 6] (x1, y1, x2, y2, score, class)."""
+    table = np.asarray([rows], dtype=np.float32)
+    graph = helper.make_graph(
+        [
+            helper.make_node("ReduceMean", ["images"], ["mean"], keepdims=0),
+            helper.make_node("Mul", ["mean", "zero"], ["nothing"]),
+            helper.make_node("Add", ["table", "nothing"], ["output0"]),
+        ],
+        "e2e",
+        [helper.make_tensor_value_info("images", TensorProto.FLOAT, [1, 3, 64, 64])],
+        [helper.make_tensor_value_info("output0", TensorProto.FLOAT, [1, len(rows), 6])],
+        [helper.make_tensor("table", TensorProto.FLOAT, table.shape, table.ravel()),
+         helper.make_tensor("zero", TensorProto.FLOAT, [], [0.0])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, str(path))
+    return path
+
+
+def test_yolo_end_to_end_output(tmp_path: Path) -> None:
+    # 64×64 input, 128×64 frame: scale 0.5, pad_y 16. No NMS must be applied to these rows.
+    model = end_to_end_model(tmp_path / "e2e.onnx", [
+        [10, 20, 30, 40, 0.9, 2],   # car
+        [12, 22, 30, 40, 0.8, 2],   # overlapping car: the graph already did NMS, keep it
+        [0, 16, 8, 24, 0.1, 5],     # below threshold
+        [40, 20, 60, 40, 0.7, 14],  # a bird: not a mapped class
+    ])
+    dets = build_detector(YoloConfig(model=model)).detect(np.zeros((64, 128, 3), dtype=np.uint8))
+    assert list(dets.data["class_name"]) == ["car", "car"]
+    assert np.allclose(dets.xyxy[0], [20, 8, 60, 48])
+
+
+def test_unknown_execution_provider_lists_the_available_ones() -> None:
+    with pytest.raises(ModelError, match=r"available: .*CPUExecutionProvider"):
+        build_detector(CenterNetConfig(model=MODELS / "centernet.onnx",
+                                       ort=OrtOptions(providers=["NoSuchExecutionProvider"])))
+
+
+def test_missing_model_file(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="does not exist"):
+        build_detector(CenterNetConfig(model=tmp_path / "none.onnx"))
+
+
+def test_wrong_model_for_backend() -> None:
+    with pytest.raises(ModelError, match="expected one NHWC"):
+        build_detector(CenterNetConfig(model=MODELS / "license_plate_detector.onnx"))

@@ -1,0 +1,111 @@
+"""Evidence folders: ring buffer lookups, atomic writes, media hashes that match the files."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edge.config import load_site
+from edge.errors import EvidenceError
+from edge.evidence.builder import EvidenceBuilder, EvidenceConfig, closeup
+from edge.evidence.event import ClockStatus, EventContext, ModelIdentity
+from edge.evidence.ring import FrameRing
+from edge.evidence.store import incomplete, write_event_folder
+from edge.rules.types import Violation
+from edge.sources import Frame
+from tests.test_config import GOOD, write
+
+T0 = datetime(2026, 1, 15, 0, 30, tzinfo=UTC)
+
+
+def frame(i: int) -> Frame:
+    return Frame(image=np.full((720, 1280, 3), i % 255, dtype=np.uint8), index=i,
+                 captured_at=T0 + timedelta(seconds=i / 10))
+
+
+def test_ring_keeps_the_newest() -> None:
+    ring = FrameRing(3)
+    assert ring.get(0) is None and ring.nearest(0) is None and ring.newest is None
+    for i in range(5):
+        ring.push(frame(i))
+    assert ring.get(1) is None and ring.get(3) is not None
+    assert ring.nearest(0).index == 2  # type: ignore[union-attr]
+    assert ring.newest.index == 4  # type: ignore[union-attr]
+    with pytest.raises(ValueError):
+        FrameRing(0)
+
+
+def test_closeup_is_clipped_to_the_frame() -> None:
+    assert closeup(frame(1).image, (1200, 600, 1300, 760), 0.25).shape == (160, 105, 3)
+
+
+def test_folder_is_atomic(tmp_path: Path) -> None:
+    folder = write_event_folder(tmp_path, "e1", {"a.jpg": b"x"}, {"event_id": "e1"})
+    assert sorted(p.name for p in folder.iterdir()) == ["a.jpg", "event.json"]
+    assert incomplete(tmp_path) == []
+
+
+def test_unwritable_root_raises_evidence_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the folder should be")
+    with pytest.raises(EvidenceError, match="cannot write evidence e1"):
+        write_event_folder(blocker, "e1", {}, {})
+
+
+def violation(index: int) -> Violation:
+    return Violation(kind="red_light", track_id=3, vehicle_class="car", confidence=0.61, lane="l1",
+                     feature="s1", detected_at=T0 + timedelta(seconds=index / 10), frame_index=index,
+                     before_frame=index - 1, box=(500, 400, 700, 620),
+                     details={"signal_state": "red", "time_into_red_s": 1.2})
+
+
+def builder(tmp_path: Path, directory: Path) -> EvidenceBuilder:
+    site = load_site(write(tmp_path, GOOD))
+    ctx = EventContext(site=site, device_id="dev-1", boot_id="boot-1",
+                       models=(ModelIdentity("vehicle_detector", "centernet.onnx", "0" * 64),),
+                       clock=ClockStatus("clip_start_time", None, None), software_version="test")
+    return EvidenceBuilder(ctx, EvidenceConfig(directory=directory), fps=10)
+
+
+def test_builder_waits_for_frames_after_then_writes(tmp_path: Path) -> None:
+    evidence = builder(tmp_path, tmp_path / "ev")
+    for i in range(31):
+        assert evidence.on_frame(frame(i)) == []
+    evidence.add(violation(30))
+    records = [r for i in range(31, 41) for r in evidence.on_frame(frame(i))]
+    assert len(records) == 1 and evidence.pending == 0
+    event = json.loads((records[0].folder / "event.json").read_text())
+    assert event["violation"]["type"] == "red_light" and event["plate"] is None
+    assert event["violation"]["detected_at"] == "2026-01-15T07:30:03.000+07:00"
+    roles = {m["role"]: m for m in event["media"]}
+    assert set(roles) == {"overview_before", "overview_at", "overview_after", "vehicle_closeup",
+                          "overview_annotated"}
+    assert roles["overview_before"]["frame_index"] == 20 and roles["overview_after"]["frame_index"] == 40
+    for item in event["media"]:
+        data = (records[0].folder / item["name"]).read_bytes()
+        assert item["sha256"] == hashlib.sha256(data).hexdigest() and item["bytes"] == len(data)
+
+
+def test_flush_writes_what_is_pending(tmp_path: Path) -> None:
+    evidence = builder(tmp_path, tmp_path / "ev")
+    for i in range(5):
+        evidence.on_frame(frame(i))
+    evidence.add(violation(4))
+    (record,) = evidence.flush()
+    roles = [m["role"] for m in record.event["media"]]  # type: ignore[union-attr]
+    assert "overview_after" not in roles  # no frame after the act exists: none is invented
+
+
+def test_failed_write_is_kept_and_reported(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    evidence = builder(tmp_path, blocker)
+    evidence.on_frame(frame(0))
+    evidence.add(violation(0))
+    assert evidence.flush() == []
+    assert evidence.pending == 1 and "cannot write evidence" in evidence.failures[0]

@@ -1,0 +1,99 @@
+"""Frame sources on real files: indexes, capture times, clear errors, and reconnection."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from itertools import islice
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from edge.errors import SourceError
+from edge.sources import ImageFolderSource, ReconnectPolicy, StreamSource, VideoFileSource, open_source
+
+START = datetime(2026, 1, 15, 7, 30, tzinfo=timezone(timedelta(hours=7)))
+
+
+def make_clip(path: Path, frames: int = 12, fps: float = 10.0) -> Path:
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (160, 120))
+    for i in range(frames):
+        image = np.full((120, 160, 3), 20 * i % 255, dtype=np.uint8)
+        cv2.putText(image, str(i), (40, 80), cv2.FONT_HERSHEY_SIMPLEX, 2, (255, 255, 255), 3)
+        writer.write(image)
+    writer.release()
+    return path
+
+
+def test_video_file_indexes_and_times(tmp_path: Path) -> None:
+    source = VideoFileSource(make_clip(tmp_path / "c.mp4"), START, fps=10.0)
+    frames = list(source.frames())
+    assert [f.index for f in frames] == list(range(12))
+    assert frames[5].captured_at == START + timedelta(seconds=0.5)
+    assert frames[0].size == (160, 120)
+    assert source.health.state == "ended" and source.health.frames == 12
+
+
+def test_video_file_native_fps(tmp_path: Path) -> None:
+    assert VideoFileSource(make_clip(tmp_path / "c.mp4", fps=25.0), START).fps == pytest.approx(25.0)
+
+
+def test_image_folder(tmp_path: Path) -> None:
+    for i in (2, 0, 1):
+        cv2.imwrite(str(tmp_path / f"f{i:03d}.png"), np.full((10, 10, 3), i, dtype=np.uint8))
+    (tmp_path / "notes.txt").write_text("not an image")
+    frames = list(ImageFolderSource(tmp_path, START, fps=2.0).frames())
+    assert [int(f.image[0, 0, 0]) for f in frames] == [0, 1, 2]
+    assert frames[2].captured_at == START + timedelta(seconds=1.0)
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        (lambda p: p / "missing.mp4", "does not exist"),
+        (lambda p: (p / "bad.mp4").write_bytes(b"\x00garbage" * 100) and p / "bad.mp4", "corrupt"),
+        (lambda p: (p / "empty").mkdir() or p / "empty", "holds no images"),
+    ],
+    ids=["missing", "corrupt", "empty folder"],
+)
+def test_bad_sources_say_why(tmp_path: Path, setup: object, message: str) -> None:
+    spec = setup(tmp_path)  # type: ignore[operator]
+    with pytest.raises(SourceError, match=message):
+        open_source(str(spec), 10.0, START)
+
+
+def test_dead_url_retries_then_fails_and_reports() -> None:
+    delays: list[float] = []
+    source = StreamSource("http://127.0.0.1:9/none.mjpg", ReconnectPolicy(initial_s=0.1, max_attempts=3),
+                          sleep=delays.append)
+    with pytest.raises(SourceError, match="gave up after 3 attempts"):
+        list(source.frames())
+    assert len(delays) == 3 and all(0 <= d <= 0.8 for d in delays)
+    assert source.health.state == "failed" and source.health.reconnects == 3
+    assert source.health.last_error == "cannot connect"
+
+
+@pytest.fixture
+def http_clip(tmp_path: Path) -> Iterator[str]:
+    make_clip(tmp_path / "live.mp4", frames=8)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/live.mp4"
+    server.shutdown()
+
+
+def test_stream_reconnects_when_it_ends(http_clip: str) -> None:
+    """A real HTTP stream that ends after 8 frames: the source reconnects and goes on counting."""
+    delays: list[float] = []
+    source = StreamSource(http_clip, ReconnectPolicy(initial_s=0.01), sleep=delays.append)
+    frames = list(islice(source.frames(), 20))
+    assert [f.index for f in frames] == list(range(20))
+    assert source.health.reconnects == 2 and source.health.state == "ok"
+    assert frames[-1].captured_at.tzinfo is not None
