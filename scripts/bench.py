@@ -1,0 +1,106 @@
+"""Benchmarks of the hot path on the bundled demo clip.
+
+Baseline: one raw `InferenceSession.run` of the bundled CenterNet on a ready tensor. Every other
+figure is a ratio to it, measured in the same process: what our pre/post-processing, the
+tracker, the signal reader and the whole pipeline cost relative to the model itself.
+Results go to bench-results/results.json (one object per run, appended).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import supervision as sv
+
+from edge.config import load_site
+from edge.detect import build_detector
+from edge.detect.base import make_session
+from edge.detect.signal import VisionSignalReader
+from edge.pipeline import Pipeline, make_context
+from edge.settings import PROJECT_ROOT, DeviceSettings
+from edge.sources import open_source
+from edge.track import TrackerConfig, VehicleTracker
+
+
+def median_ms(fn: Callable[[], object], repeat: int) -> float:
+    fn()  # warm-up: first ORT run allocates
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - started) * 1000.0)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--frames", type=int, default=200, help="frames of the demo clip for the pipeline run")
+    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "bench-results" / "results.json")
+    args = parser.parse_args()
+
+    site = load_site(PROJECT_ROOT / "calibration" / "demo" / "site.yaml")
+    settings = DeviceSettings().resolved()
+    source = open_source(site.resolve_source(), site.site.camera.fps, site.site.camera.start_time)
+    frames = [f for _, f in zip(range(60), source.frames(), strict=False)]
+    image = frames[50].image
+
+    detector = build_detector(settings.detector)
+    session = make_session(settings.detector.model, settings.detector.ort)  # same options, bare session
+    name = session.get_inputs()[0].name
+    tensor = np.random.default_rng(0).uniform(0, 255, (1, 512, 512, 3)).astype(np.float32)
+    baseline = median_ms(lambda: session.run(None, {name: tensor}), args.repeat)
+
+    detect_ms = median_ms(lambda: detector.detect(image), args.repeat)
+    rng = np.random.default_rng(1)
+    boxes = rng.uniform(0, 1200, (30, 2))
+    dets = sv.Detections(xyxy=np.hstack([boxes, boxes + 60]).astype(np.float32),
+                         confidence=np.full(30, 0.8, np.float32), class_id=np.full(30, 2),
+                         data={"class_name": np.array(["car"] * 30)})
+    tracker = VehicleTracker(TrackerConfig(), fps=10)
+    stamp = datetime.now(UTC)
+    track_ms = median_ms(lambda: tracker.update(dets, 0, stamp), args.repeat)
+    reader = VisionSignalReader(site.site.calibration.signals, settings.signal_vision, stamp)
+    signal_ms = median_ms(lambda: reader.read(image, stamp), args.repeat)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        run_settings = settings.model_copy(update={"evidence": settings.evidence.model_copy(
+            update={"directory": Path(tmp)})})
+        run_source = open_source(site.resolve_source(), site.site.camera.fps, site.site.camera.start_time)
+        pipeline = Pipeline(site, run_settings, run_source, make_context(site, run_settings, run_source))
+        stats = pipeline.run(args.frames)
+    frame_ms = 1000.0 * stats.elapsed_s / max(1, stats.frames)
+
+    result = {
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cpu": platform.processor() or platform.machine(), "python": platform.python_version()},
+        "baseline": {"name": "raw ORT run, centernet 512x512", "ms": round(baseline, 2)},
+        "ratios": {
+            "detector_detect": round(detect_ms / baseline, 3),
+            "tracker_update_30_objects": round(track_ms / baseline, 4),
+            "signal_read": round(signal_ms / baseline, 4),
+            "pipeline_per_frame": round(frame_ms / baseline, 3),
+        },
+        "absolute_ms": {"detector_detect": round(detect_ms, 2), "tracker_update_30_objects": round(track_ms, 3),
+                        "signal_read": round(signal_ms, 3), "pipeline_per_frame": round(frame_ms, 2)},
+        "pipeline": {"frames": stats.frames, "fps": round(stats.fps, 2), "violations": stats.violations},
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    history = json.loads(args.out.read_text()) if args.out.exists() else []
+    history.append(result)
+    args.out.write_text(json.dumps(history, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    print(f"appended to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
