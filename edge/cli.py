@@ -73,11 +73,11 @@ def check_site_command(path: Path) -> int:
 def summary_table(stats: RunStats, site: LoadedSite) -> Table:
     table = Table(title=f"{stats.violations} violation(s)")
     for column in ("kind", "time", "lane", "class", "track", "evidence folder"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=True)
     tz = site.site.site.timezone
     for record in sorted(stats.records, key=lambda r: r.violation.detected_at):
         v = record.violation
-        table.add_row(v.kind, rfc3339(v.detected_at, tz), v.lane, v.vehicle_class, str(v.track_id), str(record.folder))
+        table.add_row(v.kind, rfc3339(v.detected_at, tz), v.lane, v.vehicle_class, str(v.track_id), record.folder.name)
     return table
 
 
@@ -104,7 +104,7 @@ def run_command(args: argparse.Namespace, console: Console) -> int:
         highlight=False,
     )
     evidence_dir = settings.evidence.directory.resolve()
-    console.print(f"evidence: {evidence_dir} (one folder per violation: event.json + JPEGs)", highlight=False)
+    console.print(f"evidence folders are under {evidence_dir} (event.json + JPEGs each)", highlight=False)
     if stats.evidence_failures:
         console.print(f"[red]{len(stats.evidence_failures)} evidence write(s) failed; violations kept "
                       f"in memory were not written:[/red]")
@@ -116,13 +116,14 @@ def run_command(args: argparse.Namespace, console: Console) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    console = Console(stderr=False)
+    # Off a terminal (CI logs, pipes) rich would wrap at 80 columns and cut the table.
+    console = Console(width=None if sys.stdout.isatty() else 160)
     try:
         if args.command == "check-site":
             return check_site_command(args.file)
         return run_command(args, console)
     except EtleError as exc:
-        Console(stderr=True).print(f"etle-edge: {exc}", markup=False, highlight=False)
+        print(f"etle-edge: {exc}", file=sys.stderr)  # plain: no wrapping inside paths
         return EXIT_ERROR
 
 

@@ -15,8 +15,14 @@ ensure_venv() {
     return 0
   fi
   echo "installing etle-edge${extras:+[$extras]} into .venv (first run takes a while)"
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
   local spec="$root"; [ -n "$extras" ] && spec="$root[$extras]"
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$spec"
+  local log="$venv/pip-install.log"
+  # pip's own chatter goes to a log; it is shown only when the install fails.
+  if ! { "$venv/bin/python" -m pip install --disable-pip-version-check --upgrade pip &&
+         "$venv/bin/python" -m pip install --disable-pip-version-check -e "$spec"; } >"$log" 2>&1; then
+    tail -n 40 "$log" >&2
+    echo "pip install failed; full log: $log" >&2
+    return 1
+  fi
   echo "$want" >> "$stamp"
 }

@@ -111,15 +111,22 @@ def to_detections(
     class_ids: NDArray[np.integer],
     labels: dict[int, str],
     nms_iou: float | None,
+    agnostic: bool = True,
 ) -> sv.Detections:
-    """Keep mapped classes, apply class-aware NMS, and build the columnar value."""
+    """Keep mapped classes, apply NMS, and build the columnar value.
+
+    Class-agnostic NMS by default: one vehicle often scores as two classes (bus and truck,
+    motorcycle and car) with nearly the same box, and two boxes would become two tracks and
+    count one act twice. The tracker's class vote settles the label over time.
+    """
     keep = np.isin(class_ids, list(labels))
     xyxy, scores, class_ids = xyxy[keep], scores[keep], class_ids[keep]
     if nms_iou is not None and len(scores) > 0:
         xywh = np.column_stack([xyxy[:, :2], xyxy[:, 2:] - xyxy[:, :2]])
-        idx = cv2.dnn.NMSBoxesBatched(
-            xywh.tolist(), scores.tolist(), class_ids.tolist(), 0.0, nms_iou
-        )
+        if agnostic:
+            idx = cv2.dnn.NMSBoxes(xywh.tolist(), scores.tolist(), 0.0, nms_iou)
+        else:
+            idx = cv2.dnn.NMSBoxesBatched(xywh.tolist(), scores.tolist(), class_ids.tolist(), 0.0, nms_iou)
         order = np.asarray(idx, dtype=int).reshape(-1)
         xyxy, scores, class_ids = xyxy[order], scores[order], class_ids[order]
     if len(scores) == 0:

@@ -29,6 +29,10 @@ class CenterNetConfig(BaseModel):
     model: Path = Field(default=Path("models/centernet.onnx"), title="ONNX file")
     score_threshold: float = Field(default=0.3, ge=0, le=1, title="Minimum score")
     nms_iou: float = Field(default=0.45, gt=0, le=1, title="NMS IoU threshold")
+    nms_class_agnostic: bool = Field(
+        default=True, title="Class-agnostic NMS",
+        description="Suppress overlapping boxes across classes (one vehicle, one box).",
+    )
     labels: dict[int, str] = Field(
         default_factory=lambda: dict(COCO_VEHICLE_LABELS), title="Classes kept",
         description="Model class index → name; other classes are dropped.",
@@ -59,4 +63,5 @@ class CenterNetDetector:
             rows[:, 5].round().astype(int),
             self._config.labels,
             self._config.nms_iou,
+            self._config.nms_class_agnostic,
         )

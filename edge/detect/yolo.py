@@ -28,6 +28,10 @@ class YoloConfig(BaseModel):
     model: Path = Field(title="ONNX file")
     score_threshold: float = Field(default=0.25, ge=0, le=1, title="Minimum score")
     nms_iou: float = Field(default=0.45, gt=0, le=1, title="NMS IoU threshold")
+    nms_class_agnostic: bool = Field(
+        default=True, title="Class-agnostic NMS",
+        description="Suppress overlapping boxes across classes (one vehicle, one box).",
+    )
     labels: dict[int, str] = Field(
         default_factory=lambda: dict(COCO_VEHICLE_LABELS), title="Classes kept",
         description="Model class index → name; other classes are dropped.",
@@ -83,4 +87,5 @@ class YoloDetector:
             cls.round().astype(int),
             self._config.labels,
             None if self._end_to_end else self._config.nms_iou,
+            self._config.nms_class_agnostic,
         )

@@ -1,0 +1,863 @@
+#!/usr/bin/env python3
+"""Render the bundled demo scene: a signalised approach seen by an ETLE camera.
+
+The camera stands past the stop line and looks at oncoming traffic. The ground is
+drawn in world metres through an exact pinhole camera, so the homography written
+to the site file is exact, and vehicles are real photographs pasted as billboards
+whose bottom-centre sits on their world position. Everything random is seeded, so
+the same command gives the same clip, site file and ground truth.
+
+    python scripts/make_demo.py --assets <folder with the photos> --out calibration/demo
+
+Without ``--assets`` the cut-out sprites already in ``<out>/sprites`` are used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+Image = npt.NDArray[np.uint8]
+FloatArray = npt.NDArray[np.float32]
+
+W, H = 1280, 720
+FPS = 10
+N_FRAMES = 200
+START_TIME = "2026-01-15T07:30:00+07:00"
+SS = 2  # supersampling of the static background, so far-away markings do not alias
+
+# World frame: X metres to the right (lane-1's left edge line is X=0), Y metres along
+# the road away from the camera's foot, Z metres up. Traffic approaches with falling Y.
+LANE_W = 3.5
+LANES = ("lane-1", "lane-2", "lane-3")
+ROAD_W = LANE_W * len(LANES)
+STOP_Y = 23.0  # centre of the stop line
+STOP_HALF = 0.2  # Indonesian stop lines are 0.3-0.6 m wide; 0.4 m here
+ZEBRA_Y = (STOP_Y - 4.5, STOP_Y - 1.5)
+MEDIAN_X = (-1.4, -0.25)
+OPPOSITE_X = -8.4  # outer edge of the opposite carriageway (left-hand traffic)
+KERB_X = 10.8  # right kerb; sidewalk beyond it
+SIGNAL_XY = (12.6, STOP_Y + 0.8)  # signal pole on the right sidewalk at the stop line
+
+# Signal plan in frames (inclusive); red lasts 8 s.
+PHASES: tuple[tuple[str, int, int], ...] = (
+    ("green", 0, 59),
+    ("amber", 60, 79),
+    ("red", 80, 159),
+    ("green", 160, 199),
+)
+# Single frames where the lit red LED dims (PWM beating with the rolling shutter):
+# a debounced signal reader has to ignore them.
+DIM_FRAMES = (104, 131)
+
+
+# --------------------------------------------------------------------------- camera
+
+
+@dataclass(frozen=True)
+class Camera:
+    """Pinhole camera without lens distortion; ``homography()`` maps ground (X, Y) to pixels."""
+
+    focal_px: float = 1800.0  # a 39 degree field of view
+    x_m: float = 6.8  # on a gantry arm over lane-2/lane-3
+    height_m: float = 5.5  # above the tallest bus, as ETLE gantries are
+    pitch_deg: float = 8.6
+    yaw_deg: float = -1.2
+    roll_deg: float = 0.6  # real poles are never quite level
+
+    def extrinsics(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        yaw, pitch, roll = (math.radians(a) for a in (self.yaw_deg, self.pitch_deg, self.roll_deg))
+        fwd = np.array([math.sin(yaw), math.cos(yaw), 0.0])
+        right = np.array([math.cos(yaw), -math.sin(yaw), 0.0])
+        fwd = math.cos(pitch) * fwd + math.sin(pitch) * np.array([0.0, 0.0, -1.0])
+        down = np.cross(fwd, right)
+        right, down = (
+            math.cos(roll) * right + math.sin(roll) * down,
+            -math.sin(roll) * right + math.cos(roll) * down,
+        )
+        rot = np.stack([right, down, fwd])
+        centre = np.array([self.x_m, 0.0, self.height_m])
+        return rot, -rot @ centre
+
+    def matrix(self) -> npt.NDArray[np.float64]:
+        k = np.array([[self.focal_px, 0, W / 2], [0, self.focal_px, H / 2], [0, 0, 1]])
+        rot, t = self.extrinsics()
+        return k @ np.column_stack([rot, t])
+
+    def homography(self) -> npt.NDArray[np.float64]:
+        p = self.matrix()
+        return p[:, [0, 1, 3]]
+
+    def project(self, xyz: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        pts = np.atleast_2d(np.asarray(xyz, np.float64))
+        hom = np.column_stack([pts, np.ones(len(pts))]) @ self.matrix().T
+        return hom[:, :2] / hom[:, 2:3]
+
+    def ground(self, x: float, y: float) -> tuple[float, float]:
+        u, v = self.project([x, y, 0.0])[0]
+        return float(u), float(v)
+
+    def px_per_m(self, x: float, y: float) -> float:
+        """Horizontal image scale at a ground point: how big a 1 m wide object looks."""
+        a, b = self.project([[x - 0.5, y, 0.0], [x + 0.5, y, 0.0]])
+        return float(np.hypot(*(b - a)))
+
+
+# -------------------------------------------------------------------------- signals
+
+
+def phase_at(frame: int) -> str:
+    for state, first, last in PHASES:
+        if first <= frame <= last:
+            return state
+    raise ValueError(f"frame {frame} outside the signal plan")
+
+
+@dataclass(frozen=True)
+class SignalHead:
+    """Lamp centres and radius in pixels, from the head's world position."""
+
+    housing: npt.NDArray[np.int32]
+    lamps: dict[str, tuple[float, float]]
+    radius: float
+    pole: tuple[tuple[int, int], tuple[int, int]]
+
+    @classmethod
+    def build(cls, cam: Camera) -> SignalHead:
+        x, y = SIGNAL_XY
+        quad = cam.project([[x - 0.24, y, 4.85], [x + 0.24, y, 4.85], [x + 0.24, y, 3.55], [x - 0.24, y, 3.55]])
+        centres = cam.project([[x, y, z] for z in (4.58, 4.20, 3.82)])
+        lamps = {c: (float(u), float(v)) for c, (u, v) in zip(("red", "amber", "green"), centres, strict=True)}
+        base, top = cam.project([[x, y, 0.0], [x, y, 4.0]])
+        return cls(
+            np.round(quad).astype(np.int32),
+            lamps,
+            0.15 * cam.px_per_m(x, y),
+            ((round(base[0]), round(base[1])), (round(top[0]), round(top[1]))),
+        )
+
+    def rois(self) -> dict[str, list[int]]:
+        r = self.radius
+        return {
+            c: [math.floor(u - r), math.floor(v - r), math.ceil(u + r), math.ceil(v + r)]
+            for c, (u, v) in self.lamps.items()
+        }
+
+
+def blend(img: Image, patch: FloatArray, alpha: FloatArray, x0: int, y0: int, additive: bool = False) -> None:
+    """Composite ``patch`` (float BGR) at (x0, y0) with per-pixel alpha, clipped to ``img``."""
+    ph, pw = alpha.shape
+    xa, ya, xb, yb = max(x0, 0), max(y0, 0), min(x0 + pw, img.shape[1]), min(y0 + ph, img.shape[0])
+    if xa >= xb or ya >= yb:
+        return
+    src = patch[ya - y0 : yb - y0, xa - x0 : xb - x0]
+    a = alpha[ya - y0 : yb - y0, xa - x0 : xb - x0, None]
+    dst = img[ya:yb, xa:xb].astype(np.float32)
+    out = dst + a * src if additive else dst + a * (src - dst)
+    img[ya:yb, xa:xb] = np.clip(out, 0, 255).astype(np.uint8)
+
+
+LAMP_BGR = {"red": (40, 40, 255), "amber": (20, 170, 255), "green": (150, 255, 60)}
+LAMP_OFF_BGR = {"red": (38, 36, 58), "amber": (34, 46, 58), "green": (44, 54, 40)}
+
+
+def draw_signal(img: Image, head: SignalHead, frame: int) -> None:
+    (bx, by), (tx, ty) = head.pole
+    cv2.line(img, (bx, by), (tx, ty), (70, 72, 74), max(2, round(head.radius * 0.5)), cv2.LINE_AA)
+    cv2.fillConvexPoly(img, head.housing, (28, 28, 30), cv2.LINE_AA)
+    lit = phase_at(frame)
+    r = head.radius
+    for colour, (u, v) in head.lamps.items():
+        centre = (round(u), round(v))
+        if colour != lit:
+            cv2.circle(img, centre, round(r), LAMP_OFF_BGR[colour], -1, cv2.LINE_AA)
+            continue
+        gain = 0.3 if frame in DIM_FRAMES else 1.0
+        bgr = np.array(LAMP_BGR[colour], np.float32) * gain
+        # Glow: an additive blurred disc around the lamp, as a bright LED blooms.
+        pad = round(r * 3)
+        glow = np.zeros((2 * pad + 1, 2 * pad + 1, 3), np.float32)
+        cv2.circle(glow, (pad, pad), round(r * 1.3), tuple(float(c) for c in bgr), -1)
+        glow = cv2.GaussianBlur(glow, (0, 0), r * 0.8) * 0.8
+        alpha = np.ones(glow.shape[:2], np.float32)
+        blend(img, glow, alpha, centre[0] - pad, centre[1] - pad, additive=True)
+        core = tuple(float(min(255.0, c + 150 * gain)) for c in bgr)
+        cv2.circle(img, centre, round(r), tuple(float(c) for c in bgr), -1, cv2.LINE_AA)
+        cv2.circle(img, centre, round(r * 0.55), core, -1, cv2.LINE_AA)
+
+
+# ----------------------------------------------------------------------- background
+
+
+def _noise_texture(rng: np.random.Generator, size: int, blur: float) -> FloatArray:
+    raw = rng.standard_normal((size, size), dtype=np.float32)
+    # Blur a 3x3 tiling and keep the centre, so the texture tiles without seams.
+    blurred = cv2.GaussianBlur(np.tile(raw, (3, 3)), (0, 0), blur)[size : 2 * size, size : 2 * size]
+    tex = np.asarray(blurred, np.float32)
+    return tex / np.float32(tex.std())
+
+
+def _sample(tex: FloatArray, xs: FloatArray, ys: FloatArray, px_per_m: float) -> FloatArray:
+    """Look a tiling texture up at world coordinates (remap wants float32 maps)."""
+    n = tex.shape[0]
+    mx = np.mod(xs * px_per_m, n).astype(np.float32)
+    my = np.mod(ys * px_per_m, n).astype(np.float32)
+    return np.asarray(cv2.remap(tex, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP), np.float32)
+
+
+def _ground(xw: FloatArray, yw: FloatArray, rng: np.random.Generator) -> FloatArray:
+    """Colour (BGR, float) of the ground at world points: asphalt, kerbs, paint."""
+    shape = xw.shape
+    grain = 5.0 * _sample(_noise_texture(rng, 256, 1.0), xw, yw, 40.0)
+    blotch = 7.0 * _sample(_noise_texture(rng, 256, 4.0), xw, yw, 6.0)
+    out = np.empty((*shape, 3), np.float32)
+    out[:] = (70, 112, 96)  # verge: dry grass and dirt
+
+    in_junction = yw < ZEBRA_Y[0] - 0.6  # the cross street, below the zebra
+    sidewalk = ((xw > KERB_X) & (xw < KERB_X + 3.2)) | ((xw < OPPOSITE_X) & (xw > OPPOSITE_X - 3.2))
+    tiles = (np.mod(xw, 0.5) < 0.03) | (np.mod(yw, 0.5) < 0.03)
+    out[sidewalk] = (150, 158, 165)
+    out[sidewalk & tiles] = (118, 124, 130)
+
+    road = ((xw >= OPPOSITE_X) & (xw <= KERB_X)) | in_junction
+    asphalt = 84.0 + grain + blotch
+    # Tyres polish two darker bands per lane.
+    lane_pos = np.mod(xw, LANE_W)
+    tyres = (np.abs(lane_pos - 0.85) < 0.35) | (np.abs(lane_pos - 2.65) < 0.35)
+    asphalt = asphalt - 5.0 * (tyres & (xw > 0) & (xw < ROAD_W))
+    for c, tint in enumerate((1.02, 1.0, 0.97)):
+        out[..., c] = np.where(road, asphalt * tint, out[..., c])
+
+    approach = (yw > STOP_Y + STOP_HALF) & ~in_junction
+    median = approach & (xw > MEDIAN_X[0]) & (xw < MEDIAN_X[1]) & (yw > STOP_Y + 0.6)
+    out[median] = (148, 152, 150)
+    stripes = np.mod(yw, 2.0) < 1.0  # kerbs painted black and white, as is usual in Indonesia
+    for edge in (MEDIAN_X[0], MEDIAN_X[1] - 0.15, KERB_X - 0.15):
+        kerb = (xw > edge) & (xw < edge + 0.15) & (yw > STOP_Y + 0.6) & ~in_junction
+        out[kerb & stripes] = (215, 218, 220)
+        out[kerb & ~stripes] = (40, 40, 42)
+
+    paint = np.zeros(shape, bool)
+    for x0 in (0.0, ROAD_W - 0.15, MEDIAN_X[0] - 0.3, OPPOSITE_X + 0.15):
+        paint |= approach & (xw >= x0) & (xw <= x0 + 0.15)
+    dashes = np.mod(yw - STOP_Y - 2.0, 8.0) < 3.0  # 3 m dash, 5 m gap
+    for x0 in (LANE_W, 2 * LANE_W, (MEDIAN_X[0] + OPPOSITE_X) / 2):
+        paint |= approach & dashes & (np.abs(xw - x0) <= 0.075) & (yw > STOP_Y + 2.0)
+    paint |= (np.abs(yw - STOP_Y) <= STOP_HALF) & (xw >= 0) & (xw <= ROAD_W)
+    zebra = (yw >= ZEBRA_Y[0]) & (yw <= ZEBRA_Y[1]) & (xw >= OPPOSITE_X) & (xw <= KERB_X)
+    paint |= zebra & (np.mod(xw - OPPOSITE_X, 1.0) < 0.5)
+    for k in range(len(LANES)):  # straight-ahead arrows pointing at the junction
+        rel = np.abs(xw - (k + 0.5) * LANE_W)
+        shaft = (rel <= 0.1) & (yw >= STOP_Y + 7.0) & (yw <= STOP_Y + 11.0)
+        head = (yw >= STOP_Y + 5.0) & (yw < STOP_Y + 7.0) & (rel <= 0.3 * (yw - STOP_Y - 5.0))
+        paint |= shaft | head
+    worn = 226.0 + 0.6 * grain
+    for c in range(3):
+        out[..., c] = np.where(paint, worn, out[..., c])
+    return out
+
+
+@dataclass(frozen=True)
+class Building:
+    x_face: float  # the facade that faces the road
+    y0: float
+    y1: float
+    height: float
+    depth: float  # signed: away from the road
+    colour: tuple[float, float, float]
+
+
+def _buildings(rng: np.random.Generator) -> list[Building]:
+    out: list[Building] = []
+    for x_face, depth in ((OPPOSITE_X - 5.5, -12.0), (KERB_X + 5.0, 12.0)):
+        y = 27.0 + rng.uniform(0, 6)
+        while y < 330:
+            length = rng.uniform(9, 26)
+            base = np.array([rng.uniform(150, 215), rng.uniform(160, 215), rng.uniform(165, 225)])
+            out.append(
+                Building(
+                    x_face, y, y + length, rng.uniform(7, 24), depth, (float(base[0]), float(base[1]), float(base[2]))
+                )
+            )
+            y += length + rng.uniform(0, 5)
+    # A hazy row closing the view where the road bends away.
+    for x0 in np.arange(-70, 80, 14.0):
+        out.append(Building(float(x0), 420.0, 432.0, float(rng.uniform(12, 40)), 14.0, (190.0, 190.0, 185.0)))
+    return out
+
+
+def _fill(img: FloatArray, cam: Camera, pts: Sequence[Sequence[float]], bgr: Sequence[float]) -> None:
+    uv = cam.project(pts) * SS
+    cv2.fillConvexPoly(img, np.round(uv * 16).astype(np.int32), tuple(float(c) for c in bgr), cv2.LINE_AA, shift=4)
+
+
+def _draw_buildings(img: FloatArray, cam: Camera, rng: np.random.Generator) -> None:
+    for b in sorted(_buildings(rng), key=lambda b: -b.y0):
+        haze = 1.0 - math.exp(-b.y0 / 260.0)
+
+        def shade(k: float, b: Building = b, haze: float = haze) -> list[float]:
+            return [(1 - haze) * k * c + haze * 215.0 for c in b.colour]
+
+        x, y0, y1, h = b.x_face, b.y0, b.y1, b.height
+        _fill(img, cam, [[x, y0, 0], [x + b.depth, y0, 0], [x + b.depth, y0, h], [x, y0, h]], shade(0.78))
+        _fill(img, cam, [[x, y0, 0], [x, y1, 0], [x, y1, h], [x, y0, h]], shade(1.0))
+        if b.y0 > 300:
+            continue
+        # Shop-houses: a dark ground floor, then rows of windows.
+        _fill(img, cam, [[x, y0 + 0.5, 0], [x, y1 - 0.5, 0], [x, y1 - 0.5, 3.0], [x, y0 + 0.5, 3.0]], shade(0.45))
+        for z in np.arange(4.2, h - 1.5, 3.3):
+            for yy in np.arange(y0 + 1.2, y1 - 2.0, 3.0):
+                lit = 0.55 if rng.random() < 0.8 else 0.75
+                _fill(img, cam, [[x, yy, z], [x, yy + 1.7, z], [x, yy + 1.7, z + 1.5], [x, yy, z + 1.5]], shade(lit))
+
+
+def _draw_poles(img: FloatArray, cam: Camera) -> None:
+    """Street lights in the median and trees on the right verge."""
+    for y in np.arange(260.0, STOP_Y + 8, -32.0):
+        xm = sum(MEDIAN_X) / 2
+        base, top, arm = cam.project([[xm, y, 0], [xm, y, 9.0], [xm + 1.6, y, 9.3]]) * SS
+        width = max(1, round(0.18 * cam.px_per_m(xm, y) * SS))
+        for a, b in ((base, top), (top, arm)):
+            cv2.line(
+                img, tuple(np.round(a).astype(int)), tuple(np.round(b).astype(int)), (95, 98, 100), width, cv2.LINE_AA
+            )
+    for y in np.arange(230.0, 55.0, -17.0):
+        xt = KERB_X + 2.6
+        base, top = cam.project([[xt, y, 0], [xt, y, 4.5]]) * SS
+        scale = cam.px_per_m(xt, y) * SS
+        cv2.line(
+            img,
+            tuple(np.round(base).astype(int)),
+            tuple(np.round(top).astype(int)),
+            (40, 55, 70),
+            max(1, round(0.3 * scale)),
+            cv2.LINE_AA,
+        )
+        shade = 1.0 - math.exp(-y / 260.0)
+        green = tuple((1 - shade) * c + shade * 200 for c in (48, 105, 62))
+        cv2.ellipse(
+            img,
+            tuple(np.round(top).astype(int)),
+            (round(2.2 * scale), round(1.8 * scale)),
+            0,
+            0,
+            360,
+            green,
+            -1,
+            cv2.LINE_AA,
+        )
+
+
+def render_background(cam: Camera, rng: np.random.Generator) -> Image:
+    """The static part of every frame: sky, buildings, ground with its markings."""
+    us = (np.arange(W * SS, dtype=np.float64) + 0.5) / SS - 0.5
+    vs = (np.arange(H * SS, dtype=np.float64) + 0.5) / SS - 0.5
+    uu, vv = np.meshgrid(us, vs)
+    inv = np.linalg.inv(cam.homography())
+    hx, hy, hw = (inv[r, 0] * uu + inv[r, 1] * vv + inv[r, 2] for r in range(3))
+    on_ground = hw > 1e-9  # above the horizon the ray never meets the ground
+    safe = np.where(on_ground, hw, 1.0)
+    xw = np.where(on_ground, hx / safe, 0.0).astype(np.float32)
+    yw = np.where(on_ground, hy / safe, 1e4).astype(np.float32)
+
+    sky_t = np.clip(vv / (H * 0.3), 0, 1)[..., None].astype(np.float32)
+    img = (1 - sky_t) * np.array([222, 196, 160], np.float32) + sky_t * np.array([226, 222, 214], np.float32)
+    ground = _ground(xw, yw, rng)
+    haze = (1.0 - np.exp(-np.clip(yw, 0, None) / 450.0))[..., None]
+    ground = (1 - haze) * ground + haze * np.array([205, 205, 200], np.float32)
+    img = np.where(on_ground[..., None], ground, img).astype(np.float32)
+    _draw_buildings(img, cam, rng)
+    _draw_poles(img, cam)
+
+    small = cv2.resize(img, (W, H), interpolation=cv2.INTER_AREA)
+    # Lens vignetting, mild.
+    yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
+    r2 = ((xx - W / 2) / (W / 2)) ** 2 + ((yy - H / 2) / (H / 2)) ** 2
+    small *= (1.0 - 0.08 * r2)[..., None]
+    return np.clip(small, 0, 255).astype(np.uint8)
+
+
+# -------------------------------------------------------------------------- sprites
+
+
+def _motorcycle_hints(mask: Image) -> None:
+    """Strokes for motorcycle_left.png (741x500): GrabCut alone keeps shelves and floor."""
+    bgd, fgd = cv2.GC_BGD, cv2.GC_FGD
+    rows = np.arange(mask.shape[0])[:, None]
+    wheels = np.zeros(mask.shape, np.uint8)
+    cv2.circle(wheels, (200, 317), 84, 1, -1)
+    cv2.ellipse(wheels, (599, 374), (72, 92), 117, 0, 360, 1, -1)  # the steered front wheel
+    mask[(rows > 380) & (wheels == 0)] = bgd  # floor and shadow, which would lower the bottom edge
+    for x0, y0, x1, y1 in (
+        (565, 185, 625, 256),
+        (612, 165, 700, 290),
+        (585, 138, 700, 172),
+        (540, 0, 741, 105),
+        (340, 40, 480, 104),
+        (385, 100, 470, 124),
+        (175, 30, 300, 140),
+    ):
+        mask[y0:y1, x0:x1] = bgd  # red bin, boxes, shelf, white wall
+    cv2.circle(mask, (200, 317), 72, fgd, 8)
+    cv2.ellipse(mask, (599, 374), (62, 81), 117, 0, 360, fgd, 6)
+    cv2.circle(mask, (534, 152), 18, fgd, -1)  # headlight
+    for x0, y0, x1, y1 in ((500, 185, 560, 370), (180, 215, 450, 205), (330, 330, 450, 320)):
+        cv2.line(mask, (x0, y0), (x1, y1), fgd, 8)  # fork, seat to tank, engine
+    for centre in ((474, 184), (572, 130)):
+        cv2.circle(mask, centre, 6, fgd, -1)  # turn signals
+
+
+@dataclass(frozen=True)
+class SpriteSpec:
+    """How one vehicle is cut out of a source photo."""
+
+    name: str
+    photo: str  # file name, looked up under --assets
+    rect: tuple[int, int, int, int]  # x0, y0, x1, y1: GrabCut's box; outside is background
+    keep_x: tuple[int, int] | None  # photo columns to keep (the front face of the bus)
+    convex: bool  # car and bus bodies are convex; filling the hull closes GrabCut's holes
+    real_width_m: float  # what the sprite's width measures in the world
+    cls: str
+    hints: Callable[[Image], None] | None = None
+
+
+SPRITES = (
+    SpriteSpec("car_silver", "licenseplate_motion.jpg", (2, 20, 598, 460), None, True, 1.8, "car"),
+    # Only the front face of the double-decker, so that it fits one lane as it approaches.
+    SpriteSpec("bus_red", "pexels_double_decker_bus.jpg", (60, 108, 485, 398), (334, 480), True, 2.5, "bus"),
+    SpriteSpec("car_white", "pexels_double_decker_bus.jpg", (1, 279, 73, 335), None, True, 1.8, "car"),
+    # A side view: its width is the motorcycle's length, 2.2 m, and its height then a real 1.2 m.
+    SpriteSpec(
+        "motorcycle_red", "motorcycle_left.png", (108, 30, 696, 462), None, False, 2.2, "motorcycle", _motorcycle_hints
+    ),
+)
+MAX_SPRITE_W = 400  # enough for the nearest rendering; keeps the committed PNGs small
+
+
+def _find_photo(assets: Path, name: str) -> Path:
+    hits = sorted(assets.rglob(name))
+    if not hits:
+        raise FileNotFoundError(f"{name} not found under {assets}; see PROVENANCE.md for its source")
+    return hits[0]
+
+
+def cut_sprite(photo: Image, spec: SpriteSpec) -> Image:
+    """Segment the vehicle with GrabCut and return a tight BGRA crop."""
+    mask = np.full(photo.shape[:2], cv2.GC_BGD, np.uint8)
+    x0, y0, x1, y1 = spec.rect
+    mask[y0:y1, x0:x1] = cv2.GC_PR_FGD
+    if spec.hints is not None:
+        spec.hints(mask)
+    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    # GrabCut's k-means start draws from OpenCV's global RNG; a fixed seed keeps the
+    # cut-outs stable whatever --seed the scene uses.
+    cv2.setRNGSeed(0)
+    cv2.grabCut(photo, mask, (0, 0, 0, 0), bgd, fgd, 6, cv2.GC_INIT_WITH_MASK)  # rect unused
+    fg = np.isin(mask, (cv2.GC_FGD, cv2.GC_PR_FGD)).astype(np.uint8)
+    if spec.keep_x is not None:
+        fg[:, : spec.keep_x[0]] = 0
+        fg[:, spec.keep_x[1] :] = 0
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(fg)
+    if count < 2:
+        raise ValueError(f"GrabCut found nothing for {spec.name}")
+    biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    contours, _ = cv2.findContours((labels == biggest).astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    outline = max(contours, key=cv2.contourArea)
+    solid = np.zeros_like(fg)
+    cv2.drawContours(solid, [cv2.convexHull(outline) if spec.convex else outline], -1, 1, -1)
+    x, y, w, h = cv2.boundingRect(solid)
+    # A one-pixel feather hides the cut without widening the sprite.
+    alpha = cv2.GaussianBlur(solid.astype(np.float32), (3, 3), 0) * solid
+    bgra = np.dstack([photo, np.round(alpha * 255).astype(np.uint8)])[y : y + h, x : x + w]
+    if w > MAX_SPRITE_W:
+        bgra = cv2.resize(bgra, (MAX_SPRITE_W, round(h * MAX_SPRITE_W / w)), interpolation=cv2.INTER_AREA)
+    return bgra
+
+
+def build_sprites(assets: Path, out: Path) -> dict[str, Image]:
+    out.mkdir(parents=True, exist_ok=True)
+    sprites: dict[str, Image] = {}
+    for spec in SPRITES:
+        path = _find_photo(assets, spec.photo)
+        photo = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if photo is None:
+            raise ValueError(f"cannot decode {path}")
+        sprites[spec.name] = cut_sprite(np.asarray(photo, np.uint8), spec)
+        cv2.imwrite(str(out / f"{spec.name}.png"), sprites[spec.name])
+    return sprites
+
+
+def load_sprites(folder: Path) -> dict[str, Image]:
+    sprites: dict[str, Image] = {}
+    for spec in SPRITES:
+        img = cv2.imread(str(folder / f"{spec.name}.png"), cv2.IMREAD_UNCHANGED)
+        if img is None or img.shape[2] != 4:
+            raise FileNotFoundError(f"sprite {spec.name}.png missing in {folder}; run with --assets")
+        sprites[spec.name] = np.asarray(img, np.uint8)
+    return sprites
+
+
+# ------------------------------------------------------------------------- vehicles
+
+
+@dataclass(frozen=True)
+class FreeFlow:
+    """Constant speed; the bottom-centre first passes the stop line on ``cross_frame``."""
+
+    speed_ms: float
+    cross_frame: int
+
+    def y_at(self, t: float) -> float:
+        # Half a frame before the crossing frame, so that frame is the first one past the line.
+        t_cross = (self.cross_frame - 0.5) / FPS
+        return STOP_Y - self.speed_ms * (t - t_cross)
+
+
+@dataclass(frozen=True)
+class StopAndGo:
+    """Approach, brake evenly to rest ``gap_m`` before the line, wait, pull away."""
+
+    speed_ms: float
+    gap_m: float
+    decel: float
+    stop_frame: int  # first frame at rest
+    go_frame: int  # last frame at rest
+    accel: float
+    top_speed_ms: float
+
+    def y_at(self, t: float) -> float:
+        y_stop = STOP_Y + self.gap_m
+        t_stop, t_go = self.stop_frame / FPS, self.go_frame / FPS
+        t_brake = t_stop - self.speed_ms / self.decel
+        if t < t_brake:
+            return y_stop + self.speed_ms**2 / (2 * self.decel) + self.speed_ms * (t_brake - t)
+        if t < t_stop:
+            return y_stop + 0.5 * self.decel * (t_stop - t) ** 2
+        if t <= t_go:
+            return y_stop
+        tau, t_top = t - t_go, self.top_speed_ms / self.accel
+        if tau < t_top:
+            return y_stop - 0.5 * self.accel * tau**2
+        return y_stop - 0.5 * self.accel * t_top**2 - self.top_speed_ms * (tau - t_top)
+
+
+@dataclass(frozen=True)
+class Vehicle:
+    id: str
+    sprite: str
+    lane: int  # index into LANES
+    flip: bool
+    behaviour: str  # what the script intends; checked against the rendered motion
+    motion: FreeFlow | StopAndGo
+    offset_m: float = 0.0  # lateral offset from the lane centre
+
+    @property
+    def x_m(self) -> float:
+        return (self.lane + 0.5) * LANE_W + self.offset_m
+
+
+# Red runs from frame 80 to 159. Vehicles in one lane never overtake each other and keep
+# well apart while both are big enough to detect, so their sprites do not pile up.
+SCENE = (
+    Vehicle("v1", "car_silver", 2, False, "pass_green", FreeFlow(12.0, 22)),
+    Vehicle("v2", "bus_red", 1, False, "pass_green", FreeFlow(10.0, 46)),
+    Vehicle("v3", "car_white", 0, True, "pass_amber", FreeFlow(11.0, 66)),
+    Vehicle("v4", "car_silver", 2, True, "run_red", FreeFlow(13.0, 95)),  # 1.5 s into red
+    # Queued behind v8: v8's 4.5 m long body, then 2 m to its bumper.
+    Vehicle("v5", "car_white", 2, False, "stop_on_red", StopAndGo(11.0, 8.5, 2.5, 155, 167, 2.5, 11.0)),
+    Vehicle("v6", "bus_red", 1, False, "run_red", FreeFlow(10.0, 120)),  # 4.0 s into red
+    Vehicle(
+        "v7", "motorcycle_red", 0, False, "stop_on_red", StopAndGo(10.0, 2.0, 2.5, 105, 165, 2.5, 10.0), offset_m=0.2
+    ),
+    Vehicle("v8", "car_silver", 2, False, "stop_on_red", StopAndGo(11.0, 2.0, 3.0, 140, 164, 2.5, 11.0)),
+)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a vehicle's sprite lands in one frame (unclipped pixel box)."""
+
+    x0: int
+    y0: int
+    w: int
+    h: int
+    world: tuple[float, float]
+
+
+def place(cam: Camera, v: Vehicle, sprite: Image, t: float) -> Placement | None:
+    spec = next(s for s in SPRITES if s.name == v.sprite)
+    y = v.motion.y_at(t)
+    if y < 5.0 or y > 400.0:  # behind the camera's view or lost in the haze
+        return None
+    u, vb = cam.ground(v.x_m, y)
+    w = spec.real_width_m * cam.px_per_m(v.x_m, y)
+    h = w * sprite.shape[0] / sprite.shape[1]
+    wi, hi = max(1, round(w)), max(1, round(h))
+    x0, y0 = round(u - wi / 2), round(vb) - hi
+    # A billboard is a poor stand-in for a vehicle right under the camera, so a vehicle is
+    # dropped once more than half of it has left through the bottom of the frame.
+    if wi < 3 or x0 >= W or x0 + wi <= 0 or H - y0 < hi / 2:
+        return None
+    return Placement(x0, y0, wi, hi, (v.x_m, y))
+
+
+def paste_vehicle(img: Image, sprite: Image, p: Placement, flip: bool) -> FloatArray:
+    """Draw the sprite with a contact shadow; return its alpha at the placed size."""
+    src = sprite[:, ::-1] if flip else sprite
+    shrink = p.w < src.shape[1]
+    scaled = cv2.resize(src, (p.w, p.h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+    # A soft contact shadow under the bumper grounds the billboard on the road.
+    sh = np.zeros((max(3, p.h // 6), p.w + 8), np.float32)
+    cv2.ellipse(sh, (sh.shape[1] // 2, sh.shape[0] // 2), (p.w // 2 + 3, max(1, sh.shape[0] // 3)), 0, 0, 360, 1.0, -1)
+    sh = cv2.GaussianBlur(sh, (0, 0), max(1.0, sh.shape[0] / 6)) * 0.55
+    blend(img, np.zeros((*sh.shape, 3), np.float32), sh, p.x0 - 4, p.y0 + p.h - sh.shape[0] // 2)
+    alpha = scaled[:, :, 3].astype(np.float32) / 255.0
+    blend(img, scaled[:, :, :3].astype(np.float32), alpha, p.x0, p.y0)
+    return alpha
+
+
+def clipped_box(p: Placement) -> list[int]:
+    return [max(p.x0, 0), max(p.y0, 0), min(p.x0 + p.w, W), min(p.y0 + p.h, H)]
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """A vehicle in one frame: where its sprite is and how much of it can be seen."""
+
+    placement: Placement
+    visible: float  # fraction of the sprite's pixels that are in frame and not covered
+
+
+Tracks = dict[str, list[Sighting | None]]
+
+
+def render(cam: Camera, sprites: dict[str, Image], out: Path, seed: int) -> Tracks:
+    """Write the clip; return each vehicle's sighting per frame."""
+    rng = np.random.default_rng(seed)
+    background = render_background(cam, rng)
+    head = SignalHead.build(cam)
+    writer = cv2.VideoWriter(str(out / "clip.mp4"), cv2.VideoWriter.fourcc(*"mp4v"), FPS, (W, H))
+    if not writer.isOpened():
+        raise RuntimeError("OpenCV cannot write mp4v; is opencv-python built with FFmpeg?")
+    tracks: Tracks = {v.id: [] for v in SCENE}
+    try:
+        for frame in range(N_FRAMES):
+            img = background.copy()
+            owner = np.full((H, W), -1, np.int16)  # which vehicle each pixel shows
+            t = frame / FPS
+            placed = [(k, v, place(cam, v, sprites[v.sprite], t)) for k, v in enumerate(SCENE)]
+            # Painter's order: far vehicles first; the signal pole stands at SIGNAL_XY.
+            drawn = sorted(((p.world[1], k, v, p) for k, v, p in placed if p is not None), key=lambda e: -e[0])
+            area: dict[int, int] = {}
+            signal_done = False
+            for y, k, v, p in drawn:
+                if not signal_done and y < SIGNAL_XY[1]:
+                    draw_signal(img, head, frame)
+                    signal_done = True
+                solid = paste_vehicle(img, sprites[v.sprite], p, v.flip) > 0.5
+                area[k] = int(solid.sum())
+                xa, ya, xb, yb = clipped_box(p)
+                region = owner[ya:yb, xa:xb]
+                region[solid[ya - p.y0 : yb - p.y0, xa - p.x0 : xb - p.x0]] = k
+            if not signal_done:
+                draw_signal(img, head, frame)
+            for k, v, maybe in placed:
+                seen = float((owner == k).sum()) / max(area.get(k, 1), 1)
+                tracks[v.id].append(None if maybe is None else Sighting(maybe, round(seen, 3)))
+            # Optics soften a little; the sensor adds noise of its own every frame.
+            soft = cv2.GaussianBlur(img, (0, 0), 0.6).astype(np.float32)
+            soft += 2.0 * rng.standard_normal(soft.shape, dtype=np.float32)
+            writer.write(np.clip(soft + 0.5, 0, 255).astype(np.uint8))
+    finally:
+        writer.release()
+    return tracks
+
+
+# ------------------------------------------------------------------- site and truth
+
+
+def _clip_polygon(poly: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Sutherland-Hodgman against the frame, so every vertex is a pixel of the image."""
+    edges = ((0, 0.0, 1), (0, W - 1.0, -1), (1, 0.0, 1), (1, H - 1.0, -1))
+    for axis, limit, sign in edges:
+        out: list[tuple[float, float]] = []
+        for i, cur in enumerate(poly):
+            prev = poly[i - 1]
+            cur_in, prev_in = sign * (cur[axis] - limit) >= 0, sign * (prev[axis] - limit) >= 0
+            if cur_in != prev_in:
+                k = (limit - prev[axis]) / (cur[axis] - prev[axis])
+                out.append((prev[0] + k * (cur[0] - prev[0]), prev[1] + k * (cur[1] - prev[1])))
+            if cur_in:
+                out.append(cur)
+        poly = out
+    return poly
+
+
+def _pt(u: float, v: float) -> str:
+    return f"[{u:.1f}, {v:.1f}]"
+
+
+def site_yaml(cam: Camera) -> str:
+    head = SignalHead.build(cam)
+    calib_world = [
+        (0.0, STOP_Y),
+        (LANE_W, STOP_Y),
+        (2 * LANE_W, STOP_Y),
+        (ROAD_W, STOP_Y),
+        (0.0, STOP_Y + 18.0),
+        (ROAD_W, STOP_Y + 18.0),
+    ]
+    calib_img = [cam.ground(x, y) for x, y in calib_world]
+    lines = [
+        "# Generated by scripts/make_demo.py; edit the script, not this file.",
+        'site: {id: demo-simpang, name: "Demo intersection (synthetic)", timezone: Asia/Jakarta, '
+        "location: {lat: -6.1754, lon: 106.8272}}",
+        "camera:",
+        "  id: cam-01",
+        "  source: clip.mp4",
+        f"  fps: {FPS}",
+        f"  resolution: [{W}, {H}]",
+        f'  start_time: "{START_TIME}"   # capture time of frame 0',
+        "calibration:",
+        "  version: 1",
+        "  homography:",
+        "    # stop-line ends and lane-line feet at the stop line, and edge lines 18 m upstream;",
+        "    # exact: the clip is rendered through this very camera",
+        f"    image_points: [{', '.join(_pt(u, v) for u, v in calib_img)}]",
+        f"    world_points_m: [{', '.join(f'[{x:.1f}, {y:.1f}]' for x, y in calib_world)}]",
+        "  lanes:",
+    ]
+    for k, lane in enumerate(LANES):
+        xl, xr = k * LANE_W, (k + 1) * LANE_W
+        far, near = STOP_Y + 110.0, 5.0  # near is below the frame; clipping puts it on the bottom row
+        ring = [cam.ground(xl, far), cam.ground(xl, near), cam.ground(xr, near), cam.ground(xr, far)]
+        poly = _clip_polygon(ring)
+        xc = (xl + xr) / 2
+        d0, d1 = cam.ground(xc, STOP_Y + 20.0), cam.ground(xc, STOP_Y - 3.0)
+        lines += [
+            f"    - id: {lane}",
+            f"      polygon: [{', '.join(_pt(u, v) for u, v in poly)}]",
+            f"      direction: [{_pt(*d0)}, {_pt(*d1)}]",
+            "      speed_limit_kmh: 50",
+            "      allowed_classes: [car, motorcycle, bus, truck, bicycle]",
+        ]
+    rois = head.rois()
+    lines += [
+        "  stop_lines:",
+        "    - id: stop-1",
+        f"      line: [{_pt(*cam.ground(0.0, STOP_Y))}, {_pt(*cam.ground(ROAD_W, STOP_Y))}]",
+        f"      lanes: [{', '.join(LANES)}]",
+        "      signal: sig-1",
+        "  solid_lines: []",
+        "  signals:",
+        "    - id: sig-1",
+        "      source: vision",
+        "      roi: {" + ", ".join(f"{c}: {rois[c]}" for c in ("red", "amber", "green")) + "}",
+        "  zones: []",
+        "  restrictions: []",
+        "articles: {}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def ground_truth(tracks: Tracks) -> dict[str, object]:
+    red_start = next(first for state, first, _ in PHASES if state == "red")
+    vehicles = []
+    for v in SCENE:
+        spec = next(s for s in SPRITES if s.name == v.sprite)
+        ys = [v.motion.y_at(f / FPS) for f in range(N_FRAMES)]
+        # The line is a straight ground line of constant Y, so "below it in the image"
+        # and "Y < STOP_Y" are the same test.
+        cross = next((f for f, y in enumerate(ys) if y < STOP_Y), None)
+        state = phase_at(cross) if cross is not None else None
+        violations: list[dict[str, object]] = []
+        if state == "red" and cross is not None:
+            violations.append(
+                {
+                    "kind": "red_light",
+                    "frame": cross,
+                    "stop_line": "stop-1",
+                    "time_into_red_s": round((cross - red_start) / FPS, 2),
+                }
+            )
+        expected = {"pass_green": "green", "pass_amber": "amber", "run_red": "red", "stop_on_red": "green"}[v.behaviour]
+        if state != expected:
+            raise AssertionError(f"{v.id} meant to {v.behaviour} but crosses on {state}")
+        at_rest = [f for f in range(1, N_FRAMES) if ys[f] == ys[f - 1]]
+        stops_clear = bool(at_rest) and ys[at_rest[0]] - STOP_Y >= 1.5
+        if stops_clear != (v.behaviour == "stop_on_red"):
+            raise AssertionError(f"{v.id} meant to {v.behaviour} but stops clear of the line: {stops_clear}")
+        entry: dict[str, object] = {
+            "id": v.id,
+            "class": spec.cls,
+            "lane": LANES[v.lane],
+            "photo": spec.photo,
+            "sprite": f"sprites/{spec.name}.png",
+            "flipped": v.flip,
+            "behaviour": v.behaviour,
+            "stop_line_cross_frame": cross,
+            "signal_at_crossing": state,
+            "expected_violations": violations,
+        }
+        if at_rest:
+            entry["stopped_frames"] = [at_rest[0] - 1, at_rest[-1]]
+            entry["stop_gap_m"] = round(ys[at_rest[0]] - STOP_Y, 2)
+        seen = [(f, s) for f, s in enumerate(tracks[v.id]) if s is not None]
+        entry["boxes"] = [[f, *clipped_box(s.placement)] for f, s in seen]
+        entry["visible"] = [[f, s.visible] for f, s in seen]
+        entry["ground_m"] = [[f, round(s.placement.world[0], 3), round(s.placement.world[1], 3)] for f, s in seen]
+        vehicles.append(entry)
+    return {
+        "clip": "clip.mp4",
+        "fps": FPS,
+        "frames": N_FRAMES,
+        "resolution": [W, H],
+        "start_time": START_TIME,
+        "signal": [{"signal": "sig-1", "state": s, "start_frame": a, "end_frame": b} for s, a, b in PHASES],
+        "signal_dimmed_frames": list(DIM_FRAMES),
+        "stop_line": {"id": "stop-1", "world_y_m": STOP_Y},
+        "vehicles": vehicles,
+    }
+
+
+def _compact_json(truth: dict[str, object]) -> str:
+    """Indented JSON with every list of numbers on one line: one box per line, diffable."""
+    text = json.dumps(truth, indent=1)
+    innermost = r'\[[^\[\]{}"]*\]'  # a list holding only numbers or null
+    return re.sub(innermost, lambda m: "[" + " ".join(m.group(0)[1:-1].split()) + "]", text) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("calibration/demo"),
+        help="folder for clip.mp4, site.yaml, ground_truth.json and sprites/",
+    )
+    parser.add_argument(
+        "--assets", type=Path, default=None, help="folder holding the source photos; rebuilds sprites/ from them"
+    )
+    parser.add_argument("--seed", type=int, default=20260115, help="seed of the scene's randomness")
+    args = parser.parse_args(argv)
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    sprites = build_sprites(args.assets, out / "sprites") if args.assets else load_sprites(out / "sprites")
+    cam = Camera()
+    tracks = render(cam, sprites, out, args.seed)
+    (out / "site.yaml").write_text(site_yaml(cam))
+    (out / "ground_truth.json").write_text(_compact_json(ground_truth(tracks)))
+    print(f"wrote {out / 'clip.mp4'} ({(out / 'clip.mp4').stat().st_size / 1e6:.1f} MB), site.yaml, ground_truth.json")
+
+
+if __name__ == "__main__":
+    main()
