@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
@@ -14,7 +14,11 @@ from rich.table import Table
 
 from edge.config import LoadedSite, load_site
 from edge.errors import EtleError, SiteFileError
+from edge.evidence.chain import ChainState, ChainStateError
 from edge.evidence.event import rfc3339
+from edge.evidence.keys import KeyFileError, generate_keys, load_public_keys
+from edge.evidence.seal import CHAIN_FILE, Sealer
+from edge.evidence.verify import verify_path
 from edge.pipeline import Pipeline, RunStats, make_context
 from edge.settings import PROJECT_ROOT, load_settings
 from edge.sources import VideoFileSource, open_source
@@ -47,10 +51,21 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-publish", action="store_true",
                      help="keep evidence on disk only (MQTT delivery is not built yet, so this is the "
                      "only mode today; the flag is accepted so scripts keep working when it is)")
+    run.add_argument("--key-dir", type=Path, help="device key folder from `etle-edge keygen` (signs the evidence)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
 
     check = commands.add_parser("check-site", help="validate a site file; exit 1 on any problem")
     check.add_argument("file", type=Path)
+
+    keygen = commands.add_parser("keygen", help="create the device's Ed25519 key and its sequence state")
+    keygen.add_argument("--out", type=Path, required=True, help="folder for the key (must not hold one)")
+    keygen.add_argument("--settings", type=Path, help="device settings YAML (for the device id)")
+
+    verify = commands.add_parser("verify", help="check signatures, schema, media and chain of evidence")
+    verify.add_argument("path", type=Path, help="one evidence folder or a folder of them")
+    keys = verify.add_mutually_exclusive_group(required=True)
+    keys.add_argument("--pubkey", type=Path, help="the device's public key (JWK or PEM)")
+    keys.add_argument("--keys", type=Path, help="folder of public keys (rotation: old and new keys)")
     return parser
 
 
@@ -81,6 +96,41 @@ def summary_table(stats: RunStats, site: LoadedSite) -> Table:
     return table
 
 
+def keygen_command(args: argparse.Namespace) -> int:
+    settings = load_settings(args.settings)
+    info = generate_keys(args.out)
+    ChainState.open(args.out / CHAIN_FILE, settings.device_id, create=True).close()
+    print(f"device {settings.device_id}: key id {info.kid}")
+    print(f"  private key  {info.private_key_path}  (mode 0600; keep it on the box)")
+    print(f"  public key   {info.public_jwk_path}  (give it to the back office / verifiers)")
+    print(f"  chain state  {args.out / CHAIN_FILE}  (sequence numbers; back it up with the key)")
+    return EXIT_OK
+
+
+def verify_command(args: argparse.Namespace) -> int:
+    report = verify_path(args.path, load_public_keys(args.pubkey or args.keys))
+    for finding in report.warnings:
+        print(f"warning: {finding.line()}")
+    for line in report.lines():
+        print(line)
+    verdict = "all valid" if report.ok else f"{len(report.failures)} failure(s)"
+    print(f"{report.records} record(s) checked: {verdict}")
+    return EXIT_OK if report.ok else EXIT_PROBLEMS
+
+
+def open_sealer(key_dir: Path | None, device_id: str, boot_id: str, console: Console) -> Sealer | None:
+    """The box records even when it cannot sign; it says so loudly instead of refusing to run."""
+    if key_dir is None:
+        console.print("[yellow]no device key (--key-dir or settings signing.key_dir): evidence is recorded "
+                      "UNSIGNED and is not fit to send[/yellow]")
+        return None
+    try:
+        return Sealer.open(key_dir, device_id, boot_id)
+    except (KeyFileError, ChainStateError) as exc:
+        console.print(f"[red]signing disabled, evidence is recorded UNSIGNED: {exc}[/red]", highlight=False)
+        return None
+
+
 def run_command(args: argparse.Namespace, console: Console) -> int:
     site = load_site(args.site)
     settings = load_settings(args.settings)
@@ -89,7 +139,23 @@ def run_command(args: argparse.Namespace, console: Console) -> int:
             update={"directory": args.evidence_dir})})
     camera = site.site.camera
     source = open_source(site.resolve_source(args.source), camera.fps, args.start_time or camera.start_time)
-    pipeline = Pipeline(site, settings, source, make_context(site, settings, source))
+    context = make_context(site, settings, source)
+    sealer = open_sealer(args.key_dir or settings.signing.key_dir, settings.device_id, context.boot_id, console)
+    try:
+        return _run(args, console, site, Pipeline(site, settings, source, context, sealer), sealer)
+    finally:
+        if sealer is not None:
+            sealer.close()
+
+
+def _run(args: argparse.Namespace, console: Console, site: LoadedSite, pipeline: Pipeline, sealer: Sealer | None,
+         ) -> int:
+    evidence_dir = pipeline.evidence_dir.resolve()
+    if sealer is not None:
+        gap = sealer.recover(evidence_dir, datetime.now(UTC))
+        if gap is not None:
+            console.print(f"[yellow]the previous run ended before storing an event: recorded {gap}[/yellow]")
+    source = pipeline.source
     total = args.max_frames
     if isinstance(source, VideoFileSource) and total is None:
         total = source.frame_count
@@ -103,8 +169,9 @@ def run_command(args: argparse.Namespace, console: Console) -> int:
         f"detector {stats.detector_ms:.1f} ms/frame over {stats.detector_calls} calls",
         highlight=False,
     )
-    evidence_dir = settings.evidence.directory.resolve()
     console.print(f"evidence folders are under {evidence_dir} (event.json + JPEGs each)", highlight=False)
+    if sealer is not None:
+        console.print(f"signed with key id {sealer.kid} (event.jws in each folder)", highlight=False)
     if stats.evidence_failures:
         console.print(f"[red]{len(stats.evidence_failures)} evidence write(s) failed; violations kept "
                       f"in memory were not written:[/red]")
@@ -121,6 +188,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "check-site":
             return check_site_command(args.file)
+        if args.command == "keygen":
+            return keygen_command(args)
+        if args.command == "verify":
+            return verify_command(args)
         return run_command(args, console)
     except EtleError as exc:
         print(f"etle-edge: {exc}", file=sys.stderr)  # plain: no wrapping inside paths

@@ -14,10 +14,12 @@ from edge.config import LoadedSite
 from edge.detect import build_detector
 from edge.detect.signal import VisionSignalReader
 from edge.evidence.builder import EvidenceBuilder, EvidenceRecord
-from edge.evidence.event import ClockStatus, EventContext, ModelIdentity
+from edge.evidence.clock import ClockProbe
+from edge.evidence.event import ClockSource, ClockStatus, EventContext, FixedClock, ModelIdentity
+from edge.evidence.seal import Sealer
 from edge.rules.engine import RuleEngine
 from edge.settings import DeviceSettings
-from edge.sources import Frame, FrameSource, VideoFileSource
+from edge.sources import Frame, FrameSource, StreamSource
 from edge.track import VehicleTracker
 
 
@@ -57,22 +59,32 @@ def software_version() -> str:
         return "unknown"
 
 
+def clock_for(source: FrameSource) -> ClockSource:
+    """Live frames are stamped by the system clock, so its sync state matters; a replay's are not."""
+    if isinstance(source, StreamSource):
+        probe = ClockProbe()
+        probe.start()
+        return probe
+    return FixedClock(ClockStatus(source="clip_start_time", synced=None, offset_s=None))
+
+
 def make_context(site: LoadedSite, settings: DeviceSettings, source: FrameSource) -> EventContext:
-    replay = isinstance(source, VideoFileSource) or not hasattr(source, "url")
-    clock = ClockStatus(source="clip_start_time" if replay else "system", synced=None, offset_s=None)
     model = settings.detector.model
     return EventContext(
         site=site,
         device_id=settings.device_id,
         boot_id=str(uuid.uuid4()),
         models=(ModelIdentity(role="vehicle_detector", file=model.name, sha256=file_sha256(model)),),
-        clock=clock,
+        clock=clock_for(source),
         software_version=software_version(),
     )
 
 
 class Pipeline:
-    def __init__(self, site: LoadedSite, settings: DeviceSettings, source: FrameSource, context: EventContext) -> None:
+    def __init__(
+        self, site: LoadedSite, settings: DeviceSettings, source: FrameSource, context: EventContext,
+        sealer: Sealer | None = None,
+    ) -> None:
         cam = site.site.camera
         self._settings = settings
         self._source = source
@@ -82,7 +94,15 @@ class Pipeline:
         self._signals: VisionSignalReader | None = None
         self._signal_config = settings.signal_vision
         self._calibration = site.site.calibration
-        self._evidence = EvidenceBuilder(context, settings.evidence, cam.fps)
+        self._evidence = EvidenceBuilder(context, settings.evidence, cam.fps, sealer)
+
+    @property
+    def source(self) -> FrameSource:
+        return self._source
+
+    @property
+    def evidence_dir(self) -> Path:
+        return self._settings.evidence.directory
 
     def _step(self, frame: Frame, stats: RunStats) -> None:
         stats.records += self._evidence.on_frame(frame)

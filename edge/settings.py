@@ -16,6 +16,7 @@ from edge.detect import CenterNetConfig, DetectorConfig
 from edge.detect.signal import SignalVisionConfig
 from edge.errors import EtleError
 from edge.evidence.builder import EvidenceConfig
+from edge.evidence.seal import SigningConfig
 from edge.rules.engine import RulesConfig
 from edge.track import TrackerConfig
 
@@ -32,6 +33,7 @@ class DeviceSettings(BaseModel):
     signal_vision: SignalVisionConfig = Field(default_factory=SignalVisionConfig, title="Signal lamps")
     rules: RulesConfig = Field(default_factory=RulesConfig, title="Rules")
     evidence: EvidenceConfig = Field(default_factory=EvidenceConfig, title="Evidence")
+    signing: SigningConfig = Field(default_factory=SigningConfig, title="Signing")
 
     def resolved(self) -> DeviceSettings:
         """Relative model paths are relative to the project (models/ ships with it)."""

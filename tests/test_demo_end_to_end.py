@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 from datetime import datetime, timedelta
@@ -16,6 +17,7 @@ from edge.cli import main
 from edge.config import load_site
 from edge.detect import build_detector
 from edge.detect.signal import VisionSignalReader
+from edge.evidence.signing import schema_errors
 from edge.settings import DeviceSettings
 from edge.sources import open_source
 from tests.conftest import DEMO
@@ -49,11 +51,19 @@ def truth_vehicle_at(frame: int, box: list[float]) -> dict[str, Any] | None:
 
 
 @pytest.fixture(scope="module")
-def demo_events(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[Path, dict[str, Any]]]:
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(evidence folder, key folder) of one signed run of the whole demo clip."""
+    keys = tmp_path_factory.mktemp("keys") / "device"
+    assert main(["keygen", "--out", str(keys)]) == 0
     out = tmp_path_factory.mktemp("evidence")
-    assert main(["run", "--site", str(DEMO / "site.yaml"), "--evidence-dir", str(out), "--no-publish",
-                 "--quiet"]) == 0
-    return [(p.parent, json.loads(p.read_text())) for p in sorted(out.glob("*/event.json"))]
+    assert main(["run", "--site", str(DEMO / "site.yaml"), "--evidence-dir", str(out), "--key-dir", str(keys),
+                 "--no-publish", "--quiet"]) == 0
+    return out, keys
+
+
+@pytest.fixture(scope="module")
+def demo_events(demo_run: tuple[Path, Path]) -> list[tuple[Path, dict[str, Any]]]:
+    return [(p.parent, json.loads(p.read_text())) for p in sorted(demo_run[0].glob("*/event.json"))]
 
 
 def test_precision_and_recall_are_one(demo_events: list[tuple[Path, dict[str, Any]]]) -> None:
@@ -87,10 +97,36 @@ def test_events_carry_the_contract_fields(demo_events: list[tuple[Path, dict[str
 def test_media_hashes_match_the_files(demo_events: list[tuple[Path, dict[str, Any]]]) -> None:
     assert demo_events
     for folder, event in demo_events:
-        assert sorted(p.name for p in folder.iterdir()) == sorted([m["name"] for m in event["media"]] + ["event.json"])
+        expected = [m["name"] for m in event["media"]] + ["event.json", "event.jws"]
+        assert sorted(p.name for p in folder.iterdir()) == sorted(expected)
         for item in event["media"]:
             data = (folder / item["name"]).read_bytes()
             assert hashlib.sha256(data).hexdigest() == item["sha256"] and len(data) == item["bytes"]
+
+
+def test_demo_evidence_verifies_and_a_tampered_copy_does_not(
+    demo_run: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    evidence, keys = demo_run
+    pubkey = str(keys / "public.jwk.json")
+    assert main(["verify", str(evidence), "--pubkey", pubkey]) == 0
+    assert "2 record(s) checked: all valid" in capsys.readouterr().out
+    copy = tmp_path / "copy"
+    shutil.copytree(evidence, copy)
+    victim = sorted(copy.glob("*/overview_at.jpg"))[0]
+    data = bytearray(victim.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    victim.write_bytes(bytes(data))
+    assert main(["verify", str(copy), "--pubkey", pubkey]) == 1
+    assert f"{victim.parent.name}: media_sha256: overview_at.jpg" in capsys.readouterr().out
+
+
+def test_signed_events_follow_the_schema_and_chain(demo_events: list[tuple[Path, dict[str, Any]]]) -> None:
+    events = sorted((e for _, e in demo_events), key=lambda e: e["device"]["seq"])
+    assert [e["device"]["seq"] for e in events] == [1, 2]
+    assert events[0]["prev_hash"] == "sha256:" + "0" * 64
+    for event in events:
+        assert schema_errors(event) == []
 
 
 def test_signal_reading_follows_the_scripted_phases() -> None:
@@ -117,13 +153,24 @@ def test_signal_reading_follows_the_scripted_phases() -> None:
     assert mismatches == []
 
 
-def test_console_script_runs(tmp_path: Path) -> None:
+def test_console_script_runs_unsigned_and_says_so(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "edge.cli", "run", "--evidence-dir", str(tmp_path), "--max-frames", "5", "--quiet"],
         capture_output=True, text=True, timeout=120, check=False,
     )
     assert done.returncode == 0, done.stderr
     assert "5 frames" in done.stdout and "0 violation(s)" in done.stdout
+    assert "UNSIGNED" in done.stdout
+
+
+def test_unusable_key_is_named_and_the_box_still_records(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "edge.cli", "run", "--key-dir", str(tmp_path / "nokeys"), "--evidence-dir",
+         str(tmp_path / "ev"), "--max-frames", "3", "--quiet"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "signing disabled" in done.stdout and "device.key.pem" in done.stdout
 
 
 def test_missing_source_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

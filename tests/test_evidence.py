@@ -13,9 +13,14 @@ import pytest
 from edge.config import load_site
 from edge.errors import EvidenceError
 from edge.evidence.builder import EvidenceBuilder, EvidenceConfig, closeup
-from edge.evidence.event import ClockStatus, EventContext, ModelIdentity
+from edge.evidence.chain import ChainState
+from edge.evidence.event import ClockStatus, EventContext, FixedClock, ModelIdentity
+from edge.evidence.keys import generate_keys, load_public_keys
 from edge.evidence.ring import FrameRing
+from edge.evidence.seal import CHAIN_FILE, Sealer
+from edge.evidence.signing import unverified_payload
 from edge.evidence.store import incomplete, write_event_folder
+from edge.evidence.verify import verify_path
 from edge.rules.types import Violation
 from edge.sources import Frame
 from tests.test_config import GOOD, write
@@ -64,12 +69,19 @@ def violation(index: int) -> Violation:
                      details={"signal_state": "red", "time_into_red_s": 1.2})
 
 
-def builder(tmp_path: Path, directory: Path) -> EvidenceBuilder:
+def builder(tmp_path: Path, directory: Path, sealer: Sealer | None = None) -> EvidenceBuilder:
     site = load_site(write(tmp_path, GOOD))
     ctx = EventContext(site=site, device_id="dev-1", boot_id="boot-1",
                        models=(ModelIdentity("vehicle_detector", "centernet.onnx", "0" * 64),),
-                       clock=ClockStatus("clip_start_time", None, None), software_version="test")
-    return EvidenceBuilder(ctx, EvidenceConfig(directory=directory), fps=10)
+                       clock=FixedClock(ClockStatus("clip_start_time", None, None)), software_version="test")
+    return EvidenceBuilder(ctx, EvidenceConfig(directory=directory), fps=10, sealer=sealer)
+
+
+def sealer(tmp_path: Path) -> Sealer:
+    keys = tmp_path / "keys"
+    generate_keys(keys)
+    ChainState.open(keys / CHAIN_FILE, "dev-1", create=True).close()
+    return Sealer.open(keys, "dev-1", "boot-1")
 
 
 def test_builder_waits_for_frames_after_then_writes(tmp_path: Path) -> None:
@@ -99,6 +111,43 @@ def test_flush_writes_what_is_pending(tmp_path: Path) -> None:
     (record,) = evidence.flush()
     roles = [m["role"] for m in record.event["media"]]  # type: ignore[union-attr]
     assert "overview_after" not in roles  # no frame after the act exists: none is invented
+
+
+def test_signed_folders_verify(tmp_path: Path) -> None:
+    seal = sealer(tmp_path)
+    evidence = builder(tmp_path, tmp_path / "ev", seal)
+    for i in range(3):
+        evidence.on_frame(frame(i))
+        evidence.add(violation(i))
+    records = evidence.flush()
+    assert [r.event["device"]["seq"] for r in records] == [1, 2, 3]  # type: ignore[index]
+    assert all(r.signed and (r.folder / "event.jws").is_file() for r in records)
+    report = verify_path(tmp_path / "ev", load_public_keys(tmp_path / "keys"))
+    assert report.ok and report.records == 3, report.lines()
+
+
+def test_failed_signed_write_keeps_its_number_then_becomes_a_gap(tmp_path: Path) -> None:
+    """A write that keeps failing (full disk, here a file blocking the folder) is retried with the
+    same reserved number, holds later events back, and at the end is declared lost in a signed gap."""
+    seal = sealer(tmp_path)
+    root = tmp_path / "ev"
+    evidence = builder(tmp_path, root, seal)
+    evidence.on_frame(frame(0))
+    evidence.add(violation(0))
+    evidence.add(violation(0))
+    stuck = evidence._pending[0].event_id
+    blocker = root / stuck
+    blocker.mkdir(parents=True)  # the final rename onto a non-empty folder fails
+    (blocker / "x").write_text("x")
+    assert evidence.on_frame(frame(30)) == [] and evidence.pending == 2
+    assert len(evidence.failures) == 1  # the second event waited instead of taking a number
+    assert evidence.flush() == []
+    (gap,) = root.glob("gap-*.jws")
+    assert unverified_payload(gap.read_text().strip())["missing"] == {"first": 1, "last": 1}
+    (blocker / "x").unlink()
+    blocker.rmdir()
+    report = verify_path(root, load_public_keys(tmp_path / "keys"))
+    assert report.ok and [f.check for f in report.warnings if f.check == "gap"] == ["gap"], report.lines()
 
 
 def test_failed_write_is_kept_and_reported(tmp_path: Path) -> None:

@@ -18,10 +18,11 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 
-from edge.errors import EvidenceError
+from edge.errors import EtleError, EvidenceError
 from edge.evidence.event import EventContext, MediaItem, build_event, new_event_id, rfc3339
 from edge.evidence.overlay import annotate_violation
 from edge.evidence.ring import FrameRing
+from edge.evidence.seal import Sealer
 from edge.evidence.store import write_event_folder
 from edge.rules.types import Violation
 from edge.sources import Frame
@@ -48,6 +49,7 @@ class EvidenceRecord:
     folder: Path
     violation: Violation
     event: dict[str, object]
+    signed: bool
 
 
 def _encode_jpeg(image: NDArray[np.uint8], quality: int) -> bytes:
@@ -67,43 +69,67 @@ def closeup(image: NDArray[np.uint8], box: tuple[float, float, float, float], ma
     return image[top:bottom, left:right].copy()
 
 
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    # The id is fixed at detection so a retried write keeps its reserved sequence number.
+    event_id: str
+    violation: Violation
+
+
 class EvidenceBuilder:
-    def __init__(self, context: EventContext, config: EvidenceConfig, fps: float) -> None:
+    """With a `Sealer`, each folder also holds `event.jws`, signed into the device's chain;
+    without one the evidence is unsigned (recorded, but not fit to send)."""
+
+    def __init__(self, context: EventContext, config: EvidenceConfig, fps: float, sealer: Sealer | None) -> None:
         self._context = context
         self._config = config
         self._fps = fps
+        self._sealer = sealer
         self.ring = FrameRing(config.ring_frames(fps))
-        self._pending: list[Violation] = []
+        self._pending: list[_Pending] = []
         self.failures: list[str] = []
 
     def add(self, violation: Violation) -> None:
-        self._pending.append(violation)
+        self._pending.append(_Pending(new_event_id(), violation))
 
     def on_frame(self, frame: Frame) -> list[EvidenceRecord]:
         """Push the frame; write every pending violation whose frames after it have arrived."""
         self.ring.push(frame)
         after = round(self._config.after_s * self._fps)
-        ready = [v for v in self._pending if frame.index >= v.frame_index + after]
-        return self._complete(ready)
+        return self._complete([p for p in self._pending if frame.index >= p.violation.frame_index + after])
 
     def flush(self) -> list[EvidenceRecord]:
-        """End of stream: write what is pending with the frames there are."""
-        return self._complete(list(self._pending))
+        """End of stream: write what is pending with the frames there are.
+
+        What still cannot be written is reported; with a sealer its reserved sequence number is
+        declared lost in a signed gap record, so the chain shows the hole instead of hiding it.
+        """
+        records = self._complete(list(self._pending))
+        newest = self.ring.newest
+        if self._pending and self._sealer is not None and newest is not None:
+            lost = ", ".join(p.event_id for p in self._pending)
+            try:
+                self._sealer.record_gap(self._config.directory, f"evidence could not be stored: {lost}",
+                                        newest.captured_at)
+            except (OSError, EtleError) as exc:
+                self.failures.append(f"the gap record for {lost} could not be stored either: {exc}")
+        return records
 
     @property
     def pending(self) -> int:
         return len(self._pending)
 
-    def _complete(self, ready: list[Violation]) -> list[EvidenceRecord]:
+    def _complete(self, ready: list[_Pending]) -> list[EvidenceRecord]:
         records = []
-        for violation in ready:
+        for item in ready:
             try:
-                records.append(self._write(violation))
+                records.append(self._write(item))
             except EvidenceError as exc:
-                # Kept pending (retried on the next frame and at flush) and reported, never dropped.
+                # Kept pending and retried later, never dropped. Later events wait behind it:
+                # its sequence number is reserved and the chain must stay in order.
                 self.failures.append(str(exc))
-                continue
-            self._pending.remove(violation)
+                break
+            self._pending.remove(item)
         return records
 
     def _pick(self, index: int) -> Frame:
@@ -112,7 +138,8 @@ class EvidenceBuilder:
             raise ValueError("ring buffer is empty")
         return frame
 
-    def _write(self, violation: Violation) -> EvidenceRecord:
+    def _write(self, item: _Pending) -> EvidenceRecord:
+        violation = item.violation
         cfg, fps = self._config, self._fps
         before_index = min(violation.before_frame, violation.frame_index - round(cfg.before_s * fps))
         at = self._pick(violation.frame_index)
@@ -146,7 +173,12 @@ class EvidenceBuilder:
                 name=name, role=role, sha256=hashlib.sha256(data).hexdigest(), bytes=len(data),
                 content_type="image/jpeg", frame_index=frame.index, captured_at=frame.captured_at,
             ))
-        event_id = new_event_id()
-        event = build_event(event_id, self._context, violation, media)
-        folder = write_event_folder(cfg.directory, event_id, files, event)
-        return EvidenceRecord(event_id=event_id, folder=folder, violation=violation, event=event)
+        event = build_event(item.event_id, self._context, violation, media)
+        if self._sealer is None:
+            folder = write_event_folder(cfg.directory, item.event_id, files, event)
+            return EvidenceRecord(item.event_id, folder, violation, event, signed=False)
+        sealed = self._sealer.seal(item.event_id, event)
+        files["event.jws"] = sealed.jws.encode("ascii")
+        folder = write_event_folder(cfg.directory, item.event_id, files, sealed.event)
+        self._sealer.commit(sealed)  # only once stored: see edge.evidence.seal
+        return EvidenceRecord(item.event_id, folder, violation, sealed.event, signed=True)

@@ -145,6 +145,9 @@ class ClockProbe:
     def current(self) -> ClockReading:
         return self._reading  # one reference read: atomic, no lock needed
 
+    def status(self) -> ClockStatus:
+        return self._reading.as_status()
+
     def refresh(self) -> ClockReading:
         self._reading = probe_once(self._tolerance_s, self._runner)
         return self._reading

@@ -1,8 +1,8 @@
 """The event document (schema `etle.violation/1`): what the back office receives and verifies.
 
 Built from typed values at the very end; a plain JSON-ready dict is the wire format here.
-Signing, sequence numbers and the hash chain are added by the signer (a later stage); the
-plate is null until plate reading exists.
+Sequence number, key id and previous hash are added by `edge.evidence.seal` when the event
+is signed; the plate is null until plate reading exists.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from edge.config import LoadedSite
@@ -35,6 +35,22 @@ class ClockStatus:
     offset_s: float | None
 
 
+class ClockSource(Protocol):
+    """Where the event's `clock` block comes from; must not block (a probe caches its reading)."""
+
+    def status(self) -> ClockStatus: ...
+
+
+@dataclass(frozen=True, slots=True)
+class FixedClock:
+    """A replayed clip: times come from the site file's start time, nobody checks a clock."""
+
+    value: ClockStatus
+
+    def status(self) -> ClockStatus:
+        return self.value
+
+
 @dataclass(frozen=True, slots=True)
 class EventContext:
     """Everything an event carries that is fixed for the run."""
@@ -43,7 +59,7 @@ class EventContext:
     device_id: str
     boot_id: str
     models: tuple[ModelIdentity, ...]
-    clock: ClockStatus
+    clock: ClockSource
     software_version: str
 
 
@@ -77,6 +93,7 @@ def build_event(
 ) -> dict[str, Any]:
     site = context.site.site
     tz = site.site.timezone
+    clock = context.clock.status()
     return {
         "schema": SCHEMA,
         "event_id": event_id,
@@ -116,8 +133,7 @@ def build_event(
             }
             for m in media
         ],
-        "clock": {"source": context.clock.source, "synced": context.clock.synced,
-                  "offset_s": context.clock.offset_s},
+        "clock": {"source": clock.source, "synced": clock.synced, "offset_s": clock.offset_s},
         "models": [{"role": m.role, "file": m.file, "sha256": m.sha256} for m in context.models],
         "software": {"name": "etle-edge", "version": context.software_version},
     }

@@ -228,12 +228,15 @@ def _keys_in_file(path: Path) -> list[OKPKey]:
 
 
 def load_public_keys(path: Path) -> KeyRing:
-    """Trusted keys from a JWK, a JWK Set, a PEM public key, or a folder of them (*.json, *.pem).
+    """Trusted keys from a JWK, a JWK Set, a PEM public key, or a folder of them (*.jwk.json,
+    *.jwks.json, *.pem).
 
-    In a folder, private-key PEMs are skipped, so the folder keygen wrote can be passed as is.
+    In a folder, private-key PEMs and other JSON (the chain state) are skipped, so the folder
+    keygen wrote can be passed as is.
     """
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix in {".json", ".pem"})
+        files = sorted(p for p in path.iterdir()
+                       if p.is_file() and (p.name.endswith((".jwk.json", ".jwks.json")) or p.suffix == ".pem"))
         files = [p for p in files if b"PRIVATE KEY" not in _read(p, "key file")[:64]]
     else:
         files = [path]

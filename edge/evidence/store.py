@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,8 @@ def write_event_folder(root: Path, event_id: str, files: dict[str, bytes], event
     partial = root / f"{PARTIAL_PREFIX}{event_id}"
     try:
         root.mkdir(parents=True, exist_ok=True)
+        if partial.exists():  # left by an earlier failed attempt at this same event: start over
+            shutil.rmtree(partial)
         partial.mkdir()
         for name, data in files.items():
             write_file(partial / name, data)

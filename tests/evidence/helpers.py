@@ -13,7 +13,15 @@ import numpy as np
 
 from edge.config import load_site
 from edge.evidence.chain import ChainState
-from edge.evidence.event import ClockStatus, EventContext, MediaItem, ModelIdentity, build_event, new_event_id
+from edge.evidence.event import (
+    ClockStatus,
+    EventContext,
+    FixedClock,
+    MediaItem,
+    ModelIdentity,
+    build_event,
+    new_event_id,
+)
 from edge.evidence.keys import FileSigner, KeyRing, generate_keys, load_public_keys, load_signer
 from edge.evidence.signing import sign_event, with_link
 from edge.evidence.store import write_event_folder
@@ -36,7 +44,7 @@ def context(tmp_path: Path) -> EventContext:
     site = load_site(write(tmp_path, GOOD))
     return EventContext(site=site, device_id=DEVICE_ID, boot_id="boot-1",
                         models=(ModelIdentity("vehicle_detector", "centernet.onnx", "a" * 64),),
-                        clock=ClockStatus("chrony", True, -0.00012), software_version="test")
+                        clock=FixedClock(ClockStatus("chrony", True, -0.00012)), software_version="test")
 
 
 def violation(index: int) -> Violation:
