@@ -1,7 +1,12 @@
-"""Pydantic models of the site file (one per intersection camera) and of the device settings.
+"""Pydantic models of the site file (one per intersection camera).
 
 Parsed once at the edge of the program; validators here are pure (no I/O). Geometric checks
 that need more than one field at a time live in `edge.calibrate.checks` and run after parsing.
+The JSON Schema of `SiteFile` is committed as `calibration/site.schema.json`
+(`python -m edge.calibrate.schema` rewrites it) and the calibration tool builds its forms
+from it, so every field carries a title and a description. Custom schema keys: ``x-draw``
+marks geometry the technician draws on the frame; ``x-ref`` names the list whose ids a
+field refers to.
 """
 
 from __future__ import annotations
@@ -9,20 +14,30 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from edge.calibrate.checks import check_site
+from edge.calibrate.checks import Problem, find_problems, shape_problems
+from edge.calibrate.windows import TimeWindow, any_active, parse_window
 from edge.errors import SiteFileError
+from edge.geometry import GroundPlane
 
 Point = tuple[float, float]
 Box = tuple[float, float, float, float]
 VehicleClass = Literal["car", "motorcycle", "bus", "truck", "bicycle", "person"]
 _DEFAULT_ALLOWED: tuple[VehicleClass, ...] = ("car", "motorcycle", "bus", "truck", "bicycle")
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+
+
+def _window(text: str) -> str:
+    parse_window(text)  # raises WindowSyntaxError (a ValueError) saying how to write it
+    return text
+
+
+WindowText = Annotated[str, AfterValidator(_window), Field(examples=["Mon-Fri 06:00-10:00", "Sat,Sun 07:00-12:00"])]
 
 DEFAULT_ARTICLES: dict[str, str] = {
     "red_light": "UU 22/2009 Pasal 287 ayat (2)",
@@ -40,6 +55,14 @@ ViolationKind = Literal[
 ]
 
 
+def _draw(kind: str) -> dict[str, Any]:
+    return {"x-draw": kind}
+
+
+def _ref(target: str) -> dict[str, Any]:
+    return {"x-ref": target}
+
+
 class Strict(BaseModel):
     """Base of every config model: unknown keys are errors, values are immutable once parsed."""
 
@@ -47,11 +70,15 @@ class Strict(BaseModel):
 
 
 class Location(Strict):
+    """Where the camera stands."""
+
     lat: float = Field(ge=-90, le=90, title="Latitude", description="WGS84 degrees.")
     lon: float = Field(ge=-180, le=180, title="Longitude", description="WGS84 degrees.")
 
 
 class SiteInfo(Strict):
+    """The intersection: its id (used in MQTT topics), name, time zone and place."""
+
     id: Identifier = Field(title="Site id", description="Stable id, used in MQTT topics.")
     name: str = Field(min_length=1, title="Name", description="Human-readable place name.")
     timezone: str = Field(
@@ -66,11 +93,13 @@ class SiteInfo(Strict):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown IANA time zone {value!r}") from exc
+            raise ValueError(f"unknown IANA time zone {value!r}; use e.g. Asia/Jakarta") from exc
         return value
 
 
 class CameraInfo(Strict):
+    """The camera: its id, where frames come from, and the frame size all geometry is drawn in."""
+
     id: Identifier = Field(title="Camera id", description="Stable id, used in MQTT topics.")
     source: str = Field(
         title="Source",
@@ -103,24 +132,41 @@ class CameraInfo(Strict):
 
 
 class Homography(Strict):
+    """Ground-plane homography: the same points in pixels and in metres on the road."""
+
     image_points: list[Point] = Field(
-        min_length=4, title="Image points", description="Ground points in the image, pixels."
+        min_length=4, title="Image points",
+        description="Ground points clicked in the image, pixels: at least 4, better 6 or more spread "
+        "over the road (with exactly 4 the fit is exact and cannot reveal a wrong point).",
+        json_schema_extra=_draw("ground_points"),
     )
     world_points_m: list[Point] = Field(
-        min_length=4, title="World points", description="The same points on the ground plane, m."
+        min_length=4, title="World points",
+        description="The same points on the ground, metres [X across the road, Y along it], "
+        "in the same order (measured lane widths, dash spacing, stop-line length).",
+        json_schema_extra=_draw("ground_points"),
     )
+
+    def plane(self) -> GroundPlane:
+        """The fitted ground plane; raises ValueError for a degenerate point set."""
+        return GroundPlane.fit(self.image_points, self.world_points_m)
 
 
 class Lane(Strict):
-    id: Identifier = Field(title="Lane id")
+    """A lane: its area on the road and the direction traffic may travel in it."""
+
+    id: Identifier = Field(title="Lane id", description="Stable id, named in events (e.g. lane-1).")
     polygon: list[Point] = Field(
-        min_length=3, title="Polygon", description="The lane's area on the ground, pixels."
+        min_length=3, title="Polygon", description="The lane's area on the road, pixels.",
+        json_schema_extra=_draw("polygon"),
     )
     direction: tuple[Point, Point] = Field(
-        title="Legal direction", description="Arrow [from, to] in pixels along legal travel."
+        title="Legal direction", description="Arrow [from, to] in pixels along legal travel, inside the lane.",
+        json_schema_extra=_draw("arrow"),
     )
     speed_limit_kmh: float | None = Field(
-        default=None, gt=0, le=200, title="Speed limit", description="km/h; null: no limit here."
+        default=None, gt=0, le=200, title="Speed limit",
+        description="km/h; empty: no limit enforced here. Needs the ground-plane homography.",
     )
     allowed_classes: list[VehicleClass] = Field(
         default_factory=lambda: list(_DEFAULT_ALLOWED),
@@ -129,73 +175,128 @@ class Lane(Strict):
 
 
 class StopLine(Strict):
-    id: Identifier = Field(title="Stop line id")
-    line: tuple[Point, Point] = Field(title="Line", description="[start, end] in pixels.")
-    lanes: list[Identifier] = Field(
-        min_length=1, title="Lanes", description="Ids of the lanes this stop line controls."
+    """A stop line across one or more lanes, governed by one signal."""
+
+    id: Identifier = Field(title="Stop line id", description="Stable id, named in events.")
+    line: tuple[Point, Point] = Field(
+        title="Line", description="[start, end] in pixels, across its lanes.", json_schema_extra=_draw("segment")
     )
-    signal: Identifier = Field(title="Signal", description="Id of the signal governing it.")
+    lanes: list[Identifier] = Field(
+        min_length=1, title="Lanes", description="Ids of the lanes this stop line controls.",
+        json_schema_extra=_ref("lanes"),
+    )
+    signal: Identifier = Field(
+        title="Signal", description="Id of the signal governing it.", json_schema_extra=_ref("signals")
+    )
 
 
 class SolidLine(Strict):
-    id: Identifier = Field(title="Solid line id")
+    """A solid lane line (marka utuh) that vehicles may not cross."""
+
+    id: Identifier = Field(title="Solid line id", description="Stable id, named in events.")
     line: list[Point] = Field(
-        min_length=2, title="Polyline", description="Marka utuh, pixels, at least 2 points."
+        min_length=2, title="Polyline", description="Marka utuh (solid line), pixels, at least 2 points.",
+        json_schema_extra=_draw("polyline"),
     )
 
 
 class LampRois(Strict):
-    red: Box = Field(title="Red lamp", description="[x1, y1, x2, y2] pixels.")
-    amber: Box = Field(title="Amber lamp", description="[x1, y1, x2, y2] pixels.")
-    green: Box = Field(title="Green lamp", description="[x1, y1, x2, y2] pixels.")
+    """One box per lamp of a signal head, in pixels."""
+
+    red: Box = Field(title="Red lamp", description="[x1, y1, x2, y2] pixels.", json_schema_extra=_draw("box"))
+    amber: Box = Field(title="Amber lamp", description="[x1, y1, x2, y2] pixels.", json_schema_extra=_draw("box"))
+    green: Box = Field(title="Green lamp", description="[x1, y1, x2, y2] pixels.", json_schema_extra=_draw("box"))
 
 
 class Signal(Strict):
-    id: Identifier = Field(title="Signal id")
+    """A traffic light head, read from the image or from the traffic controller."""
+
+    id: Identifier = Field(title="Signal id", description="Stable id, referred to by stop lines.")
     source: Literal["vision", "controller"] = Field(
         default="vision", title="Source",
         description="vision: read the lamps in the image; controller: phases over MQTT.",
     )
     roi: LampRois | None = Field(
-        default=None, title="Lamp regions", description="Required when source is vision."
+        default=None, title="Lamp regions", description="Required when source is vision.",
+        json_schema_extra=_draw("lamps"),
     )
 
 
 class Zone(Strict):
-    id: Identifier = Field(title="Zone id")
-    kind: Literal["no_stopping"] = Field(title="Kind")
-    polygon: list[Point] = Field(min_length=3, title="Polygon", description="Pixels.")
-    max_dwell_s: float = Field(gt=0, title="Max dwell", description="Seconds allowed inside.")
+    """An area where vehicles may not stand longer than allowed."""
+
+    id: Identifier = Field(title="Zone id", description="Stable id, named in events.")
+    kind: Literal["no_stopping"] = Field(title="Kind", description="no_stopping: vehicles may not stand here.")
+    polygon: list[Point] = Field(
+        min_length=3, title="Polygon", description="The zone's area on the road, pixels.",
+        json_schema_extra=_draw("polygon"),
+    )
+    max_dwell_s: float = Field(gt=0, le=3600, title="Max dwell", description="Seconds a vehicle may stand inside.")
 
 
 class Restriction(Strict):
-    id: Identifier = Field(title="Restriction id")
-    kind: Literal["busway", "odd_even", "class_ban"] = Field(title="Kind")
-    lanes: list[Identifier] = Field(min_length=1, title="Lanes")
-    allowed_classes: list[VehicleClass] = Field(default_factory=list, title="Allowed classes")
-    windows: list[str] = Field(
-        default_factory=list, title="Time windows",
-        description='e.g. "Mon-Fri 06:00-10:00", in the site time zone; empty: always.',
+    """Who may use some lanes, and when: busway, class ban or odd-even (ganjil-genap)."""
+
+    id: Identifier = Field(title="Restriction id", description="Stable id, named in events.")
+    kind: Literal["busway", "odd_even", "class_ban"] = Field(
+        title="Kind",
+        description="busway: only the allowed classes may use the lanes; class_ban: the same for a "
+        "class ban (e.g. no motorcycles); odd_even: ganjil-genap, plates whose last digit does not "
+        "match the date may not use the lanes (allowed classes are exempt).",
     )
+    lanes: list[Identifier] = Field(
+        min_length=1, title="Lanes", description="Ids of the lanes it applies to.", json_schema_extra=_ref("lanes")
+    )
+    allowed_classes: list[VehicleClass] = Field(
+        default_factory=list, title="Allowed classes",
+        description="busway/class_ban: the classes that may use the lanes; odd_even: exempt classes.",
+    )
+    windows: list[WindowText] = Field(
+        default_factory=list, title="Time windows",
+        description='When it applies, in the site time zone, e.g. "Mon-Fri 06:00-10:00" or '
+        '"Sat,Sun 07:00-12:00"; a window may run past midnight ("Fri 22:00-02:00"). Empty: always.',
+    )
+
+    def time_windows(self) -> tuple[TimeWindow, ...]:
+        return tuple(parse_window(text) for text in self.windows)
+
+    def active_at(self, moment: datetime, zone: str) -> bool:
+        """Whether the restriction holds at an aware moment (a frame's capture time) in the site zone."""
+        return any_active(self.time_windows(), moment, zone)
 
 
 class Calibration(Strict):
-    version: int = Field(ge=1, title="Version", description="Bumped on every change.")
-    homography: Homography | None = Field(default=None, title="Ground-plane homography")
-    lanes: list[Lane] = Field(min_length=1, title="Lanes")
-    stop_lines: list[StopLine] = Field(default_factory=list, title="Stop lines")
-    solid_lines: list[SolidLine] = Field(default_factory=list, title="Solid lines")
-    signals: list[Signal] = Field(default_factory=list, title="Signals")
-    zones: list[Zone] = Field(default_factory=list, title="Zones")
-    restrictions: list[Restriction] = Field(default_factory=list, title="Restrictions")
+    """The geometry of the site, in the camera's pixels; versioned, its sha256 goes into every event."""
+
+    version: int = Field(
+        ge=1, title="Version", description="Bumped on every change (the calibration tool does it on save)."
+    )
+    homography: Homography | None = Field(
+        default=None, title="Ground-plane homography",
+        description="Ground points in pixels and metres; needed for speeds and distances.",
+    )
+    lanes: list[Lane] = Field(min_length=1, title="Lanes", description="Lane polygons with their legal direction.")
+    stop_lines: list[StopLine] = Field(default_factory=list, title="Stop lines", description="Where vehicles stop.")
+    solid_lines: list[SolidLine] = Field(
+        default_factory=list, title="Solid lines", description="Lines that may not be crossed (marka utuh)."
+    )
+    signals: list[Signal] = Field(default_factory=list, title="Signals", description="Traffic light heads.")
+    zones: list[Zone] = Field(default_factory=list, title="Zones", description="No-stopping areas.")
+    restrictions: list[Restriction] = Field(
+        default_factory=list, title="Restrictions", description="Busways, class bans and odd-even, with time windows."
+    )
+
+    def ground_plane(self) -> GroundPlane | None:
+        """The fitted ground plane, or None without a homography (a loaded site is never degenerate)."""
+        return self.homography.plane() if self.homography is not None else None
 
 
 class SiteFile(Strict):
     """One camera at one intersection: where it is, what it sees, and the calibrated geometry."""
 
-    site: SiteInfo
-    camera: CameraInfo
-    calibration: Calibration
+    site: SiteInfo = Field(title="Site", description="The intersection.")
+    camera: CameraInfo = Field(title="Camera", description="The camera and its frame.")
+    calibration: Calibration = Field(title="Calibration", description="The geometry, in this camera's pixels.")
     articles: dict[ViolationKind, str] = Field(
         default_factory=dict, title="Articles of law",
         description="Overrides of the default UU 22/2009 article per violation kind.",
@@ -225,12 +326,41 @@ class LoadedSite(BaseModel):
         return str(candidate)
 
 
-def _format_validation_error(exc: ValidationError) -> list[str]:
+def _item_id(data: object, loc: tuple[str | int, ...]) -> str | None:
+    """The id of the list item a pydantic error points into (calibration.lanes.0 → 'lane-1')."""
+    if len(loc) < 3 or not isinstance(loc[2], int) or not isinstance(data, dict):
+        return None
+    section = data.get(loc[0])
+    items = section.get(loc[1]) if isinstance(section, dict) else None
+    if isinstance(items, list) and 0 <= loc[2] < len(items) and isinstance(items[loc[2]], dict):
+        item_id = items[loc[2]].get("id")
+        return item_id if isinstance(item_id, str) else None
+    return None
+
+
+def _validation_problems(data: object, exc: ValidationError) -> list[Problem]:
     problems = []
     for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        problems.append(f"{where}: {err['msg']}")
+        loc = tuple(err["loc"])
+        # pydantic prefixes our own ValueErrors with "Value error, "; the reason reads better without.
+        reason = str(err["ctx"]["error"]) if err["type"] == "value_error" and "ctx" in err else err["msg"]
+        problems.append(Problem(loc, reason, _item_id(data, loc)))
     return problems
+
+
+def parse_site(data: object) -> tuple[SiteFile | None, list[Problem]]:
+    """Parse site-file data (from YAML or the calibration tool) and run every check.
+
+    Returns the model when the structure is valid (even with geometric problems) and every
+    problem found; an empty list means the site is usable.
+    """
+    if not isinstance(data, dict):
+        return None, [Problem((), "expected a mapping of site, camera, calibration, articles")]
+    try:
+        site = SiteFile.model_validate(data)
+    except ValidationError as exc:
+        return None, [*_validation_problems(data, exc), *shape_problems(data)]
+    return site, find_problems(site)
 
 
 def load_site(path: str | Path) -> LoadedSite:
@@ -244,13 +374,7 @@ def load_site(path: str | Path) -> LoadedSite:
         data = yaml.safe_load(raw)
     except yaml.YAMLError as exc:
         raise SiteFileError(str(path), [f"not valid YAML: {exc}"]) from exc
-    if not isinstance(data, dict):
-        raise SiteFileError(str(path), ["(top level): expected a mapping of site, camera, ..."])
-    try:
-        site = SiteFile.model_validate(data)
-    except ValidationError as exc:
-        raise SiteFileError(str(path), _format_validation_error(exc)) from exc
-    problems = check_site(site)
-    if problems:
-        raise SiteFileError(str(path), problems)
+    site, problems = parse_site(data)
+    if problems or site is None:
+        raise SiteFileError(str(path), [str(p) for p in problems])
     return LoadedSite(path=path, sha256=hashlib.sha256(raw).hexdigest(), site=site)

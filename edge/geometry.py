@@ -7,7 +7,9 @@ only adapts their shapes to ours.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -15,17 +17,22 @@ import shapely
 from numpy.typing import NDArray
 
 __all__ = [
+    "GroundPlane",
     "anchor_points",
     "crossed_segment",
     "fit_homography",
     "points_in_polygon",
     "polygon_is_valid",
+    "polyline_crossing",
     "project",
+    "reprojection_errors",
+    "segment_crossing",
     "side_of_line",
 ]
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
+Int8Array = NDArray[np.int8]
 PointLike = Sequence[float] | NDArray[np.floating]
 
 
@@ -129,6 +136,53 @@ def crossed_segment(
     return np.asarray(changes_side & within, dtype=bool)
 
 
+def segment_crossing(
+    start: NDArray[np.floating], end: NDArray[np.floating], line: Sequence[Sequence[float]]
+) -> Int8Array:
+    """Which side each move start[i]→end[i] crossed the segment a→b from: +1 left, -1 right, 0 none.
+
+    "Left" is as seen walking from a to b (positive `side_of_line`). Crossing follows
+    `crossed_segment`: reaching the line counts, leaving it does not.
+
+    >>> line = [(0, 0), (10, 0)]
+    >>> segment_crossing(np.array([[5, 1], [5, -1], [5, 1]]), np.array([[5, -1], [5, 1], [5, 2]]), line)
+    array([ 1, -1,  0], dtype=int8)
+    >>> segment_crossing(np.empty((0, 2)), np.empty((0, 2)), line)
+    array([], dtype=int8)
+    """
+    p0 = _as_points(start)
+    crossed = crossed_segment(p0, end, line)
+    if len(p0) == 0:
+        return np.zeros(0, dtype=np.int8)
+    return np.where(crossed, np.sign(side_of_line(p0, line)), 0).astype(np.int8)
+
+
+def polyline_crossing(
+    start: NDArray[np.floating], end: NDArray[np.floating], polyline: Sequence[Sequence[float]]
+) -> Int8Array:
+    """Like `segment_crossing` for a polyline (a solid lane line): the side of the first segment crossed.
+
+    Zero-length segments are skipped. A move through a shared vertex is counted once.
+
+    >>> solid = [(0, 0), (10, 0), (20, 10)]
+    >>> polyline_crossing(np.array([[5, 1], [16, 4], [5, 1]]), np.array([[5, -1], [14, 6], [5, 3]]), solid)
+    array([ 1, -1,  0], dtype=int8)
+    >>> polyline_crossing(np.empty((0, 2)), np.empty((0, 2)), solid)
+    array([], dtype=int8)
+    """
+    p0, p1 = _as_points(start), _as_points(end)
+    vertices = _as_points(polyline)
+    result = np.zeros(len(p0), dtype=np.int8)
+    for a, b in itertools.pairwise(vertices):
+        if np.array_equal(a, b):
+            continue
+        todo = result == 0
+        if not todo.any():
+            break
+        result[todo] = segment_crossing(p0[todo], p1[todo], [a, b])
+    return result
+
+
 def fit_homography(
     image_points: NDArray[np.floating] | Sequence[Sequence[float]],
     world_points: NDArray[np.floating] | Sequence[Sequence[float]],
@@ -148,12 +202,34 @@ def fit_homography(
     img, world = _as_points(image_points), _as_points(world_points)
     if len(img) < 4 or len(img) != len(world):
         raise ValueError("need at least 4 image points and as many world points")
-    matrix, _ = cv2.findHomography(img, world, method=0)
-    if matrix is None or abs(np.linalg.det(matrix)) < 1e-12:
+    # Fitted world→image and inverted: least squares then weighs every point by its pixel error.
+    # Clicks are the noisy part, and fitted the other way round, metres near the horizon (many
+    # per pixel) would dominate and smear one bad click over all the residuals.
+    found, _ = cv2.findHomography(world, img, method=0)
+    if found is None or not np.all(np.isfinite(found)) or abs(np.linalg.det(found)) < 1e-12:
         raise ValueError("degenerate point set (collinear or repeated points)")
-    back = project(np.linalg.inv(matrix), world)
-    rms = float(np.sqrt(np.mean(np.sum((back - img) ** 2, axis=1))))
-    return np.asarray(matrix, dtype=np.float64), rms
+    matrix = np.asarray(np.linalg.inv(found), dtype=np.float64)
+    matrix /= matrix[2, 2] if abs(matrix[2, 2]) > 1e-12 else 1.0
+    rms = float(np.sqrt(np.mean(reprojection_errors(matrix, img, world) ** 2)))
+    return matrix, rms
+
+
+def reprojection_errors(
+    image_to_world: NDArray[np.floating],
+    image_points: NDArray[np.floating] | Sequence[Sequence[float]],
+    world_points: NDArray[np.floating] | Sequence[Sequence[float]],
+) -> FloatArray:
+    """Per point, how far (pixels) its world coordinates land from where it was clicked.
+
+    The worst point is usually the one whose metres were typed wrong.
+
+    >>> h = np.diag([0.1, 0.1, 1.0])  # 10 px per metre
+    >>> reprojection_errors(h, [(0, 0), (10, 0)], [(0, 0), (1, 0.3)])
+    array([0., 3.])
+    """
+    img, world = _as_points(image_points), _as_points(world_points)
+    back = project(np.linalg.inv(np.asarray(image_to_world, dtype=np.float64)), world)  # (N, 2) pixels
+    return np.asarray(np.linalg.norm(back - img, axis=1), dtype=np.float64)
 
 
 def project(matrix: NDArray[np.floating], points: NDArray[np.floating]) -> FloatArray:
@@ -169,3 +245,116 @@ def project(matrix: NDArray[np.floating], points: NDArray[np.floating]) -> Float
         return pts
     out = cv2.perspectiveTransform(pts.reshape(-1, 1, 2), np.asarray(matrix, dtype=np.float64))
     return np.asarray(out.reshape(-1, 2), dtype=np.float64)
+
+
+def _nice_step(span_m: float, max_lines: int = 25) -> float:
+    for step in (0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0):
+        if span_m / step <= max_lines:
+            return step
+    return 100.0
+
+
+@dataclass(frozen=True, slots=True)
+class GroundPlane:
+    """The road as a plane: pixels ↔ metres, fitted from four or more ground points.
+
+    Only pixels below the horizon map onto the road; `visible` says which do. `road_sign`
+    is the sign of the projective depth on the road side (the fit points lie on the road).
+
+    >>> plane = GroundPlane.fit([(0, 0), (100, 0), (100, 100), (0, 100)], [(0, 0), (2, 0), (2, 2), (0, 2)])
+    >>> plane.to_world(np.array([[50, 100]])).round(9)
+    array([[1., 2.]])
+    >>> plane.distance_m(np.array([[0, 0]]), np.array([[100, 100]])).round(4)
+    array([2.8284])
+    >>> bool(plane.rms_px < 1e-6), plane.distance_m(np.empty((0, 2)), np.empty((0, 2))).shape
+    (True, (0,))
+    """
+
+    image_to_world: FloatArray
+    world_to_image: FloatArray
+    world_points: FloatArray
+    residuals_px: FloatArray
+    road_sign: float
+
+    @classmethod
+    def fit(
+        cls,
+        image_points: NDArray[np.floating] | Sequence[Sequence[float]],
+        world_points: NDArray[np.floating] | Sequence[Sequence[float]],
+    ) -> GroundPlane:
+        """Raises ValueError for fewer than 4 pairs or a degenerate set (see `fit_homography`)."""
+        matrix, _ = fit_homography(image_points, world_points)
+        img, world = _as_points(image_points), _as_points(world_points)
+        depth = matrix[2, 0] * img[:, 0] + matrix[2, 1] * img[:, 1] + matrix[2, 2]
+        sign = 1.0 if float(np.median(depth)) >= 0 else -1.0
+        inverse = np.asarray(np.linalg.inv(matrix), dtype=np.float64)
+        return cls(matrix, inverse, world, reprojection_errors(matrix, img, world), sign)
+
+    @property
+    def rms_px(self) -> float:
+        """Root mean square of the residuals, pixels: the number a technician judges a fit by."""
+        return float(np.sqrt(np.mean(self.residuals_px**2)))
+
+    def to_world(self, pixels: NDArray[np.floating]) -> FloatArray:
+        """Ground position (X, Y) in metres of each pixel; meaningless where not `visible`."""
+        return project(self.image_to_world, pixels)
+
+    def to_image(self, metres: NDArray[np.floating]) -> FloatArray:
+        """Pixel of each ground position (X, Y) in metres."""
+        return project(self.world_to_image, metres)
+
+    def distance_m(self, start: NDArray[np.floating], end: NDArray[np.floating]) -> FloatArray:
+        """Ground distance in metres between start[i] and end[i] (pixels), e.g. a track's travel."""
+        return np.asarray(np.linalg.norm(self.to_world(end) - self.to_world(start), axis=1), dtype=np.float64)
+
+    def visible(self, pixels: NDArray[np.floating]) -> BoolArray:
+        """Which pixels lie on the road side of the horizon (above it nothing is on the ground).
+
+        >>> plane = GroundPlane.fit([(0, 10), (10, 10), (8, 5), (2, 5)], [(0, 0), (1, 0), (1, 1), (0, 1)])
+        >>> plane.visible(np.array([[5, 9], [5, -50]]))
+        array([ True, False])
+        """
+        pts = _as_points(pixels)
+        h = self.image_to_world
+        depth = h[2, 0] * pts[:, 0] + h[2, 1] * pts[:, 1] + h[2, 2]
+        return np.asarray(depth * self.road_sign > 0, dtype=bool)
+
+    def grid(self, image_size: tuple[int, int], step_m: float | None = None) -> FloatArray:
+        """Image segments ``(K, 2, 2)`` of the world lines X = k·step and Y = k·step.
+
+        The grid covers the fit points' ground extent plus half of it on each side, where the
+        fit can be trusted; segments are cut at the horizon and at the image border.
+
+        >>> plane = GroundPlane.fit([(10, 10), (90, 10), (90, 90), (10, 90)], [(0, 0), (2, 0), (2, 2), (0, 2)])
+        >>> grid = plane.grid((100, 100), step_m=1.0)  # X = 0, 1, 2 and Y = 0, 1, 2 fall inside the image
+        >>> grid.shape, grid[0].round(6).tolist()
+        ((6, 2, 2), [[10.0, 0.0], [10.0, 100.0]])
+        """
+        lo, hi = self.world_points.min(axis=0), self.world_points.max(axis=0)
+        span = hi - lo
+        lo, hi = lo - span / 2, hi + span / 2
+        step = step_m if step_m is not None else _nice_step(float(span.max()) * 2)
+        xs = np.arange(np.ceil(lo[0] / step) * step, hi[0] + 1e-9, step)
+        ys = np.arange(np.ceil(lo[1] / step) * step, hi[1] + 1e-9, step)
+        world = [((x, lo[1]), (x, hi[1])) for x in xs] + [((lo[0], y), (hi[0], y)) for y in ys]
+        return self._image_segments(np.asarray(world, dtype=np.float64).reshape(-1, 2, 2), image_size)
+
+    def _image_segments(self, world: FloatArray, image_size: tuple[int, int]) -> FloatArray:
+        # Projective depth is affine along a world segment, so the part in front of the
+        # camera is one interval of t; a straight world segment stays straight in the image.
+        h = self.world_to_image
+        depth = (world @ h[2, :2] + h[2, 2]) * self.road_sign  # (K, 2)
+        eps = 1e-6 * np.abs(depth).max(initial=1.0)
+        d0, d1 = depth[:, 0], depth[:, 1]
+        keep = (d0 > eps) | (d1 > eps)
+        t_cut = np.clip((eps - d0) / np.where(d1 == d0, 1.0, d1 - d0), 0.0, 1.0)
+        a = np.where((d0 > eps)[:, None], world[:, 0], world[:, 0] + t_cut[:, None] * (world[:, 1] - world[:, 0]))
+        b = np.where((d1 > eps)[:, None], world[:, 1], world[:, 0] + t_cut[:, None] * (world[:, 1] - world[:, 0]))
+        a, b = a[keep], b[keep]
+        if len(a) == 0:
+            return np.empty((0, 2, 2), dtype=np.float64)
+        lines = shapely.linestrings(np.stack([self.to_image(a), self.to_image(b)], axis=1))
+        clipped = shapely.intersection(lines, shapely.box(0, 0, image_size[0], image_size[1]))
+        kept = [g for g in clipped if isinstance(g, shapely.LineString) and not g.is_empty]
+        out = [shapely.get_coordinates(g)[[0, -1]] for g in kept]
+        return np.asarray(out, dtype=np.float64).reshape(-1, 2, 2)

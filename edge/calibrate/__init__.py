@@ -1,0 +1,1 @@
+"""Calibration: site-file checks, time windows, the calibration web tool and the overlay command."""
