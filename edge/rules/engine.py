@@ -1,43 +1,135 @@
-"""Runs every rule on each track update and counts each act once per vehicle."""
+"""Runs every rule on each track update and counts each act once per vehicle.
+
+The only rule state is bookkeeping for counting once: which (vehicle, kind, feature) was
+already reported, and where each vehicle was last seen. When the tracker loses a vehicle and
+re-finds it under a new id near the same place shortly after, the new id is treated as the
+same vehicle, so an id switch never doubles a ticket. State is dropped with the tracks.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from edge.config import Calibration
+from edge.rules.illegal_stop import IllegalStopConfig, illegal_stop
+from edge.rules.odd_even import OddEvenConfig
 from edge.rules.red_light import RedLightConfig, red_light
+from edge.rules.restricted_lane import RestrictedLaneConfig, restricted_lane
+from edge.rules.scene import Scene
+from edge.rules.solid_line import SolidLineConfig, solid_line
+from edge.rules.speeding import SpeedingConfig, speeding
+from edge.rules.stop_line import StopLineConfig, stop_line
 from edge.rules.types import SignalState, Violation
-from edge.track import TrackUpdate
+from edge.rules.wrong_way import WrongWayConfig, wrong_way
+from edge.track import Track, TrackUpdate
+
+Rule = Callable[[Track, Scene, Mapping[str, SignalState], Any], list[Violation]]
+
+
+class ReidConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_gap_s: float = Field(default=2.0, ge=0, title="Re-found within", description="Seconds.")
+    max_distance_m: float = Field(default=3.0, ge=0, title="Re-found within", description="Metres.")
 
 
 class RulesConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     red_light: RedLightConfig = Field(default_factory=RedLightConfig, title="red_light")
+    stop_line: StopLineConfig = Field(default_factory=StopLineConfig, title="stop_line")
+    solid_line_crossing: SolidLineConfig = Field(default_factory=SolidLineConfig, title="solid_line_crossing")
+    wrong_way: WrongWayConfig = Field(default_factory=WrongWayConfig, title="wrong_way")
+    speeding: SpeedingConfig = Field(default_factory=SpeedingConfig, title="speeding")
+    illegal_stop: IllegalStopConfig = Field(default_factory=IllegalStopConfig, title="illegal_stop")
+    restricted_lane: RestrictedLaneConfig = Field(default_factory=RestrictedLaneConfig, title="restricted_lane")
+    odd_even: OddEvenConfig = Field(default_factory=OddEvenConfig, title="odd_even")
+    same_vehicle: ReidConfig = Field(default_factory=ReidConfig, title="Same vehicle after an id switch")
+
+    def rules(self) -> list[tuple[Rule, BaseModel]]:
+        return [
+            (red_light, self.red_light),
+            (stop_line, self.stop_line),
+            (solid_line, self.solid_line_crossing),
+            (wrong_way, self.wrong_way),
+            (speeding, self.speeding),
+            (illegal_stop, self.illegal_stop),
+            (restricted_lane, self.restricted_lane),
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class _Seen:
+    vehicle: int
+    position_m: tuple[float, float]
+    at: datetime
 
 
 class RuleEngine:
-    """Holds the only rule state there is: which (track, kind, feature) was already reported.
-
-    That state is keyed by track id and dropped when the tracker drops the track.
-    """
-
-    def __init__(self, calibration: Calibration, config: RulesConfig) -> None:
-        self._calibration = calibration
+    def __init__(self, scene: Scene, config: RulesConfig) -> None:
+        self._scene = scene
         self._config = config
+        self._rules = config.rules()
         self._reported: dict[int, set[tuple[str, str]]] = {}
+        self._vehicle_of: dict[int, int] = {}  # track id → vehicle id (the first track id it had)
+        self._last_seen: dict[int, _Seen] = {}  # track id → where and when
 
     def evaluate(self, update: TrackUpdate, signals: Mapping[str, SignalState]) -> list[Violation]:
-        for track_id in update.ended:
-            self._reported.pop(track_id, None)
+        active = {t.id for t in update.active}
+        for track in update.active:
+            self._identify(track, active)
         found = []
         for track in update.active:
-            for violation in red_light(track, self._calibration, signals, self._config.red_light):
-                key = (violation.kind, violation.feature)
-                seen = self._reported.setdefault(track.id, set())
-                if key not in seen:
-                    seen.add(key)
-                    found.append(violation)
+            vehicle = self._vehicle_of[track.id]
+            seen = self._reported.setdefault(vehicle, set())
+            for rule, config in self._rules:
+                for violation in rule(track, self._scene, signals, config):
+                    key = (violation.kind, violation.feature)
+                    if key not in seen:
+                        seen.add(key)
+                        found.append(violation)
+        if update.active:
+            self._forget(update.ended, max(t.last.captured_at for t in update.active))
+        else:
+            self._forget(update.ended, None)
         return found
+
+    def _identify(self, track: Track, active: set[int]) -> None:
+        pos = self._scene.metres([track.last.anchor])[0]
+        if track.id not in self._vehicle_of:
+            self._vehicle_of[track.id] = self._match_lost(track, active)
+        self._last_seen[track.id] = _Seen(self._vehicle_of[track.id], (float(pos[0]), float(pos[1])),
+                                          track.last.captured_at)
+
+    def _match_lost(self, track: Track, active: set[int]) -> int:
+        """The vehicle of a recently lost track that ended where this one starts, else a new vehicle."""
+        first = track.points[0]
+        start = self._scene.metres([first.anchor])[0]
+        cfg = self._config.same_vehicle
+        best, best_distance = track.id, cfg.max_distance_m
+        for other_id, seen in self._last_seen.items():
+            if other_id in active:
+                continue
+            gap = (first.captured_at - seen.at).total_seconds()
+            distance = float(np.hypot(start[0] - seen.position_m[0], start[1] - seen.position_m[1]))
+            if 0 <= gap <= cfg.max_gap_s and distance <= best_distance:
+                best, best_distance = seen.vehicle, distance
+        return best
+
+    def _forget(self, ended: tuple[int, ...], now: datetime | None) -> None:
+        """Ended tracks stay matchable for `max_gap_s` (a new id may appear after the old ended)."""
+        for track_id in ended:
+            self._vehicle_of.pop(track_id, None)
+        horizon = self._config.same_vehicle.max_gap_s
+        for track_id, seen in list(self._last_seen.items()):
+            gone = track_id not in self._vehicle_of
+            if gone and (now is None or (now - seen.at).total_seconds() > horizon):
+                del self._last_seen[track_id]
+        live = set(self._vehicle_of.values()) | {s.vehicle for s in self._last_seen.values()}
+        for vehicle in [v for v in self._reported if v not in live]:
+            del self._reported[vehicle]

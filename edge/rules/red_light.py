@@ -1,8 +1,8 @@
 """red_light: the vehicle's ground point crosses its lane's stop line while the signal is red.
 
-Pure: (track, calibration, signal states, settings) → violations. Only a crossing in the
-lane's legal direction counts, so a vehicle already past the line at red onset, or one
-reversing, is never flagged. An `unknown` signal never produces a violation.
+Pure: (track, scene, signal states, settings) → violations. Only a crossing in the lane's
+legal direction counts, so a vehicle already past the line at red onset, or one reversing,
+is never flagged. An `unknown` signal never produces a violation.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from collections.abc import Mapping
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from edge.config import Calibration
+from edge.config import StopLine
 from edge.geometry import crossed_segment, side_of_line
-from edge.rules.lanes import lane_of
+from edge.rules.scene import Scene
 from edge.rules.types import SignalState, Violation
 from edge.track import Track
 
@@ -28,27 +28,29 @@ class RedLightConfig(BaseModel):
     )
 
 
+def beyond_line(point: tuple[float, float], stop: StopLine, lane_id: str, scene: Scene) -> float:
+    """Signed pixel distance of an image point past the stop line, in its lane's direction
+    (> 0 past the line, < 0 still before it)."""
+    approach = side_of_line(np.asarray([scene.lane(lane_id).direction[0]]), stop.line)[0]
+    return float(-np.sign(approach) * side_of_line(np.asarray([point]), stop.line)[0])
+
+
 def red_light(
-    track: Track,
-    calibration: Calibration,
-    signals: Mapping[str, SignalState],
-    config: RedLightConfig,
+    track: Track, scene: Scene, signals: Mapping[str, SignalState], config: RedLightConfig
 ) -> list[Violation]:
     """Violations made by the track's latest step (its last two points)."""
     if len(track.points) < 2:
         return []
     before, now = track.points[-2], track.points[-1]
     start, end = np.asarray([before.anchor]), np.asarray([now.anchor])
-    lanes = {lane.id: lane for lane in calibration.lanes}
     found = []
-    for stop in calibration.stop_lines:
+    for stop in scene.calibration.stop_lines:
         if not crossed_segment(start, end, stop.line)[0]:
             continue
-        lane_id = lane_of(before.anchor, calibration) or lane_of(now.anchor, calibration)
+        lane_id = scene.lane_at(before.anchor) or scene.lane_at(now.anchor)
         if lane_id is None or lane_id not in stop.lanes:
             continue
-        approach = side_of_line(np.asarray([lanes[lane_id].direction[0]]), stop.line)[0]
-        if np.sign(side_of_line(start, stop.line)[0]) != np.sign(approach):
+        if beyond_line(before.anchor, stop, lane_id, scene) >= 0:
             continue  # crossing against the lane's direction: not entering the intersection
         signal = signals.get(stop.signal)
         if signal is None or signal.state != "red":
@@ -56,25 +58,11 @@ def red_light(
         into_red = (now.captured_at - signal.since).total_seconds()
         if into_red < config.grace_s:
             continue
-        found.append(
-            Violation(
-                kind="red_light",
-                track_id=track.id,
-                vehicle_class=track.class_name,
-                confidence=track.confidence,
-                lane=lane_id,
-                feature=stop.id,
-                detected_at=now.captured_at,
-                frame_index=now.frame_index,
-                before_frame=before.frame_index,
-                box=now.xyxy,
-                details={
-                    "stop_line": stop.id,
-                    "signal": stop.signal,
-                    "signal_state": signal.state,
-                    "red_since": signal.since.isoformat(),
-                    "time_into_red_s": round(into_red, 3),
-                },
-            )
-        )
+        found.append(Violation.of("red_light", track, (lane_id, stop.id), (before, now), {
+            "stop_line": stop.id,
+            "signal": stop.signal,
+            "signal_state": signal.state,
+            "red_since": signal.since.isoformat(),
+            "time_into_red_s": round(into_red, 3),
+        }))
     return found

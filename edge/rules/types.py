@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Literal
 
 from edge.config import ViolationKind
+from edge.track import Track, TrackPoint
 
 LightState = Literal["red", "amber", "green", "unknown"]
 DetailValue = float | int | str | None
@@ -40,3 +41,16 @@ class Violation:
     before_frame: int
     box: tuple[float, float, float, float]
     details: dict[str, DetailValue] = field(default_factory=dict)
+
+    @classmethod
+    def of(
+        cls, kind: ViolationKind, track: Track, where: tuple[str, str], span: tuple[TrackPoint, TrackPoint],
+        details: dict[str, DetailValue],
+    ) -> Violation:
+        """Build from the track: `where` = (lane, feature), `span` = (point before the act, point of the act)."""
+        before, now = span
+        return cls(
+            kind=kind, track_id=track.id, vehicle_class=track.class_name, confidence=track.confidence,
+            lane=where[0], feature=where[1], detected_at=now.captured_at, frame_index=now.frame_index,
+            before_frame=before.frame_index, box=now.xyxy, details=details,
+        )

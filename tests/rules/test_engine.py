@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from edge.rules.engine import RuleEngine, RulesConfig
 from edge.track import TrackUpdate
-from tests.rules.test_red_light import CAL, signal, track
+from tests.rules.scene import SCENE as METRIC
+from tests.rules.scene import line, still
+from tests.rules.scene import signal as msignal
+from tests.rules.scene import track as mtrack
+from tests.rules.test_red_light import SCENE, signal, track
 
 
 def test_reported_once_per_track_and_line() -> None:
-    engine = RuleEngine(CAL, RulesConfig())
+    engine = RuleEngine(SCENE, RulesConfig())
     crossing = track(190, 210)
     assert len(engine.evaluate(TrackUpdate(active=(crossing,), ended=()), signal("red"))) == 1
     # The same step seen again (e.g. jitter back and forth over the line) is not a second act.
@@ -16,7 +22,7 @@ def test_reported_once_per_track_and_line() -> None:
 
 
 def test_state_dropped_with_the_track() -> None:
-    engine = RuleEngine(CAL, RulesConfig())
+    engine = RuleEngine(SCENE, RulesConfig())
     crossing = track(190, 210)
     engine.evaluate(TrackUpdate(active=(crossing,), ended=()), signal("red"))
     engine.evaluate(TrackUpdate(active=(), ended=(crossing.id,)), signal("red"))
@@ -24,4 +30,16 @@ def test_state_dropped_with_the_track() -> None:
 
 
 def test_empty_update() -> None:
-    assert RuleEngine(CAL, RulesConfig()).evaluate(TrackUpdate(active=(), ended=()), {}) == []
+    assert RuleEngine(SCENE, RulesConfig()).evaluate(TrackUpdate(active=(), ended=()), {}) == []
+
+
+def test_an_id_switch_does_not_double_count() -> None:
+    """A vehicle standing past the line on red is reported; the tracker loses it and re-finds it as
+    a new id at the same spot: still one act. A different vehicle (a bus in the busway) is its own act."""
+    engine = RuleEngine(METRIC, RulesConfig())
+    first = mtrack([*line((35, 250), (35, 310), 5), *still((35, 310), 15)], track_id=1)
+    assert [v.kind for v in engine.evaluate(TrackUpdate(active=(first,), ended=()), msignal("red"))] == ["stop_line"]
+    again = mtrack(still((36, 311), 15), track_id=2, t0=first.last.captured_at + timedelta(seconds=0.3))
+    assert engine.evaluate(TrackUpdate(active=(again,), ended=(1,)), msignal("red")) == []
+    other = mtrack(still((105, 320), 15), track_id=3, cls="bus", t0=first.last.captured_at + timedelta(seconds=0.3))
+    assert [v.kind for v in engine.evaluate(TrackUpdate(active=(other,), ended=()), msignal("red"))] == ["stop_line"]

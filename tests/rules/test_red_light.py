@@ -8,6 +8,7 @@ import pytest
 
 from edge.config import Calibration
 from edge.rules.red_light import RedLightConfig, red_light
+from edge.rules.scene import Scene
 from edge.rules.types import LightState, SignalState
 from edge.track import Track, TrackPoint
 
@@ -22,6 +23,7 @@ CAL = Calibration.model_validate({
     "stop_lines": [{"id": "s1", "line": ((0, 200), (100, 200)), "lanes": ["in"], "signal": "sig"}],
     "signals": [{"id": "sig", "source": "controller"}],
 })
+SCENE = Scene.of(CAL)
 
 
 def track(*ys: float, x: float = 50.0, dt: float = 0.1) -> Track:
@@ -57,11 +59,11 @@ def signal(state: LightState, since_s: float = -2.0) -> dict[str, SignalState]:
 def test_red_light_table(
     name: str, trk: Track, signals: dict[str, SignalState], config: RedLightConfig, expected: int
 ) -> None:
-    assert len(red_light(trk, CAL, signals, config)) == expected, name
+    assert len(red_light(trk, SCENE, signals, config)) == expected, name
 
 
 def test_violation_records_time_into_red_and_frames() -> None:
-    (v,) = red_light(track(150, 190, 210), CAL, signal("red", since_s=-1.5), RedLightConfig())
+    (v,) = red_light(track(150, 190, 210), SCENE, signal("red", since_s=-1.5), RedLightConfig())
     assert (v.kind, v.lane, v.feature, v.track_id) == ("red_light", "in", "s1", 7)
     assert v.frame_index == 2 and v.before_frame == 1
     assert v.details["time_into_red_s"] == pytest.approx(1.7)

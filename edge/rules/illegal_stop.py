@@ -1,0 +1,42 @@
+"""illegal_stop: a vehicle stands in a no-stopping zone longer than the zone's `max_dwell_s`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from edge.geometry import points_in_polygon
+from edge.rules.motion import seconds_between, stationary_since
+from edge.rules.scene import Scene
+from edge.rules.types import SignalState, Violation
+from edge.track import Track
+
+
+class IllegalStopConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    still_radius_m: float = Field(default=0.5, gt=0, title="Still radius",
+                                  description="Metres the ground point may wander while standing.")
+
+
+def illegal_stop(
+    track: Track, scene: Scene, signals: Mapping[str, SignalState], config: IllegalStopConfig
+) -> list[Violation]:
+    del signals
+    zones = [z for z in scene.calibration.zones if z.kind == "no_stopping"]
+    since = stationary_since(track.points, scene, config.still_radius_m) if zones else None
+    if since is None:
+        return []
+    first, now = track.points[since], track.points[-1]
+    dwell = seconds_between(first, now)
+    found = []
+    for zone in zones:
+        if dwell <= zone.max_dwell_s or not points_in_polygon(np.asarray([now.anchor]), zone.polygon)[0]:
+            continue
+        lane_id = scene.lane_at(now.anchor) or ""
+        found.append(Violation.of("illegal_stop", track, (lane_id, zone.id), (first, now), {
+            "zone": zone.id, "dwell_s": round(dwell, 1), "max_dwell_s": zone.max_dwell_s,
+        }))
+    return found

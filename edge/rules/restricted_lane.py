@@ -1,0 +1,71 @@
+"""restricted_lane: a vehicle of a class not allowed in a lane — a busway (only buses), a
+motorcycle or truck ban — while the restriction's time windows hold, in the site's time zone.
+The lane's own permanent `allowed_classes` count too. The vehicle must have stayed in the lane
+for `min_inside_s`, so clipping a busway's corner while changing lanes is not an offence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from edge.config import Restriction
+from edge.rules.motion import seconds_between
+from edge.rules.scene import Scene
+from edge.rules.types import SignalState, Violation
+from edge.track import Track, TrackPoint
+
+BUSWAY_DEFAULT = ("bus",)
+
+
+class RestrictedLaneConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min_inside_s: float = Field(default=1.0, ge=0, title="Inside the lane for", description="Seconds.")
+
+
+def allowed(rule: Restriction) -> tuple[str, ...]:
+    return tuple(rule.allowed_classes) or (BUSWAY_DEFAULT if rule.kind == "busway" else ())
+
+
+def _inside_since(track: Track, scene: Scene, lane_id: str) -> TrackPoint | None:
+    """First point of the trailing run of points inside the lane."""
+    start = None
+    for point in reversed(track.points):
+        if scene.lane_at(point.anchor) != lane_id:
+            break
+        start = point
+    return start
+
+
+def restricted_lane(
+    track: Track, scene: Scene, signals: Mapping[str, SignalState], config: RestrictedLaneConfig
+) -> list[Violation]:
+    del signals
+    if not track.points:
+        return []
+    now = track.last
+    lane_id = scene.lane_at(now.anchor)
+    if lane_id is None:
+        return []
+    entered = _inside_since(track, scene, lane_id)
+    if entered is None or seconds_between(entered, now) < config.min_inside_s:
+        return []
+    found = []
+    lane = scene.lane(lane_id)
+    if track.class_name not in lane.allowed_classes:
+        found.append(Violation.of("restricted_lane", track, (lane_id, lane_id), (entered, now), {
+            "restriction": lane_id, "restriction_kind": "lane_classes", "class": track.class_name,
+            "allowed": ",".join(lane.allowed_classes),
+        }))
+    for rule in scene.calibration.restrictions:
+        if rule.kind == "odd_even" or lane_id not in rule.lanes or track.class_name in allowed(rule):
+            continue
+        if not rule.active_at(now.captured_at, scene.timezone):
+            continue
+        found.append(Violation.of("restricted_lane", track, (lane_id, rule.id), (entered, now), {
+            "restriction": rule.id, "restriction_kind": rule.kind, "class": track.class_name,
+            "allowed": ",".join(allowed(rule)), "windows": "; ".join(rule.windows) or "always",
+        }))
+    return found

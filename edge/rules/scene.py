@@ -1,0 +1,75 @@
+"""What rules need from the calibration, derived once per site: lanes by id, the ground plane.
+
+Rules measure in metres on the ground plane when the site has a homography (perspective makes
+image pixels near the horizon worth many metres). Without one they fall back to image pixels
+scaled by `fallback_px_per_m`, which is only a rough guess: metric rules (speeding) refuse to
+run without a homography.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from numpy.typing import NDArray
+
+from edge.config import Calibration, Lane, Point
+from edge.geometry import GroundPlane, points_in_polygon
+
+FALLBACK_PX_PER_M = 20.0
+
+
+@dataclass(frozen=True)
+class Scene:
+    calibration: Calibration
+    timezone: str = "Asia/Jakarta"
+    ground: GroundPlane | None = field(default=None, repr=False)
+    fallback_px_per_m: float = FALLBACK_PX_PER_M
+
+    @classmethod
+    def of(cls, calibration: Calibration, timezone: str = "Asia/Jakarta") -> Scene:
+        hom = calibration.homography
+        ground = GroundPlane.fit(hom.image_points, hom.world_points_m) if hom is not None else None
+        return cls(calibration=calibration, timezone=timezone, ground=ground)
+
+    @property
+    def metric(self) -> bool:
+        return self.ground is not None
+
+    def metres(self, points: NDArray[np.floating] | list[Point]) -> NDArray[np.float64]:
+        """Image points → ground-plane metres (or the pixel fallback)."""
+        pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+        if self.ground is None:
+            return pts / self.fallback_px_per_m
+        return self.ground.to_world(pts)
+
+    def metres_per_px(self, points: NDArray[np.floating] | list[Point]) -> NDArray[np.float64]:
+        """Ground length of one image pixel (vertical, the coarse direction) at each point.
+
+        Near the horizon one pixel spans metres; measurements there are guesses.
+        """
+        pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+        step = self.metres(pts + np.array([0.0, 1.0])) - self.metres(pts)
+        return np.asarray(np.linalg.norm(step, axis=1), dtype=np.float64)
+
+    def lane(self, lane_id: str) -> Lane:
+        return next(lane for lane in self.calibration.lanes if lane.id == lane_id)
+
+    def lane_at(self, point: Point) -> str | None:
+        """Id of the first lane whose polygon holds the image point, or None off the road."""
+        pt = np.asarray([point], dtype=np.float64)
+        for lane in self.calibration.lanes:
+            if points_in_polygon(pt, lane.polygon)[0]:
+                return lane.id
+        return None
+
+    def lane_direction_m(self, lane_id: str) -> NDArray[np.float64]:
+        """Unit vector of the lane's legal direction on the ground."""
+        start, end = self.metres(list(self.lane(lane_id).direction))
+        vec = end - start
+        return np.asarray(vec / np.linalg.norm(vec), dtype=np.float64)
+
+    def local(self, moment: datetime) -> datetime:
+        return moment.astimezone(ZoneInfo(self.timezone))

@@ -1,0 +1,66 @@
+"""solid_line_crossing: the ground point moves from one side of a solid line (marka utuh) to
+the other. Hysteresis: a side only counts once the point is `margin_m` clear of the line, so
+wheels riding the paint and box jitter never make a crossing. Dashed separators are not in
+`solid_lines`, so changing lanes over them is never a violation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import shapely
+from pydantic import BaseModel, ConfigDict, Field
+
+from edge.rules.motion import ground
+from edge.rules.scene import Scene
+from edge.rules.types import SignalState, Violation
+from edge.track import Track
+
+
+class SolidLineConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    margin_m: float = Field(default=0.3, gt=0, title="Clearance", description="Metres clear of the line on each side.")
+
+
+def _signed_distances(line_m: shapely.LineString, xy: np.ndarray) -> np.ndarray:
+    """Signed distance of each point to the polyline: + left of its nearest segment, − right."""
+    coords = np.asarray(line_m.coords)
+    out = np.empty(len(xy))
+    for i, (x, y) in enumerate(xy):
+        pt = shapely.Point(x, y)
+        along = line_m.project(pt)
+        # The segment holding the nearest point decides the side.
+        cum = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(coords, axis=0), axis=1))])
+        seg = int(np.clip(np.searchsorted(cum, along, side="right") - 1, 0, len(coords) - 2))
+        (ax, ay), (bx, by) = coords[seg], coords[seg + 1]
+        side = np.sign((bx - ax) * (y - ay) - (by - ay) * (x - ax))
+        out[i] = side * line_m.distance(pt)
+    return out
+
+
+def solid_line(
+    track: Track, scene: Scene, signals: Mapping[str, SignalState], config: SolidLineConfig
+) -> list[Violation]:
+    del signals  # markings apply whatever the light
+    if len(track.points) < 2 or not scene.calibration.solid_lines:
+        return []
+    xy = ground(track.points, scene)
+    found = []
+    for solid in scene.calibration.solid_lines:
+        line_m = shapely.LineString(scene.metres(solid.line))
+        dist = _signed_distances(line_m, xy)
+        clear = np.flatnonzero(np.abs(dist) >= config.margin_m)
+        flips = np.flatnonzero(np.sign(dist[clear[1:]]) != np.sign(dist[clear[:-1]]))
+        if len(flips) == 0:
+            continue
+        # The latest side change between two clear points; the engine reports it once per vehicle.
+        before, now = int(clear[flips[-1]]), int(clear[flips[-1] + 1])
+        if not shapely.LineString(xy[before : now + 1]).intersects(line_m):
+            continue  # changed side around the line's end, not across it
+        lane_id = scene.lane_at(track.points[now].anchor) or scene.lane_at(track.points[before].anchor) or ""
+        found.append(Violation.of("solid_line_crossing", track, (lane_id, solid.id),
+                                  (track.points[before], track.points[now]),
+                                  {"solid_line": solid.id, "clearance_m": config.margin_m}))
+    return found

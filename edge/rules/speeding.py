@@ -1,0 +1,64 @@
+"""speeding: ground speed from a least-squares fit over a window of homography-mapped positions.
+
+The event records the measured speed, the lane's limit and the uncertainty (one standard
+error of the fit); it fires only when speed minus `sigmas` standard errors still exceeds the
+limit plus the tolerance, so measurement noise never tickets a driver. Values are never
+clamped. Without a homography there is no speed, so the rule does nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from edge.rules.motion import velocity, window
+from edge.rules.scene import Scene
+from edge.rules.types import SignalState, Violation
+from edge.track import Track
+
+
+class SpeedingConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    window_s: float = Field(default=1.5, gt=0, title="Measurement window", description="Seconds.")
+    min_points: int = Field(default=6, ge=3, title="Minimum positions in the window")
+    min_distance_m: float = Field(default=5.0, gt=0, title="Minimum distance travelled", description="Metres.")
+    tolerance_kmh: float = Field(default=0.0, ge=0, title="Tolerance above the limit", description="km/h.")
+    sigmas: float = Field(default=2.0, ge=0, title="Standard errors subtracted before comparing")
+    max_m_per_px: float = Field(
+        default=0.1, gt=0, title="Coarsest ground resolution",
+        description="Only positions where one pixel spans at most this many metres are measured: the "
+        "speed trap is the near part of the image, where a box edge error of a pixel is centimetres.",
+    )
+
+
+def speeding(
+    track: Track, scene: Scene, signals: Mapping[str, SignalState], config: SpeedingConfig
+) -> list[Violation]:
+    del signals
+    if not scene.metric:
+        return []
+    points = window(track.points, config.window_s)
+    fine = scene.metres_per_px([p.anchor for p in points]) <= config.max_m_per_px
+    first_fine = len(points)
+    while first_fine > 0 and fine[first_fine - 1]:
+        first_fine -= 1
+    points = points[first_fine:]  # the trailing run inside the speed trap
+    if len(points) < config.min_points:
+        return []
+    lane_id = scene.lane_at(points[-1].anchor)
+    if lane_id is None:
+        return []
+    limit = scene.lane(lane_id).speed_limit_kmh
+    vel = velocity(points, scene)
+    if limit is None or vel is None or vel.distance_m < config.min_distance_m:
+        return []
+    speed_kmh, err_kmh = vel.speed * 3.6, vel.stderr * 3.6
+    if speed_kmh - config.sigmas * err_kmh <= limit + config.tolerance_kmh:
+        return []
+    return [Violation.of("speeding", track, (lane_id, lane_id), (points[0], points[-1]), {
+        "speed_kmh": round(speed_kmh, 1), "uncertainty_kmh": round(err_kmh, 2), "limit_kmh": limit,
+        "tolerance_kmh": config.tolerance_kmh, "window_s": round(vel.duration_s, 2),
+        "distance_m": round(vel.distance_m, 2), "positions": vel.points,
+    })]

@@ -1,0 +1,133 @@
+"""Table tests per rule: each violation, and the near misses that must not fire."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from edge.config import Calibration
+from edge.plates.indonesia import parse
+from edge.rules.illegal_stop import IllegalStopConfig, illegal_stop
+from edge.rules.odd_even import OddEvenConfig, odd_even
+from edge.rules.restricted_lane import RestrictedLaneConfig, restricted_lane
+from edge.rules.scene import Scene
+from edge.rules.solid_line import SolidLineConfig, solid_line
+from edge.rules.speeding import SpeedingConfig, speeding
+from edge.rules.stop_line import StopLineConfig, stop_line
+from edge.rules.types import SignalState, Violation
+from edge.rules.wrong_way import WrongWayConfig, wrong_way
+from edge.track import Track
+from tests.rules.scene import CAL, SCENE, T0, kmh, line, signal, still, track
+
+Rule = Callable[[Track, Scene, Mapping[str, SignalState], Any], list[Violation]]
+NO_SIGNAL: dict[str, SignalState] = {}
+
+CASES: list[tuple[str, Rule, Any, Track, dict[str, SignalState], int]] = [
+    # stop_line: standing past the line while red
+    ("stop_line: stands 0.5 m past the line on red", stop_line, StopLineConfig(),
+     track(line((35, 250), (35, 310), 5) + still((35, 310), 15)), signal("red"), 1),
+    ("stop_line: stops 0.3 m before the line", stop_line, StopLineConfig(),
+     track(line((35, 250), (35, 294), 5) + still((35, 294), 15)), signal("red"), 0),
+    ("stop_line: past the line but green", stop_line, StopLineConfig(),
+     track(line((35, 250), (35, 310), 5) + still((35, 310), 15)), signal("green"), 0),
+    ("stop_line: past the line, signal unknown", stop_line, StopLineConfig(),
+     track(line((35, 250), (35, 310), 5) + still((35, 310), 15)), signal("unknown"), 0),
+    ("stop_line: only 0.5 s standing", stop_line, StopLineConfig(),
+     track(line((35, 250), (35, 310), 5) + still((35, 310), 5)), signal("red"), 0),
+    ("stop_line: driving through, never standing", stop_line, StopLineConfig(),
+     track(line((35, 250), (35, 360), 10)), signal("red"), 0),
+    ("stop_line: empty track", stop_line, StopLineConfig(), track([]), signal("red"), 0),
+    # solid_line_crossing: across the marka utuh between lanes a and b
+    ("solid: lane change across the solid line", solid_line, SolidLineConfig(),
+     track(line((50, 150), (95, 200), 10)), NO_SIGNAL, 1),
+    ("solid: jitter on the line", solid_line, SolidLineConfig(),
+     track([(66 if i % 2 else 74, 150 + i) for i in range(20)]), NO_SIGNAL, 0),
+    ("solid: lane change past the line's end (dashed part)", solid_line, SolidLineConfig(),
+     track(line((50, 330), (95, 380), 10)), NO_SIGNAL, 0),
+    ("solid: staying in the lane", solid_line, SolidLineConfig(), track(line((35, 50), (35, 250), 10)), NO_SIGNAL, 0),
+    ("solid: single point", solid_line, SolidLineConfig(), track([(50, 150)]), NO_SIGNAL, 0),
+    # wrong_way: up the image, against both lanes' arrows
+    ("wrong_way: 2 s against the lane at 5 m/s", wrong_way, WrongWayConfig(),
+     track(line((35, 380), (35, 180), 20)), NO_SIGNAL, 1),
+    ("wrong_way: a brief backward step", wrong_way, WrongWayConfig(),
+     track([*line((35, 100), (35, 200), 10), (35, 190), *line((35, 195), (35, 250), 5)]), NO_SIGNAL, 0),
+    ("wrong_way: backing up 1 m", wrong_way, WrongWayConfig(), track(line((35, 300), (35, 280), 20)), NO_SIGNAL, 0),
+    ("wrong_way: against the lane for 1 s only", wrong_way, WrongWayConfig(),
+     track(line((35, 380), (35, 280), 10)), NO_SIGNAL, 0),
+    ("wrong_way: legal direction", wrong_way, WrongWayConfig(), track(line((35, 100), (35, 300), 20)), NO_SIGNAL, 0),
+    # speeding: lane a is limited to 50 km/h
+    ("speeding: 62 km/h in a 50 zone", speeding, SpeedingConfig(), track(kmh(62, 1.5)), NO_SIGNAL, 1),
+    ("speeding: 49 km/h", speeding, SpeedingConfig(), track(kmh(49, 1.5)), NO_SIGNAL, 0),
+    ("speeding: 49.5 km/h with jittery boxes", speeding, SpeedingConfig(),
+     track([(x, y + (3 if i % 2 else -3)) for i, (x, y) in enumerate(kmh(49.5, 1.5))]), NO_SIGNAL, 0),
+    ("speeding: 52 km/h, steady", speeding, SpeedingConfig(), track(kmh(52, 1.5)), NO_SIGNAL, 1),
+    ("speeding: too few positions", speeding, SpeedingConfig(), track(kmh(80, 0.4)), NO_SIGNAL, 0),
+    ("speeding: lane without a limit", speeding, SpeedingConfig(), track(kmh(80, 1.5, x=105)), NO_SIGNAL, 0),
+    # illegal_stop: zone z1 (y 320–400), max dwell 3 s
+    ("illegal_stop: 4 s standing in the zone", illegal_stop, IllegalStopConfig(),
+     track(line((35, 250), (35, 350), 5) + still((35, 350), 41)), NO_SIGNAL, 1),
+    ("illegal_stop: 2 s standing in the zone", illegal_stop, IllegalStopConfig(),
+     track(line((35, 250), (35, 350), 5) + still((35, 350), 21)), NO_SIGNAL, 0),
+    ("illegal_stop: standing outside the zone", illegal_stop, IllegalStopConfig(),
+     track(line((35, 150), (35, 250), 5) + still((35, 250), 50)), NO_SIGNAL, 0),
+    ("illegal_stop: crawling through the zone", illegal_stop, IllegalStopConfig(),
+     track(line((35, 320), (35, 400), 80)), NO_SIGNAL, 0),
+    # restricted_lane: busway b (Mon-Fri 06-10), trucks banned from a
+    ("busway: a car in the busway during the window", restricted_lane, RestrictedLaneConfig(),
+     track(line((105, 100), (105, 300), 20)), NO_SIGNAL, 1),
+    ("busway: a bus in the busway", restricted_lane, RestrictedLaneConfig(),
+     track(line((105, 100), (105, 300), 20), cls="bus"), NO_SIGNAL, 0),
+    ("busway: a car in the busway outside the window", restricted_lane, RestrictedLaneConfig(),
+     track(line((105, 100), (105, 300), 20), t0=T0 + timedelta(hours=5)), NO_SIGNAL, 0),
+    ("busway: a car clipping the busway for 0.5 s", restricted_lane, RestrictedLaneConfig(),
+     track([*line((35, 100), (35, 200), 10), *line((80, 210), (80, 250), 5)]), NO_SIGNAL, 0),
+    ("class ban: a truck in lane a", restricted_lane, RestrictedLaneConfig(),
+     track(line((35, 100), (35, 300), 20), cls="truck"), NO_SIGNAL, 1),
+    ("class ban: a car in lane a", restricted_lane, RestrictedLaneConfig(),
+     track(line((35, 100), (35, 300), 20)), NO_SIGNAL, 0),
+]
+
+
+@pytest.mark.parametrize(("name", "rule", "config", "trk", "signals", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_rule_table(name: str, rule: Rule, config: Any, trk: Track, signals: dict[str, SignalState],
+                    expected: int) -> None:
+    assert len(rule(trk, SCENE, signals, config)) == expected, name
+
+
+def test_speeding_records_speed_limit_and_uncertainty() -> None:
+    (v,) = speeding(track(kmh(62, 1.5)), SCENE, NO_SIGNAL, SpeedingConfig())
+    assert v.details["speed_kmh"] == pytest.approx(62, abs=0.2)
+    assert v.details["limit_kmh"] == 50 and 0 <= float(v.details["uncertainty_kmh"] or 0) < 0.5  # type: ignore[arg-type]
+
+
+def test_speeding_needs_a_homography() -> None:
+    flat = Scene.of(Calibration.model_validate({**CAL.model_dump(), "homography": None}))
+    assert speeding(track(kmh(120, 1.5)), flat, NO_SIGNAL, SpeedingConfig()) == []
+
+
+def test_wrong_way_details() -> None:
+    (v,) = wrong_way(track(line((35, 380), (35, 180), 20)), SCENE, NO_SIGNAL, WrongWayConfig())
+    assert v.details["angle_deg"] == pytest.approx(180)
+    assert v.details["distance_m"] == pytest.approx(7.5)  # over the 1.5 s window
+    assert v.lane == "a"
+
+
+@pytest.mark.parametrize(
+    ("plate", "cls", "hours", "exempt", "expected"),
+    [
+        ("B 1234 XYZ", "car", 0, [], 1),      # even plate on the 15th
+        ("B 1235 XYZ", "car", 0, [], 0),      # odd plate on an odd date
+        ("B 1234 XYZ", "motorcycle", 0, [], 0),  # exempt class
+        ("B 1234 XYZ", "car", 0, ["b1234xyz"], 0),  # exempt by permit
+        ("B 1234 XYZ", "car", 5, [], 0),      # 12:30 WIB: outside the window
+        ("CD 12 34", "car", 0, [], 0),        # diplomatic
+        (None, "car", 0, [], 0),              # unread plate: never judged
+    ],
+)
+def test_odd_even(plate: str | None, cls: str, hours: int, exempt: list[str], expected: int) -> None:
+    trk = track(line((35, 100), (35, 300), 20), cls=cls, t0=T0 + timedelta(hours=hours))
+    read = parse(plate) if plate else None
+    assert len(odd_even(trk, SCENE, read, OddEvenConfig(exempt_plates=exempt))) == expected
