@@ -10,6 +10,11 @@ the same command gives the same clip, site file and ground truth.
     python scripts/make_demo.py --assets <folder with the photos> --out calibration/demo
 
 Without ``--assets`` the cut-out sprites already in ``<out>/sprites`` are used.
+
+Every vehicle that shows its front or back carries an Indonesian plate (TNKB, rendered by
+scripts/plate_synth.py). Plates are drawn DEMO_PLATE_SCALE times their real size: the clip is
+only 1280x720 behind a 39 degree lens, where a real plate would be 35-50 px wide, and the
+OCR needs about 100 px (MODELS.md §5); a real ETLE camera gets that from 4K and a longer lens.
 """
 
 from __future__ import annotations
@@ -25,6 +30,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 import numpy.typing as npt
+from plate_synth import PLATE_SPOTS, PlateSpec, Pose, dress, render_plate
+
+from edge.plates.indonesia import PlateText
 
 Image = npt.NDArray[np.uint8]
 FloatArray = npt.NDArray[np.float32]
@@ -58,6 +66,11 @@ PHASES: tuple[tuple[str, int, int], ...] = (
 # Single frames where the lit red LED dims (PWM beating with the rolling shutter):
 # a debounced signal reader has to ignore them.
 DIM_FRAMES = (104, 131)
+DEMO_PLATE_SCALE = 1.6  # see the module docstring
+# Below this vehicle width a plate (< 40 px) is too small for any reader and is not drawn:
+# distant traffic then stays pixel for pixel as it was measured in PROVENANCE.md. Drawn
+# there, the plates tipped two marginal detection checks (see PROVENANCE.md, "Plates").
+MIN_PLATE_VEHICLE_PX = 100
 
 
 # --------------------------------------------------------------------------- camera
@@ -559,6 +572,7 @@ class Vehicle:
     behaviour: str  # what the script intends; checked against the rendered motion
     motion: FreeFlow | StopAndGo
     offset_m: float = 0.0  # lateral offset from the lane centre
+    plate: PlateSpec | None = None  # None: the sprite shows no plate (the motorcycle's side view)
 
     @property
     def x_m(self) -> float:
@@ -567,18 +581,29 @@ class Vehicle:
 
 # Red runs from frame 80 to 159. Vehicles in one lane never overtake each other and keep
 # well apart while both are big enough to detect, so their sprites do not pile up.
+def _plate(code: str, number: str, suffix: str, colour: str, expiry: str) -> PlateSpec:
+    return PlateSpec(PlateText(code, number, suffix), colour, expiry)  # type: ignore[arg-type]
+
+
 SCENE = (
-    Vehicle("v1", "car_silver", 2, False, "pass_green", FreeFlow(12.0, 22)),
-    Vehicle("v2", "bus_red", 1, False, "pass_green", FreeFlow(10.0, 46)),
-    Vehicle("v3", "car_white", 0, True, "pass_amber", FreeFlow(11.0, 66)),
-    Vehicle("v4", "car_silver", 2, True, "run_red", FreeFlow(13.0, 95)),  # 1.5 s into red
+    Vehicle("v1", "car_silver", 2, False, "pass_green", FreeFlow(12.0, 22),
+            plate=_plate("B", "2706", "TKR", "white", "03.29")),
+    Vehicle("v2", "bus_red", 1, False, "pass_green", FreeFlow(10.0, 46),
+            plate=_plate("B", "7512", "TGA", "yellow", "11.27")),  # a public bus: yellow
+    Vehicle("v3", "car_white", 0, True, "pass_amber", FreeFlow(11.0, 66),
+            plate=_plate("D", "1847", "AQ", "black", "06.26")),
+    Vehicle("v4", "car_silver", 2, True, "run_red", FreeFlow(13.0, 95),  # 1.5 s into red
+            plate=_plate("B", "2817", "PKW", "black", "08.27")),  # the style before 2022
     # Queued behind v8: v8's 4.5 m long body, then 2 m to its bumper.
-    Vehicle("v5", "car_white", 2, False, "stop_on_red", StopAndGo(11.0, 8.5, 2.5, 155, 167, 2.5, 11.0)),
-    Vehicle("v6", "bus_red", 1, False, "run_red", FreeFlow(10.0, 120)),  # 4.0 s into red
+    Vehicle("v5", "car_white", 2, False, "stop_on_red", StopAndGo(11.0, 8.5, 2.5, 155, 167, 2.5, 11.0),
+            plate=_plate("AB", "1043", "KL", "white", "01.28")),
+    Vehicle("v6", "bus_red", 1, False, "run_red", FreeFlow(10.0, 120),  # 4.0 s into red
+            plate=_plate("B", "7051", "TGB", "yellow", "04.28")),
     Vehicle(
         "v7", "motorcycle_red", 0, False, "stop_on_red", StopAndGo(10.0, 2.0, 2.5, 105, 165, 2.5, 10.0), offset_m=0.2
     ),
-    Vehicle("v8", "car_silver", 2, False, "stop_on_red", StopAndGo(11.0, 2.0, 3.0, 140, 164, 2.5, 11.0)),
+    Vehicle("v8", "car_silver", 2, False, "stop_on_red", StopAndGo(11.0, 2.0, 3.0, 140, 164, 2.5, 11.0),
+            plate=_plate("L", "1395", "ND", "white", "09.26")),
 )
 
 
@@ -610,11 +635,19 @@ def place(cam: Camera, v: Vehicle, sprite: Image, t: float) -> Placement | None:
     return Placement(x0, y0, wi, hi, (v.x_m, y))
 
 
-def paste_vehicle(img: Image, sprite: Image, p: Placement, flip: bool) -> FloatArray:
-    """Draw the sprite with a contact shadow; return its alpha at the placed size."""
-    src = sprite[:, ::-1] if flip else sprite
-    shrink = p.w < src.shape[1]
-    scaled = cv2.resize(src, (p.w, p.h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+def vehicle_pixels(v: Vehicle, sprite: Image, p: Placement, plates: dict[str, Image], seed: int) -> Image:
+    """The vehicle's BGRA sprite at its placed size, mirrored if it is, wearing its plate."""
+    if v.plate is None or p.w < MIN_PLATE_VEHICLE_PX:
+        src = sprite[:, ::-1] if v.flip else sprite
+        shrink = p.w < src.shape[1]
+        return np.asarray(cv2.resize(src, (p.w, p.h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR))
+    # The plate's own seed, fixed per vehicle: the scene's generator (noise) is left untouched.
+    rng = np.random.default_rng([seed, int(v.id[1:])])
+    return dress(sprite, PLATE_SPOTS[v.sprite], plates[v.id], Pose((p.w, p.h), v.flip, DEMO_PLATE_SCALE), rng)
+
+
+def paste_vehicle(img: Image, scaled: Image, p: Placement) -> FloatArray:
+    """Draw the placed sprite with a contact shadow; return its alpha."""
     # A soft contact shadow under the bumper grounds the billboard on the road.
     sh = np.zeros((max(3, p.h // 6), p.w + 8), np.float32)
     cv2.ellipse(sh, (sh.shape[1] // 2, sh.shape[0] // 2), (p.w // 2 + 3, max(1, sh.shape[0] // 3)), 0, 0, 360, 1.0, -1)
@@ -649,6 +682,7 @@ def render(cam: Camera, sprites: dict[str, Image], out: Path, seed: int) -> Trac
     if not writer.isOpened():
         raise RuntimeError("OpenCV cannot write mp4v; is opencv-python built with FFmpeg?")
     tracks: Tracks = {v.id: [] for v in SCENE}
+    plates = {v.id: render_plate(v.plate, px_per_mm=3.0) for v in SCENE if v.plate is not None}
     try:
         for frame in range(N_FRAMES):
             img = background.copy()
@@ -663,7 +697,7 @@ def render(cam: Camera, sprites: dict[str, Image], out: Path, seed: int) -> Trac
                 if not signal_done and y < SIGNAL_XY[1]:
                     draw_signal(img, head, frame)
                     signal_done = True
-                solid = paste_vehicle(img, sprites[v.sprite], p, v.flip) > 0.5
+                solid = paste_vehicle(img, vehicle_pixels(v, sprites[v.sprite], p, plates, seed), p) > 0.5
                 area[k] = int(solid.sum())
                 xa, ya, xb, yb = clipped_box(p)
                 region = owner[ya:yb, xa:xb]
@@ -804,6 +838,8 @@ def ground_truth(tracks: Tracks) -> dict[str, object]:
             "sprite": f"sprites/{spec.name}.png",
             "flipped": v.flip,
             "behaviour": v.behaviour,
+            "plate": None if v.plate is None else {
+                "text": v.plate.plate.text, "formatted": v.plate.plate.formatted, "colour": v.plate.colour},
             "stop_line_cross_frame": cross,
             "signal_at_crossing": state,
             "expected_violations": violations,

@@ -90,8 +90,27 @@ def test_events_carry_the_contract_fields(demo_events: list[tuple[Path, dict[str
         assert event["violation"]["article"] == "UU 22/2009 Pasal 287 ayat (2)"
         assert datetime.fromisoformat(event["violation"]["detected_at"]).utcoffset() == timedelta(hours=7)
         assert event["violation"]["details"]["time_into_red_s"] > 0
-        assert event["plate"] is None
+        assert event["plate"] is not None or event["plate_unreadable"]["reason"]
         assert {m["role"] for m in event["media"]} >= {"overview_before", "overview_at", "vehicle_closeup"}
+
+
+def test_red_light_runners_carry_their_plates(demo_events: list[tuple[Path, dict[str, Any]]]) -> None:
+    """Each runner's event has its scripted plate, read by voting over the frames around the act,
+    and the OCR ran only for the violators: at most `frames` reads per violation."""
+    reads = 0
+    for _, event in demo_events:
+        vehicle = truth_vehicle_at(event["violation"]["frame_index"], event["vehicle"]["box"])
+        assert vehicle is not None and vehicle["plate"] is not None
+        plate = event["plate"]
+        assert plate is not None, event.get("plate_unreadable")
+        assert (plate["text"], plate["formatted"]) == (vehicle["plate"]["text"], vehicle["plate"]["formatted"])
+        assert plate["format_valid"] and plate["region"] == "B" and plate["province"] == "DKI Jakarta"
+        assert plate["colour"] == vehicle["plate"]["colour"]
+        assert plate["votes"] >= 2 and plate["confidence"] >= 0.5
+        assert "plate" in {m["role"] for m in event["media"]}
+        assert 1 <= plate["ocr_calls"] <= 5
+        reads += plate["ocr_calls"]
+    assert reads <= 5 * len(RUNNERS)
 
 
 def test_media_hashes_match_the_files(demo_events: list[tuple[Path, dict[str, Any]]]) -> None:

@@ -21,6 +21,7 @@ from edge.evidence.seal import CHAIN_FILE, Sealer
 from edge.evidence.signing import unverified_payload
 from edge.evidence.store import incomplete, write_event_folder
 from edge.evidence.verify import verify_path
+from edge.plates.reader import PlateConfig
 from edge.rules.types import Violation
 from edge.sources import Frame
 from tests.test_config import GOOD, write
@@ -74,7 +75,9 @@ def builder(tmp_path: Path, directory: Path, sealer: Sealer | None = None) -> Ev
     ctx = EventContext(site=site, device_id="dev-1", boot_id="boot-1",
                        models=(ModelIdentity("vehicle_detector", "centernet.onnx", "0" * 64),),
                        clock=FixedClock(ClockStatus("clip_start_time", None, None)), software_version="test")
-    return EvidenceBuilder(ctx, EvidenceConfig(directory=directory), fps=10, sealer=sealer)
+    # Plates off: these tests are about folders and signing (tests/evidence/test_plate_evidence.py has plates).
+    return EvidenceBuilder(ctx, EvidenceConfig(directory=directory, plates=PlateConfig(enabled=False)), fps=10,
+                           sealer=sealer)
 
 
 def sealer(tmp_path: Path) -> Sealer:

@@ -5,13 +5,21 @@ before the act (vehicle still on the legal side), an overview at the act, one af
 close-up of the vehicle, and an annotated copy of the act so the unannotated original is
 always there too. A violation waits here until `after_s` of frames have arrived (or the
 stream ends), which is also where the clip will be cut later.
+
+The plate is read here, and only here: for the violating vehicle, from the ring-buffer
+frames around the act (the vehicle is usually nearest the camera, and its plate largest,
+just after it). `observe` keeps the track of each pending violation up to date, so the
+frames after the act have the vehicle's box too; without it only the act's frame is read.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -19,13 +27,17 @@ from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 
 from edge.errors import EtleError, EvidenceError
-from edge.evidence.event import EventContext, MediaItem, build_event, new_event_id, rfc3339
+from edge.evidence.event import EventContext, MediaItem, ModelIdentity, build_event, new_event_id, rfc3339
 from edge.evidence.overlay import annotate_violation
 from edge.evidence.ring import FrameRing
 from edge.evidence.seal import Sealer
 from edge.evidence.store import write_event_folder
+from edge.plates.detector import VehicleView
+from edge.plates.factory import build_plate_reader
+from edge.plates.reader import PlateConfig, PlateOutcome
 from edge.rules.types import Violation
 from edge.sources import Frame
+from edge.track import Track, TrackUpdate
 
 
 class EvidenceConfig(BaseModel):
@@ -37,6 +49,8 @@ class EvidenceConfig(BaseModel):
     jpeg_quality: int = Field(default=92, ge=50, le=100, title="JPEG quality")
     closeup_margin: float = Field(default=0.25, ge=0, le=2, title="Close-up margin",
                                   description="Fraction of the box added on each side.")
+    plates: PlateConfig = Field(default_factory=PlateConfig, title="Plate reading",
+                                description="Of the violating vehicle only, from the frames around the act.")
 
     def ring_frames(self, fps: float) -> int:
         # Room for the frames before, the wait for frames after, and slack for late decisions.
@@ -69,6 +83,22 @@ def closeup(image: NDArray[np.uint8], box: tuple[float, float, float, float], ma
     return image[top:bottom, left:right].copy()
 
 
+class PlateStage(Protocol):
+    """Reads the violating vehicle's plate from its views; `models` names the weights (role, file)."""
+
+    models: tuple[tuple[str, Path], ...]
+
+    def read(self, views: Sequence[VehicleView]) -> PlateOutcome: ...
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 @dataclass(frozen=True, slots=True)
 class _Pending:
     # The id is fixed at detection so a retried write keeps its reserved sequence number.
@@ -78,19 +108,38 @@ class _Pending:
 
 class EvidenceBuilder:
     """With a `Sealer`, each folder also holds `event.jws`, signed into the device's chain;
-    without one the evidence is unsigned (recorded, but not fit to send)."""
+    without one the evidence is unsigned (recorded, but not fit to send).
 
-    def __init__(self, context: EventContext, config: EvidenceConfig, fps: float, sealer: Sealer | None) -> None:
+    `plates` reads the plates; by default it is built from `config.plates` (None when that is
+    disabled: events then say plate reading is off). Its weights join the event's models.
+    """
+
+    def __init__(self, context: EventContext, config: EvidenceConfig, fps: float, sealer: Sealer | None,
+                 plates: PlateStage | None = None) -> None:
+        if plates is None and config.plates.enabled:
+            plates = build_plate_reader(config.plates)
+        self._plates = plates
+        if plates is not None:
+            extra = tuple(ModelIdentity(role, path.name, _file_sha256(path)) for role, path in plates.models)
+            context = dataclasses.replace(context, models=context.models + extra)
         self._context = context
         self._config = config
         self._fps = fps
         self._sealer = sealer
         self.ring = FrameRing(config.ring_frames(fps))
         self._pending: list[_Pending] = []
+        self._tracks: dict[int, Track] = {}
         self.failures: list[str] = []
 
     def add(self, violation: Violation) -> None:
         self._pending.append(_Pending(new_event_id(), violation))
+
+    def observe(self, update: TrackUpdate) -> None:
+        """Keep the latest path of every vehicle with a pending violation (for its plate)."""
+        waiting = {p.violation.track_id for p in self._pending}
+        for track in update.active:
+            if track.id in waiting:
+                self._tracks[track.id] = track
 
     def on_frame(self, frame: Frame) -> list[EvidenceRecord]:
         """Push the frame; write every pending violation whose frames after it have arrived."""
@@ -130,7 +179,31 @@ class EvidenceBuilder:
                 self.failures.append(str(exc))
                 break
             self._pending.remove(item)
+        waiting = {p.violation.track_id for p in self._pending}
+        self._tracks = {k: v for k, v in self._tracks.items() if k in waiting}
         return records
+
+    def _views(self, violation: Violation) -> list[VehicleView]:
+        """The vehicle in every buffered frame from the overview before the act on."""
+        first = min(violation.before_frame, violation.frame_index - round(self._config.before_s * self._fps))
+        track = self._tracks.get(violation.track_id)
+        boxes = {p.frame_index: p.xyxy for p in track.points} if track is not None else {}
+        boxes[violation.frame_index] = violation.box
+        views = []
+        for index, box in sorted(boxes.items()):
+            frame = self.ring.get(index)
+            if index >= first and frame is not None:
+                views.append(VehicleView(index, frame.image, box))
+        return views
+
+    def _read_plate(self, violation: Violation) -> PlateOutcome | None:
+        if self._plates is None:
+            return None
+        try:
+            return self._plates.read(self._views(violation))
+        except (EtleError, ValueError, RuntimeError, cv2.error) as exc:
+            # The violation is delivered all the same; the officer reads the plate off the pictures.
+            return PlateOutcome(None, f"plate reading failed: {exc}", (), (), 0, None)
 
     def _pick(self, index: int) -> Frame:
         frame = self.ring.nearest(index)
@@ -151,6 +224,10 @@ class EvidenceBuilder:
         if after.index > at.index:
             shots.append(("overview_after.jpg", "overview_after", after, after.image))
         shots.append(("vehicle.jpg", "vehicle_closeup", at, closeup(at.image, violation.box, cfg.closeup_margin)))
+        plate = self._read_plate(violation)
+        if plate is not None and plate.crop is not None:
+            plate_frame = self._pick(plate.crop.frame_index)
+            shots.append(("plate.jpg", "plate", plate_frame, plate.crop.image))
         tz = self._context.site.site.site.timezone
         caption = [
             f"{violation.kind}  lane {violation.lane}  track {violation.track_id} ({violation.vehicle_class})",
@@ -158,6 +235,9 @@ class EvidenceBuilder:
             f"signal {violation.details.get('signal_state', '?')}  "
             f"+{violation.details.get('time_into_red_s', '?')} s into red",
         ]
+        if plate is not None:  # above the signal line, which the overlay colours by the lamp
+            caption.insert(-1, f"plate {plate.plate.formatted} ({plate.plate.confidence:.2f})"
+                           if plate.plate is not None else "plate unreadable")
         annotated = annotate_violation(
             at.image, self._context.site.site.calibration, violation.box, caption,
             str(violation.details.get("signal_state", "unknown")),
@@ -173,7 +253,7 @@ class EvidenceBuilder:
                 name=name, role=role, sha256=hashlib.sha256(data).hexdigest(), bytes=len(data),
                 content_type="image/jpeg", frame_index=frame.index, captured_at=frame.captured_at,
             ))
-        event = build_event(item.event_id, self._context, violation, media)
+        event = build_event(item.event_id, self._context, violation, media, plate)
         if self._sealer is None:
             folder = write_event_folder(cfg.directory, item.event_id, files, event)
             return EvidenceRecord(item.event_id, folder, violation, event, signed=False)

@@ -2,7 +2,9 @@
 
 Built from typed values at the very end; a plain JSON-ready dict is the wire format here.
 Sequence number, key id and previous hash are added by `edge.evidence.seal` when the event
-is signed; the plate is null until plate reading exists.
+is signed. `plate` is the voted plate of the violating vehicle, or null; when it is null,
+`plate_unreadable` says why (no plate found, too small, reads disagree, reading off) and lists
+the raw reads, so an officer can still review the violation.
 """
 
 from __future__ import annotations
@@ -10,11 +12,15 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from edge.config import LoadedSite
 from edge.rules.types import Violation
+
+if TYPE_CHECKING:  # types only: the event module stays free of the ONNX and OCR imports
+    from edge.plates.reader import PlateOutcome
+    from edge.plates.vote import FrameRead
 
 SCHEMA = "etle.violation/1"
 
@@ -88,9 +94,51 @@ def new_event_id() -> str:
     return str(uuid.uuid4())
 
 
+PLATE_OFF = "plate reading is off on this device"
+
+
+def _read_json(read: FrameRead) -> dict[str, Any]:
+    return {
+        "frame_index": read.frame_index,
+        "text": read.raw,
+        "char_confidences": list(read.confidences),
+        "normalized": read.plate.text if read.plate is not None else None,
+        "box": [round(v, 1) for v in read.box],
+        "detector_confidence": round(read.detector_confidence, 4),
+        "colour": read.colour,
+    }
+
+
+def plate_fields(outcome: PlateOutcome | None) -> dict[str, Any]:
+    """The event's `plate` (and, when it is null, `plate_unreadable`) from the reader's outcome."""
+    if outcome is None:
+        return {"plate": None, "plate_unreadable": {"reason": PLATE_OFF, "frames": [], "ocr_calls": 0, "reads": []}}
+    trail = {"frames": list(outcome.frames), "ocr_calls": outcome.ocr_calls,
+             "reads": [_read_json(r) for r in outcome.reads]}
+    plate = outcome.plate
+    if plate is None:
+        return {"plate": None, "plate_unreadable": {"reason": outcome.reason or "unreadable", **trail}}
+    return {"plate": {
+        "text": plate.text,
+        "formatted": plate.formatted,
+        "region": plate.region,
+        "province": plate.province,
+        "area": plate.area,
+        "category": plate.category,
+        "colour": plate.colour,
+        "confidence": plate.confidence,
+        "char_confidences": list(plate.char_confidences),
+        "votes": plate.votes,
+        "format_valid": plate.format_valid,
+        **trail,
+    }}
+
+
 def build_event(
-    event_id: str, context: EventContext, violation: Violation, media: list[MediaItem]
+    event_id: str, context: EventContext, violation: Violation, media: list[MediaItem],
+    plate: PlateOutcome | None = None,
 ) -> dict[str, Any]:
+    """The event document; `plate` None means plate reading did not run (it is off)."""
     site = context.site.site
     tz = site.site.timezone
     clock = context.clock.status()
@@ -120,7 +168,7 @@ def build_event(
             "confidence": round(violation.confidence, 4),
             "box": [round(v, 1) for v in violation.box],
         },
-        "plate": None,
+        **plate_fields(plate),
         "media": [
             {
                 "name": m.name,

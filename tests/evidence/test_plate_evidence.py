@@ -1,0 +1,170 @@
+"""The plate in the evidence: read from the frames around the act, recorded (or its absence
+explained) in a schema-valid, signed event, with the plate crop among the media."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from edge.config import load_site
+from edge.evidence.builder import EvidenceBuilder, EvidenceConfig
+from edge.evidence.chain import ChainState
+from edge.evidence.event import ClockStatus, EventContext, FixedClock, ModelIdentity
+from edge.evidence.keys import generate_keys
+from edge.evidence.seal import CHAIN_FILE, Sealer
+from edge.evidence.signing import schema_errors
+from edge.plates.detector import VehicleView
+from edge.plates.indonesia import normalize
+from edge.plates.ocr import CharCandidates, TextRead
+from edge.plates.reader import PlateConfig, PlateCrop, PlateOutcome, PlateRead
+from edge.plates.vote import FrameRead
+from edge.sources import Frame
+from edge.track import Track, TrackPoint, TrackUpdate
+from tests.evidence.helpers import T0, violation
+from tests.test_config import GOOD, write
+
+MODEL = Path(__file__).resolve().parents[2] / "models" / "license_plate_detector.onnx"
+
+
+def frame(i: int) -> Frame:
+    return Frame(image=np.full((720, 1280, 3), 60 + i % 100, dtype=np.uint8), index=i,
+                 captured_at=T0 + timedelta(seconds=i / 10))
+
+
+def read(index: int, raw: str) -> FrameRead:
+    text = TextRead(tuple(CharCandidates((c,), (0.97,), 3 * k) for k, c in enumerate(raw)))
+    return FrameRead(index, text, normalize(raw), (510.0, 560.0, 590.0, 585.0), 0.81, "black")
+
+
+@dataclass
+class ScriptedPlates:
+    """A plate stage that answers from a script and remembers what it was shown."""
+
+    outcome: PlateOutcome | Exception
+    models: tuple[tuple[str, Path], ...] = (("plate_detector", MODEL),)
+    seen: list[list[tuple[int, tuple[float, float, float, float]]]] = field(default_factory=list)
+
+    def read(self, views: Sequence[VehicleView]) -> PlateOutcome:
+        self.seen.append([(v.frame_index, v.box) for v in views])
+        if isinstance(self.outcome, Exception):
+            raise self.outcome
+        return self.outcome
+
+
+CROP = np.full((30, 96, 3), 20, np.uint8)
+READS = (read(31, "B2817PKW"), read(33, "B2817PKW"), read(35, "B28I7PKW"))
+GOOD_READ = PlateOutcome(
+    PlateRead("B2817PKW", "B 2817 PKW", "B", "DKI Jakarta", "Jakarta, Depok, Bekasi, Tangerang (Polda Metro Jaya)",
+              "private", "black", 0.96, (0.97, 0.97, 0.97, 0.96, 0.97, 0.97, 0.97, 0.97), 3, True),
+    None, READS, (31, 33, 35), 3, PlateCrop(33, CROP))
+UNREADABLE = PlateOutcome(None, "the reads disagree at character 4: 1 or 7", READS, (31, 33, 35), 3,
+                          PlateCrop(35, CROP))
+
+
+def build(tmp_path: Path, plates: ScriptedPlates | None, config: EvidenceConfig | None = None) -> EvidenceBuilder:
+    keys = tmp_path / "keys"
+    generate_keys(keys)
+    ChainState.open(keys / CHAIN_FILE, "dev-1", create=True).close()
+    ctx = EventContext(site=load_site(write(tmp_path, GOOD)), device_id="dev-1", boot_id="boot-1",
+                       models=(ModelIdentity("vehicle_detector", "centernet.onnx", "0" * 64),),
+                       clock=FixedClock(ClockStatus("clip_start_time", None, None)), software_version="test")
+    config = config or EvidenceConfig(directory=tmp_path / "ev")
+    return EvidenceBuilder(ctx, config, fps=10, sealer=Sealer.open(keys, "dev-1", "boot-1"), plates=plates)
+
+
+def seen(track_id: int, frames: range) -> TrackUpdate:
+    """The tracker's update: the vehicle's path over `frames`, growing as it approaches."""
+    points = tuple(TrackPoint(i, T0 + timedelta(seconds=i / 10), (500.0 - i, 400.0, 700.0 + i, 620.0 + i),
+                              (600.0, 620.0), 0.6, "car") for i in frames)
+    return TrackUpdate(active=(Track(track_id, "car", points),), ended=())
+
+
+def run(evidence: EvidenceBuilder, act: int = 30) -> dict[str, Any]:
+    """Frames up to the act, the violation, then the frames after it with the track observed."""
+    for i in range(act + 1):
+        evidence.on_frame(frame(i))
+    evidence.add(violation(act // 10))  # helpers' violation(k): frame 10 k, track k
+    evidence.observe(seen(act // 10, range(act - 5, act + 1)))
+    records = []
+    for i in range(act + 1, act + 12):
+        records += evidence.on_frame(frame(i))
+        evidence.observe(seen(act // 10, range(act - 5, i + 1)))
+    assert len(records) == 1
+    event: dict[str, Any] = json.loads((records[0].folder / "event.json").read_text())
+    return event
+
+
+def test_a_read_plate_is_in_the_signed_event_with_its_crop(tmp_path: Path) -> None:
+    stage = ScriptedPlates(GOOD_READ)
+    event = run(build(tmp_path, stage))
+    assert schema_errors(event) == []
+    plate = event["plate"]
+    assert (plate["text"], plate["formatted"], plate["region"], plate["category"]) == (
+        "B2817PKW", "B 2817 PKW", "B", "private")
+    assert plate["votes"] == 3 and plate["format_valid"] is True and plate["ocr_calls"] == 3
+    assert [r["normalized"] for r in plate["reads"]] == ["B2817PKW", "B2817PKW", "B2817PKW"]
+    assert [r["text"] for r in plate["reads"]] == ["B2817PKW", "B2817PKW", "B28I7PKW"]  # raw, as read
+    assert "plate_unreadable" not in event
+    media = {m["role"]: m for m in event["media"]}
+    assert media["plate"]["name"] == "plate.jpg" and media["plate"]["frame_index"] == 33
+    assert {m["role"] for m in event["models"]} == {"vehicle_detector", "plate_detector"}
+
+
+def test_frames_after_the_act_are_read_too(tmp_path: Path) -> None:
+    stage = ScriptedPlates(GOOD_READ)
+    run(build(tmp_path, stage))
+    (views,) = stage.seen
+    frames = [index for index, _ in views]
+    assert frames[0] == 25 and frames[-1] == 39  # before the act (from the track) to the last observed
+    assert dict(views)[30] == (500.0, 400.0, 700.0, 620.0)  # the violation's own box at the act
+
+
+def test_an_unreadable_plate_is_null_with_the_reason_and_the_reads(tmp_path: Path) -> None:
+    event = run(build(tmp_path, ScriptedPlates(UNREADABLE)))
+    assert schema_errors(event) == []
+    assert event["plate"] is None
+    assert event["plate_unreadable"]["reason"] == "the reads disagree at character 4: 1 or 7"
+    assert len(event["plate_unreadable"]["reads"]) == 3
+    assert "plate" in {m["role"] for m in event["media"]}  # the officer still gets the crop
+
+
+def test_a_failing_reader_does_not_stop_the_evidence(tmp_path: Path) -> None:
+    event = run(build(tmp_path, ScriptedPlates(RuntimeError("ORT session died"))))
+    assert event["plate"] is None and event["plate_unreadable"]["reason"] == "plate reading failed: ORT session died"
+    assert schema_errors(event) == []
+
+
+def test_plate_reading_off(tmp_path: Path) -> None:
+    config = EvidenceConfig(directory=tmp_path / "ev", plates=PlateConfig(enabled=False))
+    event = run(build(tmp_path, None, config))
+    assert event["plate"] is None
+    assert event["plate_unreadable"] == {"reason": "plate reading is off on this device", "frames": [], "ocr_calls": 0,
+                                         "reads": []}
+    assert [m["role"] for m in event["models"]] == ["vehicle_detector"]
+
+
+def test_the_default_reader_is_built_from_the_config(tmp_path: Path) -> None:
+    event = run(build(tmp_path, None))  # grey frames: the real reader finds no plate
+    assert event["plate"] is None and event["plate_unreadable"]["reason"].startswith("no plate found")
+    assert {m["role"] for m in event["models"]} == {"vehicle_detector", "plate_detector", "ocr_detector",
+                                                    "ocr_recognizer"}
+    assert schema_errors(event) == []
+
+
+@pytest.mark.parametrize("change", ["drop_unreadable", "unreadable_with_plate", "bad_text"])
+def test_schema_ties_plate_and_plate_unreadable(tmp_path: Path, change: str) -> None:
+    event = run(build(tmp_path, ScriptedPlates(GOOD_READ)))
+    if change == "drop_unreadable":
+        event["plate"] = None
+    elif change == "unreadable_with_plate":
+        event["plate_unreadable"] = {"reason": "x", "frames": [], "ocr_calls": 0, "reads": []}
+    else:
+        event["plate"]["text"] = "B 2817 PKW"
+    assert schema_errors(event) != []
