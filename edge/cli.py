@@ -12,7 +12,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from edge.calibrate.commands import CALIBRATE_COMMANDS, add_calibrate_commands
 from edge.config import LoadedSite, load_site
+from edge.delivery.wiring import Wired, connect_delivery, with_broker
 from edge.errors import EtleError, SiteFileError
 from edge.evidence.chain import ChainState, ChainStateError
 from edge.evidence.event import rfc3339
@@ -37,6 +39,13 @@ def _parse_time(text: str) -> datetime:
     return moment
 
 
+def _parse_broker(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, e.g. localhost:1883, got {text!r}")
+    return host, int(port)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="etle-edge", description="ETLE roadside box.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -49,8 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--max-frames", type=int, help="stop after this many frames")
     run.add_argument("--start-time", type=_parse_time, help="capture time of frame 0 of a clip (RFC 3339)")
     run.add_argument("--no-publish", action="store_true",
-                     help="keep evidence on disk only (MQTT delivery is not built yet, so this is the "
-                     "only mode today; the flag is accepted so scripts keep working when it is)")
+                     help="keep evidence on disk only: no MQTT, no outbox (a later run that publishes queues "
+                     "every signed record still on disk)")
+    run.add_argument("--broker", type=_parse_broker, help="MQTT broker HOST:PORT (default: settings delivery.broker)")
     run.add_argument("--key-dir", type=Path, help="device key folder from `etle-edge keygen` (signs the evidence)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -66,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     keys = verify.add_mutually_exclusive_group(required=True)
     keys.add_argument("--pubkey", type=Path, help="the device's public key (JWK or PEM)")
     keys.add_argument("--keys", type=Path, help="folder of public keys (rotation: old and new keys)")
+    add_calibrate_commands(commands)
     return parser
 
 
@@ -139,22 +150,30 @@ def run_command(args: argparse.Namespace, console: Console) -> int:
             update={"directory": args.evidence_dir})})
     camera = site.site.camera
     source = open_source(site.resolve_source(args.source), camera.fps, args.start_time or camera.start_time)
+    if args.broker is not None:
+        settings = with_broker(settings, *args.broker)
     context = make_context(site, settings, source)
     sealer = open_sealer(args.key_dir or settings.signing.key_dir, settings.device_id, context.boot_id, console)
+    wired = None if args.no_publish else connect_delivery(settings, site, context, sealer, console)
     try:
-        return _run(args, console, site, Pipeline(site, settings, source, context, sealer), sealer)
+        return _run(args, console, site, Pipeline(site, settings, source, context, sealer), sealer, wired)
     finally:
+        if wired is not None:
+            wired.delivery.stop()  # publishes the "stopped" status
         if sealer is not None:
             sealer.close()
 
 
 def _run(args: argparse.Namespace, console: Console, site: LoadedSite, pipeline: Pipeline, sealer: Sealer | None,
-         ) -> int:
+         wired: Wired | None) -> int:
     evidence_dir = pipeline.evidence_dir.resolve()
     if sealer is not None:
         gap = sealer.recover(evidence_dir, datetime.now(UTC))
         if gap is not None:
             console.print(f"[yellow]the previous run ended before storing an event: recorded {gap}[/yellow]")
+    if wired is not None:
+        wired.start(console)  # after recover(), so its gap record is queued too
+        pipeline.attach(wired.hooks())
     source = pipeline.source
     total = args.max_frames
     if isinstance(source, VideoFileSource) and total is None:
@@ -172,6 +191,8 @@ def _run(args: argparse.Namespace, console: Console, site: LoadedSite, pipeline:
     console.print(f"evidence folders are under {evidence_dir} (event.json + JPEGs each)", highlight=False)
     if sealer is not None:
         console.print(f"signed with key id {sealer.kid} (event.jws in each folder)", highlight=False)
+    if wired is not None:
+        wired.finish(console)
     if stats.evidence_failures:
         console.print(f"[red]{len(stats.evidence_failures)} evidence write(s) failed; violations kept "
                       f"in memory were not written:[/red]")
@@ -192,6 +213,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return keygen_command(args)
         if args.command == "verify":
             return verify_command(args)
+        if args.command in CALIBRATE_COMMANDS:
+            return CALIBRATE_COMMANDS[args.command](args)
         return run_command(args, console)
     except EtleError as exc:
         print(f"etle-edge: {exc}", file=sys.stderr)  # plain: no wrapping inside paths

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -18,6 +18,8 @@ from edge.evidence.clock import ClockProbe
 from edge.evidence.event import ClockSource, ClockStatus, EventContext, FixedClock, ModelIdentity
 from edge.evidence.seal import Sealer
 from edge.rules.engine import RuleEngine
+from edge.rules.scene import Scene
+from edge.rules.types import SignalState, Violation
 from edge.settings import DeviceSettings
 from edge.sources import Frame, FrameSource, StreamSource
 from edge.track import VehicleTracker
@@ -42,6 +44,24 @@ class RunStats:
     @property
     def detector_ms(self) -> float:
         return 1000.0 * self.detector_s / self.detector_calls if self.detector_calls else 0.0
+
+
+def _admit_all(_violation: Violation) -> bool:
+    return True
+
+
+def _ignore(*_args: object) -> None:
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineHooks:
+    """Where delivery (edge.delivery) plugs in; without hooks the pipeline runs exactly as before.
+    Each hook runs on the pipeline thread and must not wait for the network."""
+
+    admit: Callable[[Violation], bool] = _admit_all  # False: not stored (disk budget; declared in a signed gap)
+    stored: Callable[[EvidenceRecord], None] = _ignore  # an evidence folder is durable on disk: queue it
+    observed: Callable[[Mapping[str, SignalState]], None] = _ignore  # once per frame, for the device status
 
 
 def file_sha256(path: Path) -> str:
@@ -90,11 +110,20 @@ class Pipeline:
         self._source = source
         self._detector = build_detector(settings.detector)
         self._tracker = VehicleTracker(settings.tracker, cam.fps / settings.detect_every)
-        self._engine = RuleEngine(site.site.calibration, settings.rules)
+        self._engine = RuleEngine(Scene.of(site.site.calibration, site.site.site.timezone), settings.rules)
         self._signals: VisionSignalReader | None = None
         self._signal_config = settings.signal_vision
         self._calibration = site.site.calibration
         self._evidence = EvidenceBuilder(context, settings.evidence, cam.fps, sealer)
+        self._hooks = PipelineHooks()
+
+    def attach(self, hooks: PipelineHooks) -> None:
+        self._hooks = hooks
+
+    def _keep(self, records: list[EvidenceRecord], stats: RunStats) -> None:
+        for record in records:
+            stats.records.append(record)
+            self._hooks.stored(record)
 
     @property
     def source(self) -> FrameSource:
@@ -105,10 +134,11 @@ class Pipeline:
         return self._settings.evidence.directory
 
     def _step(self, frame: Frame, stats: RunStats) -> None:
-        stats.records += self._evidence.on_frame(frame)
+        self._keep(self._evidence.on_frame(frame), stats)
         if self._signals is None:
             self._signals = VisionSignalReader(self._calibration.signals, self._signal_config, frame.captured_at)
         signals = self._signals.read(frame.image, frame.captured_at)
+        self._hooks.observed(signals)
         if frame.index % self._settings.detect_every:
             return
         started = time.perf_counter()
@@ -118,7 +148,9 @@ class Pipeline:
         update = self._tracker.update(detections, frame.index, frame.captured_at)
         for violation in self._engine.evaluate(update, signals):
             stats.violations += 1
-            self._evidence.add(violation)
+            if self._hooks.admit(violation):
+                self._evidence.add(violation)
+        self._evidence.observe(update)  # boxes after the act, for the violator's plate
 
     def run(self, max_frames: int | None = None, on_frame: Callable[[Frame], None] | None = None) -> RunStats:
         stats = RunStats()
@@ -130,7 +162,7 @@ class Pipeline:
             stats.frames += 1
             if on_frame is not None:
                 on_frame(frame)
-        stats.records += self._evidence.flush()
+        self._keep(self._evidence.flush(), stats)
         self._tracker.flush()
         stats.elapsed_s = time.perf_counter() - started
         stats.evidence_failures = list(self._evidence.failures)

@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from edge.delivery.config import DeliveryConfig
 from edge.detect import CenterNetConfig, DetectorConfig
 from edge.detect.signal import SignalVisionConfig
 from edge.errors import EtleError
@@ -34,6 +35,8 @@ class DeviceSettings(BaseModel):
     rules: RulesConfig = Field(default_factory=RulesConfig, title="Rules")
     evidence: EvidenceConfig = Field(default_factory=EvidenceConfig, title="Evidence")
     signing: SigningConfig = Field(default_factory=SigningConfig, title="Signing")
+    delivery: DeliveryConfig = Field(default_factory=DeliveryConfig, title="Delivery",
+                                     description="MQTT broker, outbox and status (edge.delivery).")
 
     def resolved(self) -> DeviceSettings:
         """Relative model paths are relative to the project (models/ ships with it)."""

@@ -21,7 +21,7 @@ from tests.conftest import DEMO
 def run_cli(evidence: Path, keys: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "edge.cli", "run", "--site", str(DEMO / "site.yaml"), "--evidence-dir",
-         str(evidence), "--key-dir", str(keys), "--quiet"],
+         str(evidence), "--key-dir", str(keys), "--no-publish", "--quiet"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
 

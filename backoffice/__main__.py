@@ -1,0 +1,125 @@
+"""`python -m backoffice serve|show`: the reference receiver, and what it stored."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+
+from rich.console import Console
+from rich.table import Table
+
+from backoffice.receiver import Receiver, ReceiverConfig
+from backoffice.store import Store
+from edge.delivery.config import BrokerConfig, TlsConfig
+from edge.errors import EtleError
+from edge.evidence.keys import load_public_keys
+from edge.evidence.verify import verify_path
+
+
+def _broker(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit():
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
+    return host, int(port)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m backoffice", description="Reference ETLE back office.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="receive, verify, store and answer receipts until stopped")
+    serve.add_argument("--broker", type=_broker, default=("localhost", 1883), help="HOST:PORT")
+    serve.add_argument("--keys", type=Path, required=True, help="trusted device public keys (file or folder)")
+    serve.add_argument("--data", type=Path, required=True, help="folder for the store")
+    serve.add_argument("--client-id", default="etle-backoffice")
+    serve.add_argument("--ca", type=Path, help="CA certificate of the broker (turns TLS on)")
+    serve.add_argument("--cert", type=Path, help="client certificate (mutual TLS; CN backoffice)")
+    serve.add_argument("--key", type=Path, help="client key (mutual TLS)")
+    serve.add_argument("--ready-file", type=Path, help="touched once the receiver runs (for scripts)")
+    show = commands.add_parser("show", help="list what the store holds; verify it with --keys")
+    show.add_argument("--data", type=Path, required=True)
+    show.add_argument("--keys", type=Path, help="trusted device public keys: also verify every stored record")
+    return parser
+
+
+def serve(args: argparse.Namespace) -> int:
+    tls = TlsConfig(ca_file=args.ca, cert_file=args.cert, key_file=args.key) if args.ca else None
+    host, port = args.broker
+    config = ReceiverConfig(broker=BrokerConfig(host=host, port=port, tls=tls), data=args.data,
+                            client_id=args.client_id)
+    receiver = Receiver(config, load_public_keys(args.keys)).start()
+    done = threading.Event()
+
+    def _stop(_signum: int, _frame: FrameType | None) -> None:
+        done.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    deadline = time.monotonic() + 10.0
+    while not receiver.progress().connects and time.monotonic() < deadline:
+        time.sleep(0.05)  # ready means subscribed: what a box publishes from now on reaches us
+    if args.ready_file is not None:
+        args.ready_file.touch()
+    done.wait()
+    progress = receiver.stop()
+    s = progress.stats
+    print(f"back office: {s.stored} stored, {s.duplicates} duplicate(s), {s.rejected} rejected, "
+          f"{progress.receipts_sent} receipt(s) sent", flush=True)
+    return 0
+
+
+def show(args: argparse.Namespace, console: Console) -> int:
+    store = Store.open(args.data)
+    try:
+        records = store.records()
+        table = Table(title=f"back office store {args.data}: {len(records)} record(s)")
+        for column in ("device", "seq", "event id", "site/camera", "what", "dups"):
+            table.add_column(column, no_wrap=True, overflow="ellipsis")
+        for r in records:
+            table.add_row(r.device_id, str(r.seq), r.event_id, f"{r.site}/{r.camera}", r.summary, str(r.duplicates))
+        console.print(table)
+        for device in store.devices():
+            chain = store.chain(device)
+            verdict = "continuous" if chain.continuous else f"MISSING seqs {list(chain.missing)}"
+            declared = f", {chain.declared_lost} seq(s) declared lost in signed gaps" if chain.declared_lost else ""
+            console.print(f"device {device}: seq {chain.first}..{chain.last}, {chain.count} record(s){declared}: "
+                          f"{verdict}", highlight=False)
+            if args.keys is not None:
+                report = verify_path(store.device_dir(device), load_public_keys(args.keys))
+                console.print(f"  verify: {report.records} record(s), "
+                              f"{'all valid' if report.ok else f'{len(report.failures)} failure(s)'}", highlight=False)
+                for line in report.lines():
+                    console.print(f"    {line}", markup=False)
+        for event_id, site, camera, reason in store.rejections():
+            console.print(f"rejected {event_id} from {site}/{camera}: {reason}", markup=False)
+        for site, camera, document in store.statuses():
+            status = json.loads(document)
+            outbox = status.get("outbox") or {}
+            console.print(f"status {site}/{camera}: {status.get('state')}, outbox depth {outbox.get('depth')}, "
+                          f"faults {status.get('faults', [])}", markup=False)
+        return 0
+    finally:
+        store.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s backoffice %(levelname)s %(message)s")
+    try:
+        if args.command == "serve":
+            return serve(args)
+        return show(args, Console(width=None if sys.stdout.isatty() else 160))
+    except EtleError as exc:
+        print(f"backoffice: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

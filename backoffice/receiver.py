@@ -1,0 +1,143 @@
+"""The reference receiver: one thread owns its MQTT connection (edge.delivery.mqtt.Link, the same
+connection code the box uses), feeds messages to `Ingest`, and publishes the receipts.
+
+Its session is persistent too (clean start false), so the broker queues what boxes publish while
+the receiver is away, within the broker's queue limits (deploy/mosquitto/mosquitto.conf).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from backoffice.ingest import Answer, Ingest, IngestConfig, IngestStats
+from backoffice.store import Store, StoreError
+from edge.delivery.config import BrokerConfig
+from edge.delivery.mqtt import Backoff, Connected, DeliveryError, Link, Lost, Received, Session, publish_properties
+from edge.delivery.topics import parse_topic
+from edge.evidence.keys import KeyRing
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiverConfig:
+    broker: BrokerConfig
+    data: Path
+    client_id: str = "etle-backoffice"
+    topic_prefix: str = "etle/v1"
+    session_expiry_s: int = 24 * 3600
+    ingest: IngestConfig = field(default_factory=IngestConfig)
+    reconnect_max_s: float = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiverProgress:
+    connected: bool
+    connects: int
+    stats: IngestStats
+    receipts_sent: int
+    receipts_unsent: int  # answers lost to a dead connection (the box resends, the answer repeats)
+
+
+class Receiver:
+    def __init__(self, config: ReceiverConfig, keys: KeyRing) -> None:
+        self._config = config
+        self._keys = keys
+        session = Session(config.broker, config.client_id, config.session_expiry_s, None, 100)
+        self._link = Link(session, Backoff(0.2, config.reconnect_max_s))
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._progress = ReceiverProgress(False, 0, IngestStats(), 0, 0)
+        self._thread = threading.Thread(target=self._main, name="etle-backoffice", daemon=True)
+
+    def start(self) -> Receiver:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> ReceiverProgress:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        return self.progress()
+
+    def progress(self) -> ReceiverProgress:
+        with self._lock:
+            return self._progress
+
+    def _main(self) -> None:
+        try:
+            store = Store.open(self._config.data)
+        except StoreError as exc:
+            log.error("receiver not started: %s", exc)
+            return
+        ingest = Ingest(store, self._keys, self._config.ingest)
+        last_sweep = 0.0
+        try:
+            while not self._stop.is_set():
+                answers: list[Answer] = []
+                for event in self._link.step(0.05):
+                    if isinstance(event, Connected):
+                        self._subscribe()
+                    elif isinstance(event, Lost):
+                        log.info("receiver connection: %s", event.reason)
+                    elif isinstance(event, Received):
+                        try:
+                            answers += self._dispatch(ingest, store, event)
+                        except StoreError as exc:  # no receipt: the box keeps the record and resends
+                            log.error("%s", exc)
+                self._answer(answers)
+                now = time.time()
+                if now - last_sweep > 1.0:
+                    ingest.sweep(now)
+                    last_sweep = now
+                with self._lock:
+                    self._progress = replace(self._progress, connected=self._link.connected,
+                                             stats=replace(ingest.stats))
+            self._link.close()
+        finally:
+            store.close()
+
+    def _subscribe(self) -> None:
+        prefix = self._config.topic_prefix
+        try:
+            for channel in ("violation", "media/#", "status"):
+                self._link.subscribe(f"{prefix}/+/+/{channel}")
+        except DeliveryError as exc:
+            log.warning("subscribing failed: %s", exc)
+        with self._lock:
+            self._progress = replace(self._progress, connects=self._progress.connects + 1)
+
+    def _dispatch(self, ingest: Ingest, store: Store, event: Received) -> list[Answer]:
+        ref = parse_topic(self._config.topic_prefix, event.topic)
+        now = time.time()
+        if ref is None:
+            log.info("ignored a message on %s", event.topic)
+            return []
+        if ref.channel == "media":
+            return ingest.on_media(ref, event.payload, now)
+        if ref.channel == "violation":
+            return ingest.on_record(ref, event.payload, now)
+        if ref.channel == "status":
+            store.put_status(ref.site, ref.camera, event.payload.decode("utf-8", "replace"))
+        return []
+
+    def _answer(self, answers: list[Answer]) -> None:
+        sent = unsent = 0
+        for answer in answers:
+            topic = answer.ref.topics(self._config.topic_prefix).receipt
+            try:
+                self._link.publish(topic, answer.receipt.encode(), publish_properties("application/json", {
+                    "event_id": answer.receipt.event_id}))
+                sent += 1
+            except DeliveryError as exc:
+                unsent += 1
+                log.info("receipt for %s not sent (%s); the box will resend", answer.receipt.event_id, exc)
+        if answers:
+            with self._lock:
+                p = self._progress
+                self._progress = replace(p, receipts_sent=p.receipts_sent + sent,
+                                         receipts_unsent=p.receipts_unsent + unsent)

@@ -1,0 +1,100 @@
+"""Delivery as `etle-edge run` wires it: build it from the settings, hook it into the pipeline,
+and say what it did. Kept out of edge/cli.py so the command stays a list of steps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+
+from edge.config import LoadedSite
+from edge.delivery.config import MB
+from edge.delivery.publisher import Progress
+from edge.delivery.service import Delivery, DeliverySetup
+from edge.delivery.status import HealthBoard, Identity
+from edge.delivery.topics import Topics
+from edge.errors import EtleError
+from edge.evidence.event import EventContext
+from edge.evidence.seal import Sealer
+from edge.pipeline import PipelineHooks
+from edge.settings import DeviceSettings
+
+NO_KEY = "no signing key: evidence is recorded unsigned and is not sent"
+
+
+def with_broker(settings: DeviceSettings, host: str, port: int) -> DeviceSettings:
+    broker = settings.delivery.broker.model_copy(update={"host": host, "port": port})
+    return settings.model_copy(update={"delivery": settings.delivery.model_copy(update={"broker": broker})})
+
+
+@dataclass(frozen=True, slots=True)
+class Wired:
+    delivery: Delivery
+    board: HealthBoard
+    setup: DeliverySetup
+
+    def hooks(self) -> PipelineHooks:
+        return PipelineHooks(admit=self.delivery.admit, stored=self.delivery.stored, observed=self.board.observe)
+
+    def start(self, console: Console) -> None:
+        found = self.delivery.start()
+        broker = self.setup.config.broker
+        queued = self.delivery.progress().depth
+        console.print(
+            f"publishing to {broker.host}:{broker.port}{' (TLS)' if broker.tls else ''} under "
+            f"{self.setup.topics.base}/ via the outbox {self.delivery.outbox_path}"
+            + (f"; {len(found.entries)} record(s) from earlier runs queued" if found.entries else "")
+            + (f" ({queued} owed a receipt)" if queued else ""),
+            highlight=False,
+        )
+
+    def finish(self, console: Console) -> Progress:
+        """End of a finite source: wait (bounded) for receipts and report what is left."""
+        self.board.stop()
+        progress = self.delivery.finish(self.setup.config.drain_timeout_s)
+        stats = progress.outbox
+        left = stats.depth if stats else "?"
+        line = (f"delivery: {progress.published} record(s) published, {progress.stored} receipted by the back "
+                f"office this run, {left} still in the outbox")
+        if stats and stats.depth:
+            line += (f" (oldest {stats.oldest_age_s or 0:.0f} s, {stats.held_bytes / MB:.1f} MiB; they go out "
+                     f"with the next run: the outbox is durable)")
+        colour = "green" if stats and not stats.depth else "yellow"
+        console.print(f"[{colour}]{line}[/{colour}]", highlight=False)
+        if not progress.connects:
+            broker = self.setup.config.broker
+            console.print(f"[yellow]the broker {broker.host}:{broker.port} was not reachable: {progress.last_error}"
+                          "[/yellow]", highlight=False)
+        problems = {
+            "rejected by the back office (kept on the box)": stats.rejected if stats else 0,
+            "queued but missing from disk": stats.missing if stats else 0,
+            "not stored: disk budget reached (each declared in a signed gap record)": self.delivery.shed,
+            "unsigned evidence folder(s) kept on disk, never sent": self.delivery.unsigned,
+        }
+        for what, count in problems.items():
+            if count:
+                console.print(f"[red]{count} {what}[/red]", highlight=False)
+        return progress
+
+
+def connect_delivery(
+    settings: DeviceSettings, site: LoadedSite, context: EventContext, sealer: Sealer | None, console: Console,
+) -> Wired | None:
+    """Delivery for this run, or None (said loudly) when it cannot start: the box still records."""
+    cal = site.site.calibration
+    identity = Identity(
+        device_id=settings.device_id, site_id=site.site.site.id, camera_id=site.site.camera.id,
+        software_version=context.software_version, kid=sealer.kid if sealer else None,
+        calibration_version=cal.version, calibration_sha256=site.sha256,
+        models=tuple((m.role, m.sha256) for m in context.models),
+    )
+    root = Path(settings.evidence.directory).resolve()
+    try:
+        setup = DeliverySetup(settings.delivery, Topics(settings.delivery.topic_prefix, identity.site_id,
+                                                        identity.camera_id), root, identity)
+        board = HealthBoard(context.clock, () if sealer else (NO_KEY,))
+        return Wired(Delivery.open(setup, board, sealer), board, setup)
+    except (EtleError, ValueError) as exc:
+        console.print(f"[red]delivery disabled, evidence stays on disk: {exc}[/red]", highlight=False)
+        return None

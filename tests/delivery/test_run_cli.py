@@ -1,0 +1,65 @@
+"""`etle-edge run` publishes through the outbox: with the broker down the evidence waits in the
+outbox, and the next run delivers it to the back office."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from backoffice.store import Store
+from edge.cli import main
+from edge.delivery.config import BrokerConfig
+from edge.delivery.outbox import OUTBOX_FILE, Outbox
+from edge.evidence.keys import load_public_keys
+from edge.evidence.verify import verify_path
+from tests.brokers import Mosquitto
+from tests.conftest import DEMO
+from tests.delivery.kit import Subscriber, start_backoffice
+
+
+def run(evidence: Path, keys: Path, port: int, frames: int) -> int:
+    settings = evidence.parent / "device.yaml"
+    settings.write_text("delivery:\n  drain_timeout_s: 5\n")  # the default waits 30 s for receipts
+    return main(["run", "--site", str(DEMO / "site.yaml"), "--evidence-dir", str(evidence), "--key-dir", str(keys),
+                 "--broker", f"127.0.0.1:{port}", "--max-frames", str(frames), "--quiet", "--settings", str(settings)])
+
+
+def test_run_queues_while_the_broker_is_away_and_the_next_run_delivers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    keys, evidence = tmp_path / "keys", tmp_path / "evidence"
+    assert main(["keygen", "--out", str(keys)]) == 0
+    broker = Mosquitto(tmp_path / "broker")
+    assert run(evidence, keys, broker.port, frames=110) == 0  # the first red-light runner, nobody listening
+    out = capsys.readouterr().out
+    assert "1 still in the outbox" in out and "was not reachable" in out
+    [folder] = [p for p in evidence.iterdir() if p.is_dir()]
+
+    broker.start()
+    config = BrokerConfig(host="127.0.0.1", port=broker.port)
+    receiver = start_backoffice(tmp_path, config)
+    watcher = Subscriber(config).start("etle/v1/+/+/status")
+    try:
+        assert run(evidence, keys, broker.port, frames=1) == 0
+        assert "1 receipted by the back office this run, 0 still in the outbox" in capsys.readouterr().out
+    finally:
+        receiver.stop()
+        watcher.stop()
+        broker.stop()
+    outbox = Outbox.open(evidence / OUTBOX_FILE)
+    try:
+        assert [(r.entry.event_id, r.state) for r in outbox.rows()] == [(folder.name, "receipted")]
+    finally:
+        outbox.close()
+    assert folder.exists()  # receipted evidence stays for the retention (24 h by default)
+    store = Store.open(tmp_path / "backoffice")
+    try:
+        [record] = store.records()
+        assert record.event_id == folder.name and record.site == "demo-simpang"
+        assert verify_path(store.root / record.path, load_public_keys(keys)).ok
+    finally:
+        store.close()
+    last = json.loads(watcher.messages[-1][1])
+    assert last["state"] == "stopped" and last["calibration"]["version"] >= 1 and last["outbox"]["depth"] == 0
