@@ -172,6 +172,8 @@ def _run(args: argparse.Namespace, console: Console, site: LoadedSite, pipeline:
         if gap is not None:
             console.print(f"[yellow]the previous run ended before storing an event: recorded {gap}[/yellow]")
     if wired is not None:
+        if pipeline.controller is not None:
+            wired.delivery.listen_signals(pipeline.controller.receive)
         wired.start(console)  # after recover(), so its gap record is queued too
         pipeline.attach(wired.hooks())
     source = pipeline.source

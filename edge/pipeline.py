@@ -7,12 +7,14 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from edge.config import LoadedSite
 from edge.detect import build_detector
 from edge.detect.signal import VisionSignalReader
+from edge.detect.signal_controller import ControllerSignalReader
 from edge.evidence.builder import EvidenceBuilder, EvidenceRecord
 from edge.evidence.clock import ClockProbe
 from edge.evidence.event import ClockSource, ClockStatus, EventContext, FixedClock, ModelIdentity
@@ -114,6 +116,10 @@ class Pipeline:
         self._signals: VisionSignalReader | None = None
         self._signal_config = settings.signal_vision
         self._calibration = site.site.calibration
+        controlled = any(s.source == "controller" for s in site.site.calibration.signals)
+        # Fed by the delivery's MQTT thread (see `controller`); None when every signal is read by vision.
+        self.controller = ControllerSignalReader(
+            site.site.calibration.signals, settings.signal_controller, datetime.now(UTC)) if controlled else None
         self._evidence = EvidenceBuilder(context, settings.evidence, cam.fps, sealer)
         self._hooks = PipelineHooks()
 
@@ -138,6 +144,8 @@ class Pipeline:
         if self._signals is None:
             self._signals = VisionSignalReader(self._calibration.signals, self._signal_config, frame.captured_at)
         signals = self._signals.read(frame.image, frame.captured_at)
+        if self.controller is not None:
+            signals |= self.controller.read(frame.captured_at)
         self._hooks.observed(signals)
         if frame.index % self._settings.detect_every:
             return

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from edge.delivery.config import DeliveryConfig
 from edge.detect import CenterNetConfig, DetectorConfig
 from edge.detect.signal import SignalVisionConfig
+from edge.detect.signal_controller import SignalControllerConfig
 from edge.errors import EtleError
 from edge.evidence.builder import EvidenceConfig
 from edge.evidence.seal import SigningConfig
@@ -32,6 +33,9 @@ class DeviceSettings(BaseModel):
     detect_every: int = Field(default=1, ge=1, title="Detect every Nth frame")
     tracker: TrackerConfig = Field(default_factory=TrackerConfig, title="Tracker")
     signal_vision: SignalVisionConfig = Field(default_factory=SignalVisionConfig, title="Signal lamps")
+    signal_controller: SignalControllerConfig = Field(
+        default_factory=SignalControllerConfig, title="Traffic-controller signal input"
+    )
     rules: RulesConfig = Field(default_factory=RulesConfig, title="Rules")
     evidence: EvidenceConfig = Field(default_factory=EvidenceConfig, title="Evidence")
     signing: SigningConfig = Field(default_factory=SigningConfig, title="Signing")

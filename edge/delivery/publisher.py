@@ -12,7 +12,9 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from edge.delivery.config import DeliveryConfig
@@ -92,6 +94,9 @@ class Publisher:
         self._progress = Progress()
         self._notes = (0, 0)  # (shed, unsigned), reported by the pipeline side
         self._wake = threading.Event()
+        # Traffic-controller phases arrive on this box's one MQTT connection; the callback is the
+        # signal reader's `receive`, which is thread-safe. None: no controller-sourced signal.
+        self._on_signal: Callable[[bytes, datetime], None] | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._main, name="etle-publisher", daemon=True)
         # Owned by the publisher thread only:
@@ -207,11 +212,18 @@ class Publisher:
                     # Nothing changes in the outbox: the record is resent after resend_after_s.
                     log.error("broker refused %s: %s (check the ACL and the site/camera ids)", topic, event.reason)
                     self._update(last_error=f"broker refused {topic}: {event.reason}")
+            elif isinstance(event, Received) and self._on_signal is not None \
+                    and event.topic == self._setup.topics.signal:
+                self._on_signal(event.payload, datetime.now(UTC))
             elif isinstance(event, Received):
                 receipt = self._receipt(event)
                 if receipt is not None:
                     receipts.append(receipt)
         return receipts
+
+    def listen_signals(self, on_signal: Callable[[bytes, datetime], None]) -> None:
+        """Subscribe to the controller's signal topic (call before `start`)."""
+        self._on_signal = on_signal
 
     def _on_connected(self, event: Connected, outbox: Outbox) -> None:
         with self._lock:
@@ -226,6 +238,8 @@ class Publisher:
                 log.info("broker session lost: %d record(s) awaiting a receipt will be sent again", resent)
         try:
             self._link.subscribe(self._setup.topics.receipt)
+            if self._on_signal is not None:
+                self._link.subscribe(self._setup.topics.signal)
         except DeliveryError as exc:  # the connection died at once; the next one subscribes again
             log.info("subscribing to receipts failed: %s", exc)
         self._status_key = None  # publish the status at once

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -86,6 +88,10 @@ class Delivery:
     @property
     def unsigned(self) -> int:
         return len(self._unsigned)
+
+    def listen_signals(self, on_signal: Callable[[bytes, datetime], None]) -> None:
+        """Route the traffic controller's phase messages to a signal reader (before `start`)."""
+        self._publisher.listen_signals(on_signal)
 
     def start(self) -> Scan:
         """Queue what earlier runs left on disk, then start publishing."""

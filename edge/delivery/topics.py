@@ -61,6 +61,10 @@ class Topics:
     def receipt(self) -> str:
         return f"{self.base}/receipt"
 
+    @property
+    def signal(self) -> str:
+        return f"{self.base}/signal"
+
     def media(self, event_id: str, name: str) -> str:
         _check("event id", event_id, MEDIA_NAME)
         _check("media name", name, MEDIA_NAME)

@@ -72,8 +72,9 @@ def test_evidence_flows_over_mutual_tls(workdir: Path, certs: Path, tls_broker: 
     try:
         box.delivery.start()
         records = box.emit(3)
-        wait_for("receipts over mTLS", lambda: box.delivery.progress().depth == 0)
-        assert not any(r.folder.exists() for r in records)
+        # The receipt settles the row first; the folder is deleted by the purge that follows it.
+        wait_for("receipts over mTLS and the folders deleted",
+                 lambda: box.delivery.progress().depth == 0 and not any(r.folder.exists() for r in records))
         assert receiver.progress().stats.stored == 3
     finally:
         box.close()
