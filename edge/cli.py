@@ -143,7 +143,12 @@ def open_sealer(key_dir: Path | None, device_id: str, boot_id: str, console: Con
 
 
 def run_command(args: argparse.Namespace, console: Console) -> int:
-    site = load_site(args.site)
+    site = load_site(args.site, fail_safe=True)
+    if site.faults:
+        console.print(f"[red]FAIL-SAFE: {args.site} has {len(site.faults)} problem(s); the box records and "
+                      "reports but issues NO violation until the site file is fixed:[/red]")
+        for fault in site.faults:
+            console.print(f"  {fault}", markup=False, highlight=False)
     settings = load_settings(args.settings)
     if args.evidence_dir is not None:
         settings = settings.model_copy(update={"evidence": settings.evidence.model_copy(
@@ -201,6 +206,9 @@ def _run(args: argparse.Namespace, console: Console, site: LoadedSite, pipeline:
         for failure in stats.evidence_failures:
             console.print(f"  {failure}", markup=False)
         return EXIT_ERROR
+    if site.faults:
+        console.print("[red]ran in FAIL-SAFE mode: no violation was judged (see the problems above)[/red]")
+        return EXIT_PROBLEMS
     return EXIT_OK
 
 

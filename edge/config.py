@@ -314,6 +314,7 @@ class LoadedSite(BaseModel):
     path: Path
     sha256: str
     site: SiteFile
+    faults: tuple[str, ...] = ()  # geometry problems of a file loaded for fail-safe running
 
     def resolve_source(self, source: str | None = None) -> str:
         """A relative source path is relative to the site file; URLs pass through."""
@@ -363,8 +364,13 @@ def parse_site(data: object) -> tuple[SiteFile | None, list[Problem]]:
     return site, find_problems(site)
 
 
-def load_site(path: str | Path) -> LoadedSite:
-    """Read, parse and validate a site file; raise `SiteFileError` naming every bad field."""
+def load_site(path: str | Path, fail_safe: bool = False) -> LoadedSite:
+    """Read, parse and validate a site file; raise `SiteFileError` naming every bad field.
+
+    With `fail_safe`, a file that parses but fails its checks (bad geometry) still loads, its
+    problems in `faults`: the box then records and reports but issues no violation. A file
+    that does not even parse says nothing about the camera, so it is refused either way.
+    """
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -375,6 +381,7 @@ def load_site(path: str | Path) -> LoadedSite:
     except yaml.YAMLError as exc:
         raise SiteFileError(str(path), [f"not valid YAML: {exc}"]) from exc
     site, problems = parse_site(data)
-    if problems or site is None:
+    if site is None or (problems and not fail_safe):
         raise SiteFileError(str(path), [str(p) for p in problems])
-    return LoadedSite(path=path, sha256=hashlib.sha256(raw).hexdigest(), site=site)
+    return LoadedSite(path=path, sha256=hashlib.sha256(raw).hexdigest(), site=site,
+                      faults=tuple(str(p) for p in problems))

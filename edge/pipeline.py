@@ -112,7 +112,9 @@ class Pipeline:
         self._source = source
         self._detector = build_detector(settings.detector)
         self._tracker = VehicleTracker(settings.tracker, cam.fps / settings.detect_every)
-        self._engine = RuleEngine(Scene.of(site.site.calibration, site.site.site.timezone), settings.rules)
+        # Fail-safe (a site file with faults): detect and track, but judge nothing.
+        self._engine = None if site.faults else RuleEngine(
+            Scene.of(site.site.calibration, site.site.site.timezone), settings.rules)
         self._signals: VisionSignalReader | None = None
         self._signal_config = settings.signal_vision
         self._calibration = site.site.calibration
@@ -154,6 +156,8 @@ class Pipeline:
         stats.detector_s += time.perf_counter() - started
         stats.detector_calls += 1
         update = self._tracker.update(detections, frame.index, frame.captured_at)
+        if self._engine is None:
+            return
         for violation in self._engine.evaluate(update, signals):
             stats.violations += 1
             if self._hooks.admit(violation):

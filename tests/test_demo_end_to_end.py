@@ -212,3 +212,21 @@ def test_detections_cover_every_scripted_vehicle() -> None:
                 total += 1
                 hits += any(iou([float(v) for v in d], box) > 0.5 for d in boxes[f])
         assert total == 0 or hits / total >= 0.8, f"{vehicle['id']}: detected on {hits}/{total} frames"
+
+
+def test_a_faulty_site_file_runs_fail_safe(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Bad geometry (here a stop line naming a lane that does not exist): the box still runs and
+    says why loudly, but issues no violation; a file that does not parse is refused outright."""
+    original = (DEMO / "site.yaml").read_text()
+    text = original.replace("lanes: [lane-1, lane-2, lane-3]", "lanes: [lane-1, lane-9]", 1)
+    assert text != original, "the demo's stop line changed: update this test's edit"
+    faulty = tmp_path / "site.yaml"
+    faulty.write_text(text)
+    (tmp_path / "clip.mp4").symlink_to(DEMO / "clip.mp4")
+    out = tmp_path / "evidence"
+    assert main(["run", "--site", str(faulty), "--evidence-dir", str(out), "--no-publish", "--quiet"]) == 1
+    printed = capsys.readouterr().out
+    assert "FAIL-SAFE" in printed and "unknown lane id 'lane-9'" in printed and "0 violation(s)" in printed
+    assert not out.exists() or not any(out.iterdir())
+    faulty.write_text("site: [not, a, site]")
+    assert main(["run", "--site", str(faulty), "--no-publish", "--quiet"]) == 2
