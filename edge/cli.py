@@ -98,12 +98,15 @@ def check_site_command(path: Path) -> int:
 
 def summary_table(stats: RunStats, site: LoadedSite) -> Table:
     table = Table(title=f"{stats.violations} violation(s)")
-    for column in ("kind", "time", "lane", "class", "track", "evidence folder"):
+    for column in ("kind", "time", "lane", "class", "track", "plate", "evidence folder"):
         table.add_column(column, no_wrap=True)
     tz = site.site.site.timezone
     for record in sorted(stats.records, key=lambda r: r.violation.detected_at):
         v = record.violation
-        table.add_row(v.kind, rfc3339(v.detected_at, tz), v.lane, v.vehicle_class, str(v.track_id), record.folder.name)
+        plate = record.event.get("plate")
+        shown = str(plate.get("formatted", "?")) if isinstance(plate, dict) else "unreadable"
+        table.add_row(v.kind, rfc3339(v.detected_at, tz), v.lane, v.vehicle_class, str(v.track_id), shown,
+                      record.folder.name)
     return table
 
 
