@@ -898,7 +898,7 @@ BEHAVIOURS: dict[str, tuple[str | None, frozenset[str]]] = {
     "stop_in_box": ("green", frozenset({"illegal_stop"})),
     "stop_in_box_briefly": ("green", frozenset()),
 }
-SPEED_TRAP_Y = 33.0  # where one pixel spans 0.1 m of road (speeding's max_m_per_px)
+NEAR_Y = 33.0  # nearer than this one pixel spans < 0.1 m of road: the speed trap, where classes are judged
 DEBOUNCE_FRAMES = 3  # the signal reader's default
 
 
@@ -930,7 +930,9 @@ def _violations(v: Vehicle, spec: SpriteSpec, ys: list[float], seen: list[int]) 
             frame = rest0 + round(MAX_DWELL_S * FPS)
             add("illegal_stop", frame, (frame - 5, frame + 15), "box-1", dwell_s=round(dwell, 1))
     if spec.cls != "bus" and seen and all(v.lane_at(ys[f]) == BUSWAY_LANE for f in seen):
-        add("restricted_lane", seen[0] + FPS, (seen[0], seen[-1]), "busway-1")
+        # Judged once the vehicle is near (restricted_lane's max_m_per_px) and a second in the lane.
+        frame = max(seen[0] + FPS, next(f for f in seen if ys[f] <= NEAR_Y))
+        add("restricted_lane", frame, (frame - 3, seen[-1]), "busway-1")
     if v.change is not None:
         side = [v.x_at(ys[f]) - SOLID_X for f in range(N_FRAMES)]
         clear = [f for f in range(N_FRAMES) if abs(side[f]) >= 0.3 and f in seen]
@@ -940,7 +942,7 @@ def _violations(v: Vehicle, spec: SpriteSpec, ys: list[float], seen: list[int]) 
             add("solid_line_crossing", flips[0], (flips[0] - 3, flips[0] + 5), "solid-1")
     if seen and ys[seen[-1]] > ys[seen[0]] + 3.0:
         add("wrong_way", seen[0] + 15, (seen[0], seen[0] + 40), LANES[v.lane_at(ys[seen[0]])])
-    trap = [f for f in seen if ys[f] <= SPEED_TRAP_Y]
+    trap = [f for f in seen if ys[f] <= NEAR_Y]
     if len(trap) >= 2:
         speed_ms = abs(ys[trap[0]] - ys[trap[-1]]) / ((trap[-1] - trap[0]) / FPS)
         if speed_ms * 3.6 > SPEED_LIMIT_KMH:
