@@ -25,6 +25,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 import cv2
@@ -39,7 +40,7 @@ FloatArray = npt.NDArray[np.float32]
 
 W, H = 1280, 720
 FPS = 10
-N_FRAMES = 200
+N_FRAMES = 300
 START_TIME = "2026-01-15T07:30:00+07:00"
 SS = 2  # supersampling of the static background, so far-away markings do not alias
 
@@ -55,13 +56,26 @@ MEDIAN_X = (-1.4, -0.25)
 OPPOSITE_X = -8.4  # outer edge of the opposite carriageway (left-hand traffic)
 KERB_X = 10.8  # right kerb; sidewalk beyond it
 SIGNAL_XY = (12.6, STOP_Y + 0.8)  # signal pole on the right sidewalk at the stop line
+# The lane-2/lane-3 separator is a solid line (marka utuh) over the last stretch before the
+# stop line and dashed beyond it: changing lanes there is allowed, here it is not.
+SOLID_X = 2 * LANE_W
+SOLID_Y = (STOP_Y + 2.0, STOP_Y + 20.0)
+# lane-1, along the median, is a busway (as in Jakarta) in the morning rush hour.
+BUSWAY_LANE = 0
+BUSWAY_WINDOW = "Mon-Fri 06:00-10:00"
+# A no-stopping box in the junction past the zebra, over lane-2 and lane-3, marked yellow
+# (a yellow box junction); it reaches down below the frame's bottom edge (Y = 15.2 m).
+NO_STOP_X = (LANE_W, KERB_X)
+NO_STOP_Y = (13.0, ZEBRA_Y[0] - 0.3)
+MAX_DWELL_S = 3.0
+SPEED_LIMIT_KMH = 50
 
 # Signal plan in frames (inclusive); red lasts 8 s.
 PHASES: tuple[tuple[str, int, int], ...] = (
     ("green", 0, 59),
     ("amber", 60, 79),
     ("red", 80, 159),
-    ("green", 160, 199),
+    ("green", 160, 299),
 )
 # Single frames where the lit red LED dims (PWM beating with the rolling shutter):
 # a debounced signal reader has to ignore them.
@@ -265,6 +279,7 @@ def _ground(xw: FloatArray, yw: FloatArray, rng: np.random.Generator) -> FloatAr
     dashes = np.mod(yw - STOP_Y - 2.0, 8.0) < 3.0  # 3 m dash, 5 m gap
     for x0 in (LANE_W, 2 * LANE_W, (MEDIAN_X[0] + OPPOSITE_X) / 2):
         paint |= approach & dashes & (np.abs(xw - x0) <= 0.075) & (yw > STOP_Y + 2.0)
+    paint |= (np.abs(xw - SOLID_X) <= 0.075) & (yw >= SOLID_Y[0]) & (yw <= SOLID_Y[1])
     paint |= (np.abs(yw - STOP_Y) <= STOP_HALF) & (xw >= 0) & (xw <= ROAD_W)
     zebra = (yw >= ZEBRA_Y[0]) & (yw <= ZEBRA_Y[1]) & (xw >= OPPOSITE_X) & (xw <= KERB_X)
     paint |= zebra & (np.mod(xw - OPPOSITE_X, 1.0) < 0.5)
@@ -276,6 +291,14 @@ def _ground(xw: FloatArray, yw: FloatArray, rng: np.random.Generator) -> FloatAr
     worn = 226.0 + 0.6 * grain
     for c in range(3):
         out[..., c] = np.where(paint, worn, out[..., c])
+    # The no-stopping box: a yellow border and diagonal hatching.
+    (bx0, bx1), (by0, by1) = NO_STOP_X, NO_STOP_Y
+    inside = (xw >= bx0) & (xw <= bx1) & (yw >= by0) & (yw <= by1)
+    border = inside & ((xw - bx0 < 0.15) | (bx1 - xw < 0.15) | (yw - by0 < 0.15) | (by1 - yw < 0.15))
+    hatch = inside & ((np.mod(xw + yw, 2.5) < 0.12) | (np.mod(xw - yw, 2.5) < 0.12))
+    yellow = border | hatch
+    for c, k in enumerate((40.0, 185.0, 225.0)):
+        out[..., c] = np.where(yellow, k + 0.5 * grain, out[..., c])
     return out
 
 
@@ -564,19 +587,39 @@ class StopAndGo:
 
 
 @dataclass(frozen=True)
+class LaneChange:
+    """Move to lane ``to_lane`` while the ground point travels from Y = ``y_from`` to ``y_to``."""
+
+    to_lane: int
+    y_from: float
+    y_to: float
+
+    def progress(self, y: float) -> float:
+        """0 before the change, 1 after it, a smooth S in between."""
+        k = min(1.0, max(0.0, (self.y_from - y) / (self.y_from - self.y_to)))
+        return k * k * (3 - 2 * k)
+
+
+@dataclass(frozen=True)
 class Vehicle:
     id: str
     sprite: str
-    lane: int  # index into LANES
+    lane: int  # index into LANES (the lane it starts in)
     flip: bool
     behaviour: str  # what the script intends; checked against the rendered motion
     motion: FreeFlow | StopAndGo
     offset_m: float = 0.0  # lateral offset from the lane centre
     plate: PlateSpec | None = None  # None: the sprite shows no plate (the motorcycle's side view)
+    change: LaneChange | None = None
 
-    @property
-    def x_m(self) -> float:
-        return (self.lane + 0.5) * LANE_W + self.offset_m
+    def x_at(self, y: float) -> float:
+        x = (self.lane + 0.5) * LANE_W + self.offset_m
+        if self.change is None:
+            return x
+        return x + (self.change.to_lane - self.lane) * LANE_W * self.change.progress(y)
+
+    def lane_at(self, y: float) -> int:
+        return min(len(LANES) - 1, max(0, int(self.x_at(y) // LANE_W)))
 
 
 # Red runs from frame 80 to 159. Vehicles in one lane never overtake each other and keep
@@ -588,9 +631,12 @@ def _plate(code: str, number: str, suffix: str, colour: str, expiry: str) -> Pla
 SCENE = (
     Vehicle("v1", "car_silver", 2, False, "pass_green", FreeFlow(12.0, 22),
             plate=_plate("B", "2706", "TKR", "white", "03.29")),
-    Vehicle("v2", "bus_red", 1, False, "pass_green", FreeFlow(10.0, 46),
+    # A TransJakarta-style bus in the busway: allowed there.
+    Vehicle("v2", "bus_red", 0, False, "pass_green", FreeFlow(10.0, 46),
             plate=_plate("B", "7512", "TGA", "yellow", "11.27")),  # a public bus: yellow
-    Vehicle("v3", "car_white", 0, True, "pass_amber", FreeFlow(11.0, 66),
+    # A car in the busway that crosses on the last of amber and brakes too late: it stands
+    # on the zebra, 2.5 m past the stop line, all through red.
+    Vehicle("v3", "car_white", 0, True, "stop_past_line", StopAndGo(11.0, -2.5, 4.0, 86, 165, 2.5, 11.0),
             plate=_plate("D", "1847", "AQ", "black", "06.26")),
     Vehicle("v4", "car_silver", 2, True, "run_red", FreeFlow(13.0, 95),  # 1.5 s into red
             plate=_plate("B", "2817", "PKW", "black", "08.27")),  # the style before 2022
@@ -599,11 +645,29 @@ SCENE = (
             plate=_plate("AB", "1043", "KL", "white", "01.28")),
     Vehicle("v6", "bus_red", 1, False, "run_red", FreeFlow(10.0, 120),  # 4.0 s into red
             plate=_plate("B", "7051", "TGB", "yellow", "04.28")),
-    Vehicle(
-        "v7", "motorcycle_red", 0, False, "stop_on_red", StopAndGo(10.0, 2.0, 2.5, 105, 165, 2.5, 10.0), offset_m=0.2
-    ),
+    # Another car in the busway, queued behind v3's 4.5 m body (it stops clear of the line).
+    Vehicle("v7", "car_silver", 0, False, "stop_on_red", StopAndGo(10.0, 4.5, 2.5, 105, 170, 2.5, 10.0),
+            plate=_plate("B", "1453", "WAN", "white", "02.29")),
     Vehicle("v8", "car_silver", 2, False, "stop_on_red", StopAndGo(11.0, 2.0, 3.0, 140, 164, 2.5, 11.0),
             plate=_plate("L", "1395", "ND", "white", "09.26")),
+    # 20 m/s = 72 km/h where 50 is the limit, on green.
+    Vehicle("v9", "car_white", 1, False, "speeding", FreeFlow(20.0, 30),
+            plate=_plate("B", "1962", "KZY", "white", "05.28")),
+    # lane-3 to lane-2 across the solid line, 5-15 m before the stop line.
+    Vehicle("v11", "car_silver", 2, False, "lane_change_solid", FreeFlow(11.0, 55),
+            plate=_plate("B", "2538", "FJR", "black", "02.27"), change=LaneChange(1, 40.0, 30.0)),
+    # Stops in the yellow box for 1.2 s (lets a pedestrian pass), then goes on: allowed.
+    Vehicle("v14", "car_silver", 1, False, "stop_in_box_briefly", StopAndGo(10.0, -6.2, 3.0, 190, 202, 2.5, 10.0),
+            plate=_plate("F", "1777", "QW", "white", "07.27")),
+    # lane-3 to lane-2 where the separator is dashed, 25-37 m before the stop line: allowed.
+    Vehicle("v10", "car_white", 2, False, "lane_change_dashed", FreeFlow(11.0, 222),
+            plate=_plate("D", "2214", "UB", "white", "12.28"), change=LaneChange(1, 60.0, 48.0)),
+    # Comes out of the junction up lane-2 against the traffic, 5 m/s.
+    Vehicle("v12", "car_silver", 1, False, "wrong_way", FreeFlow(-5.0, 254),
+            plate=_plate("B", "1098", "NA", "white", "10.26")),
+    # Stops in the yellow box and stays (to the end of the clip, 4.5 s): a violation.
+    Vehicle("v13", "car_white", 2, False, "stop_in_box", StopAndGo(10.0, -6.2, 3.0, 255, 10_000, 2.5, 10.0),
+            plate=_plate("B", "2241", "SIP", "white", "03.28")),
 )
 
 
@@ -623,8 +687,9 @@ def place(cam: Camera, v: Vehicle, sprite: Image, t: float) -> Placement | None:
     y = v.motion.y_at(t)
     if y < 5.0 or y > 400.0:  # behind the camera's view or lost in the haze
         return None
-    u, vb = cam.ground(v.x_m, y)
-    w = spec.real_width_m * cam.px_per_m(v.x_m, y)
+    x = v.x_at(y)
+    u, vb = cam.ground(x, y)
+    w = spec.real_width_m * cam.px_per_m(x, y)
     h = w * sprite.shape[0] / sprite.shape[1]
     wi, hi = max(1, round(w)), max(1, round(h))
     x0, y0 = round(u - wi / 2), round(vb) - hi
@@ -632,7 +697,7 @@ def place(cam: Camera, v: Vehicle, sprite: Image, t: float) -> Placement | None:
     # dropped once more than half of it has left through the bottom of the frame.
     if wi < 3 or x0 >= W or x0 + wi <= 0 or H - y0 < hi / 2:
         return None
-    return Placement(x0, y0, wi, hi, (v.x_m, y))
+    return Placement(x0, y0, wi, hi, (x, y))
 
 
 def vehicle_pixels(v: Vehicle, sprite: Image, p: Placement, plates: dict[str, Image], seed: int) -> Image:
@@ -740,6 +805,11 @@ def _pt(u: float, v: float) -> str:
     return f"[{u:.1f}, {v:.1f}]"
 
 
+def _no_stop_polygon(cam: Camera) -> list[tuple[float, float]]:
+    (x0, x1), (y0, y1) = NO_STOP_X, NO_STOP_Y
+    return _clip_polygon([cam.ground(x0, y1), cam.ground(x0, y0), cam.ground(x1, y0), cam.ground(x1, y1)])
+
+
 def site_yaml(cam: Camera) -> str:
     head = SignalHead.build(cam)
     calib_world = [
@@ -781,7 +851,7 @@ def site_yaml(cam: Camera) -> str:
             f"    - id: {lane}",
             f"      polygon: [{', '.join(_pt(u, v) for u, v in poly)}]",
             f"      direction: [{_pt(*d0)}, {_pt(*d1)}]",
-            "      speed_limit_kmh: 50",
+            f"      speed_limit_kmh: {SPEED_LIMIT_KMH}",
             "      allowed_classes: [car, motorcycle, bus, truck, bicycle]",
         ]
     rois = head.rois()
@@ -791,45 +861,130 @@ def site_yaml(cam: Camera) -> str:
         f"      line: [{_pt(*cam.ground(0.0, STOP_Y))}, {_pt(*cam.ground(ROAD_W, STOP_Y))}]",
         f"      lanes: [{', '.join(LANES)}]",
         "      signal: sig-1",
-        "  solid_lines: []",
+        "  solid_lines:",
+        "    - id: solid-1",
+        f"      line: [{_pt(*cam.ground(SOLID_X, SOLID_Y[0]))}, {_pt(*cam.ground(SOLID_X, SOLID_Y[1]))}]",
         "  signals:",
         "    - id: sig-1",
         "      source: vision",
         "      roi: {" + ", ".join(f"{c}: {rois[c]}" for c in ("red", "amber", "green")) + "}",
-        "  zones: []",
-        "  restrictions: []",
+        "  zones:",
+        "    - id: box-1",
+        "      kind: no_stopping",
+        f"      polygon: [{', '.join(_pt(u, v) for u, v in _no_stop_polygon(cam))}]",
+        f"      max_dwell_s: {MAX_DWELL_S}",
+        "  restrictions:",
+        "    - id: busway-1",
+        "      kind: busway",
+        f"      lanes: [{LANES[BUSWAY_LANE]}]",
+        "      allowed_classes: [bus]",
+        f'      windows: ["{BUSWAY_WINDOW}"]',
         "articles: {}",
     ]
     return "\n".join(lines) + "\n"
 
 
-def ground_truth(tracks: Tracks) -> dict[str, object]:
+# What each behaviour means: the signal when the vehicle first passes the stop line going
+# forward (None: it never does), and the violations it must cause besides the busway's.
+BEHAVIOURS: dict[str, tuple[str | None, frozenset[str]]] = {
+    "pass_green": ("green", frozenset()),
+    "run_red": ("red", frozenset({"red_light"})),
+    "stop_on_red": ("green", frozenset()),
+    "stop_past_line": ("amber", frozenset({"stop_line"})),
+    "speeding": ("green", frozenset({"speeding"})),
+    "lane_change_solid": ("green", frozenset({"solid_line_crossing"})),
+    "lane_change_dashed": ("green", frozenset()),
+    "wrong_way": (None, frozenset({"wrong_way"})),
+    "stop_in_box": ("green", frozenset({"illegal_stop"})),
+    "stop_in_box_briefly": ("green", frozenset()),
+}
+NEAR_Y = 33.0  # nearer than this one pixel spans < 0.1 m of road: the speed trap, where classes are judged
+DEBOUNCE_FRAMES = 3  # the signal reader's default
+
+
+def _violations(v: Vehicle, spec: SpriteSpec, ys: list[float], seen: list[int]) -> list[dict[str, object]]:
+    """The violations the scripted motion commits, each with the frame the rule should fire on
+    and a window of frames in which firing is right (detection and tracking take their time)."""
     red_start = next(first for state, first, _ in PHASES if state == "red")
+    red_end = next(last for state, _, last in PHASES if state == "red")
+    out: list[dict[str, object]] = []
+
+    def add(kind: str, frame: int, window: tuple[int, int], feature: str, **extra: object) -> None:
+        lane = LANES[v.lane_at(ys[frame])]
+        out.append({"kind": kind, "frame": frame, "window": list(window), "lane": lane, "feature": feature, **extra})
+
+    cross = next((f for f in range(1, N_FRAMES) if ys[f - 1] >= STOP_Y > ys[f]), None)
+    if cross is not None and phase_at(cross) == "red":
+        add("red_light", cross, (cross - 2, cross + 2), "stop-1", time_into_red_s=round((cross - red_start) / FPS, 2))
+    at_rest = [f for f in range(1, N_FRAMES) if ys[f] == ys[f - 1]]
+    if at_rest:
+        rest0, y_rest = at_rest[0] - 1, ys[at_rest[0]]
+        red_rest = [f for f in at_rest if red_start <= f <= red_end]
+        if red_rest and y_rest < STOP_Y - 0.2:
+            frame = max(rest0, red_start + DEBOUNCE_FRAMES) + FPS
+            add("stop_line", frame, (frame - 5, frame + 15), "stop-1", gap_m=round(STOP_Y - y_rest, 2))
+        x_rest = v.x_at(y_rest)
+        in_box = NO_STOP_X[0] < x_rest < NO_STOP_X[1] and NO_STOP_Y[0] < y_rest < NO_STOP_Y[1]
+        dwell = (at_rest[-1] - rest0) / FPS
+        if in_box and dwell > MAX_DWELL_S:
+            frame = rest0 + round(MAX_DWELL_S * FPS)
+            add("illegal_stop", frame, (frame - 5, frame + 15), "box-1", dwell_s=round(dwell, 1))
+    if spec.cls != "bus" and seen and all(v.lane_at(ys[f]) == BUSWAY_LANE for f in seen):
+        # Judged once the vehicle is near (restricted_lane's max_m_per_px) and a second in the lane.
+        frame = max(seen[0] + FPS, next(f for f in seen if ys[f] <= NEAR_Y))
+        add("restricted_lane", frame, (frame - 3, seen[-1]), "busway-1")
+    if v.change is not None:
+        side = [v.x_at(ys[f]) - SOLID_X for f in range(N_FRAMES)]
+        clear = [f for f in range(N_FRAMES) if abs(side[f]) >= 0.3 and f in seen]
+        flips = [b for a, b in pairwise(clear) if side[a] * side[b] < 0]
+        mid_y = (v.change.y_from + v.change.y_to) / 2
+        if flips and SOLID_Y[0] < mid_y < SOLID_Y[1]:
+            add("solid_line_crossing", flips[0], (flips[0] - 3, flips[0] + 5), "solid-1")
+    if seen and ys[seen[-1]] > ys[seen[0]] + 3.0:
+        add("wrong_way", seen[0] + 15, (seen[0], seen[0] + 40), LANES[v.lane_at(ys[seen[0]])])
+    trap = [f for f in seen if ys[f] <= NEAR_Y]
+    if len(trap) >= 2:
+        speed_ms = abs(ys[trap[0]] - ys[trap[-1]]) / ((trap[-1] - trap[0]) / FPS)
+        if speed_ms * 3.6 > SPEED_LIMIT_KMH:
+            frame = trap[0] + 6
+            add("speeding", frame, (frame - 6, frame + 10), LANES[v.lane_at(ys[frame])],
+                speed_kmh=round(speed_ms * 3.6, 1), limit_kmh=SPEED_LIMIT_KMH)
+    return out
+
+
+def _check_behaviour(v: Vehicle, spec: SpriteSpec, ys: list[float], kinds: set[str], cross: int | None) -> None:
+    """Refuse a scene whose vehicles do not do what their behaviour says."""
+    state = phase_at(cross) if cross is not None else None
+    want_state, want_kinds = BEHAVIOURS[v.behaviour]
+    if state != want_state:
+        raise AssertionError(f"{v.id} meant to {v.behaviour} but crosses on {state}")
+    busway = {"restricted_lane"} if v.lane == BUSWAY_LANE and spec.cls != "bus" else set()
+    if kinds != set(want_kinds) | busway:
+        raise AssertionError(f"{v.id} meant to {v.behaviour} but commits {sorted(kinds)}")
+    at_rest = [f for f in range(1, N_FRAMES) if ys[f] == ys[f - 1]]
+    stops_clear = bool(at_rest) and ys[at_rest[0]] - STOP_Y >= 1.5
+    if stops_clear != (v.behaviour == "stop_on_red"):
+        raise AssertionError(f"{v.id} meant to {v.behaviour} but stops clear of the line: {stops_clear}")
+    if v.behaviour == "stop_in_box_briefly" and (at_rest[-1] - at_rest[0] + 1) / FPS > MAX_DWELL_S - 1.0:
+        raise AssertionError(f"{v.id} stands in the box too long to be clearly allowed")
+    if v.behaviour == "lane_change_dashed" and v.change is not None and v.change.y_to < SOLID_Y[1] + 2.0:
+        raise AssertionError(f"{v.id} changes lanes too near the solid line")
+    top_kmh = 3.6 * max(abs(ys[f] - ys[f - 1]) * FPS for f in range(1, N_FRAMES))
+    if v.behaviour != "speeding" and top_kmh > 0.95 * SPEED_LIMIT_KMH:
+        raise AssertionError(f"{v.id} drives {top_kmh:.0f} km/h, too near the limit")
+
+
+def ground_truth(tracks: Tracks) -> dict[str, object]:
     vehicles = []
     for v in SCENE:
         spec = next(s for s in SPRITES if s.name == v.sprite)
         ys = [v.motion.y_at(f / FPS) for f in range(N_FRAMES)]
         # The line is a straight ground line of constant Y, so "below it in the image"
         # and "Y < STOP_Y" are the same test.
-        cross = next((f for f, y in enumerate(ys) if y < STOP_Y), None)
-        state = phase_at(cross) if cross is not None else None
-        violations: list[dict[str, object]] = []
-        if state == "red" and cross is not None:
-            violations.append(
-                {
-                    "kind": "red_light",
-                    "frame": cross,
-                    "stop_line": "stop-1",
-                    "time_into_red_s": round((cross - red_start) / FPS, 2),
-                }
-            )
-        expected = {"pass_green": "green", "pass_amber": "amber", "run_red": "red", "stop_on_red": "green"}[v.behaviour]
-        if state != expected:
-            raise AssertionError(f"{v.id} meant to {v.behaviour} but crosses on {state}")
-        at_rest = [f for f in range(1, N_FRAMES) if ys[f] == ys[f - 1]]
-        stops_clear = bool(at_rest) and ys[at_rest[0]] - STOP_Y >= 1.5
-        if stops_clear != (v.behaviour == "stop_on_red"):
-            raise AssertionError(f"{v.id} meant to {v.behaviour} but stops clear of the line: {stops_clear}")
+        cross = next((f for f in range(1, N_FRAMES) if ys[f - 1] >= STOP_Y > ys[f]), None)
+        seen_frames = [f for f, s in enumerate(tracks[v.id]) if s is not None]
+        violations = _violations(v, spec, ys, seen_frames)
+        _check_behaviour(v, spec, ys, {str(e["kind"]) for e in violations}, cross)
         entry: dict[str, object] = {
             "id": v.id,
             "class": spec.cls,
@@ -841,9 +996,12 @@ def ground_truth(tracks: Tracks) -> dict[str, object]:
             "plate": None if v.plate is None else {
                 "text": v.plate.plate.text, "formatted": v.plate.plate.formatted, "colour": v.plate.colour},
             "stop_line_cross_frame": cross,
-            "signal_at_crossing": state,
+            "signal_at_crossing": phase_at(cross) if cross is not None else None,
             "expected_violations": violations,
         }
+        if v.change is not None:
+            entry["lane_change"] = {"to": LANES[v.change.to_lane], "from_y_m": v.change.y_from, "to_y_m": v.change.y_to}
+        at_rest = [f for f in range(1, N_FRAMES) if ys[f] == ys[f - 1]]
         if at_rest:
             entry["stopped_frames"] = [at_rest[0] - 1, at_rest[-1]]
             entry["stop_gap_m"] = round(ys[at_rest[0]] - STOP_Y, 2)
@@ -861,6 +1019,11 @@ def ground_truth(tracks: Tracks) -> dict[str, object]:
         "signal": [{"signal": "sig-1", "state": s, "start_frame": a, "end_frame": b} for s, a, b in PHASES],
         "signal_dimmed_frames": list(DIM_FRAMES),
         "stop_line": {"id": "stop-1", "world_y_m": STOP_Y},
+        "solid_line": {"id": "solid-1", "world_x_m": SOLID_X, "world_y_m": list(SOLID_Y)},
+        "busway": {"id": "busway-1", "lane": LANES[BUSWAY_LANE], "window": BUSWAY_WINDOW},
+        "no_stopping_zone": {"id": "box-1", "world_x_m": list(NO_STOP_X), "world_y_m": list(NO_STOP_Y),
+                             "max_dwell_s": MAX_DWELL_S},
+        "speed_limit_kmh": SPEED_LIMIT_KMH,
         "vehicles": vehicles,
     }
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from edge.cli import main
-from edge.config import load_site
+from edge.config import DEFAULT_ARTICLES, load_site
 from edge.detect import build_detector
 from edge.detect.signal import VisionSignalReader
 from edge.evidence.signing import schema_errors
@@ -25,11 +25,24 @@ from tests.conftest import DEMO
 TRUTH: dict[str, Any] = json.loads((DEMO / "ground_truth.json").read_text())
 
 
+# Every violation kind the demo scene scripts (odd_even needs plates on a restricted road).
+GEOMETRIC_KINDS = ("red_light", "stop_line", "solid_line_crossing", "wrong_way", "restricted_lane", "speeding",
+                   "illegal_stop")
+# The site feature a violation is about, as the event's details name it (else the lane).
+FEATURE_KEYS = ("stop_line", "solid_line", "zone", "restriction")
+
+
 def expected_kinds(vehicle: dict[str, Any]) -> list[str]:
     return [e["kind"] for e in vehicle["expected_violations"]]
 
 
 RUNNERS = [v for v in TRUTH["vehicles"] if "red_light" in expected_kinds(v)]
+SCRIPTED = [(v["id"], e) for v in TRUTH["vehicles"] for e in v["expected_violations"]]
+
+
+def feature_of(event: dict[str, Any]) -> str:
+    details = event["violation"]["details"]
+    return next((str(details[k]) for k in FEATURE_KEYS if k in details), event["violation"]["lane"])
 
 
 def iou(a: list[float], b: list[float]) -> float:
@@ -66,19 +79,73 @@ def demo_events(demo_run: tuple[Path, Path]) -> list[tuple[Path, dict[str, Any]]
     return [(p.parent, json.loads(p.read_text())) for p in sorted(demo_run[0].glob("*/event.json"))]
 
 
-def test_precision_and_recall_are_one(demo_events: list[tuple[Path, dict[str, Any]]]) -> None:
-    assert RUNNERS, "the demo must script at least one red-light runner"
-    matched = []
-    for _, event in demo_events:
-        assert event["violation"]["type"] == "red_light"
-        vehicle = truth_vehicle_at(event["violation"]["frame_index"], event["vehicle"]["box"])
-        assert vehicle is not None, f"violation matches no scripted vehicle: {event['vehicle']}"
-        assert "red_light" in expected_kinds(vehicle), f"compliant vehicle {vehicle['id']} flagged"
-        assert abs(event["violation"]["frame_index"] - vehicle["stop_line_cross_frame"]) <= 2
-        assert event["violation"]["lane"] == vehicle["lane"]
-        assert event["vehicle"]["class"] == vehicle["class"]
-        matched.append(vehicle["id"])
-    assert sorted(matched) == sorted(v["id"] for v in RUNNERS)  # each runner exactly once
+def test_the_scene_scripts_every_geometric_kind_with_compliant_counterparts() -> None:
+    kinds = {e["kind"] for _, e in SCRIPTED}
+    assert kinds == set(GEOMETRIC_KINDS)
+    assert sum(not v["expected_violations"] for v in TRUTH["vehicles"]) >= 5
+    assert {v["id"] for v in RUNNERS} == {"v4", "v6"}
+
+
+def judge(events: list[dict[str, Any]]) -> tuple[list[tuple[str, dict[str, Any], dict[str, Any]]], list[str]]:
+    """Match events to scripted violations: same vehicle (box IoU at the event's frame), kind and
+    feature, inside the scripted frame window. Returns (matches, reasons for unmatched events)."""
+    matched: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+    unmatched = []
+    for event in events:
+        frame, kind = event["violation"]["frame_index"], event["violation"]["type"]
+        vehicle = truth_vehicle_at(frame, event["vehicle"]["box"])
+        where = f"{kind} at frame {frame} ({feature_of(event)}, {event['vehicle']})"
+        if vehicle is None:
+            unmatched.append(f"{where}: matches no scripted vehicle")
+            continue
+        hits = [e for e in vehicle["expected_violations"]
+                if e["kind"] == kind and e["feature"] == feature_of(event)
+                and e["window"][0] <= frame <= e["window"][1]]
+        if not hits:
+            unmatched.append(f"{where}: {vehicle['id']} ({vehicle['behaviour']}) scripts no such violation")
+            continue
+        matched.append((vehicle["id"], hits[0], event))
+    return matched, unmatched
+
+
+def test_every_scripted_violation_is_found_once_and_nothing_else(
+    demo_events: list[tuple[Path, dict[str, Any]]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = [e for _, e in demo_events]
+    matched, unmatched = judge(events)
+    found = [(vid, e["kind"], e["feature"]) for vid, e, _ in matched]
+    scripted = [(vid, e["kind"], e["feature"]) for vid, e in SCRIPTED]
+    with capsys.disabled():  # the per-rule figures the issue asks for
+        print("\nper rule on the demo clip: scripted / reported / true positives -> precision, recall")
+        for kind in GEOMETRIC_KINDS:
+            n_true = sum(k == kind for _, k, _ in scripted)
+            n_reported = sum(e["violation"]["type"] == kind for e in events)
+            tp = len({f for f in found if f[1] == kind})
+            precision = tp / n_reported if n_reported else 1.0
+            print(f"  {kind:20s} {n_true} / {n_reported} / {tp} -> {precision:.2f}, {tp / n_true:.2f}")
+    assert unmatched == []
+    assert sorted(found) == sorted(scripted)  # each scripted violation exactly once
+    for vid, expected, event in matched:
+        assert event["violation"]["lane"] == expected["lane"], (vid, expected["kind"])
+        vehicle = next(v for v in TRUTH["vehicles"] if v["id"] == vid)
+        assert event["vehicle"]["class"] == vehicle["class"], (vid, expected["kind"])
+        if expected["kind"] == "red_light":
+            assert abs(event["violation"]["frame_index"] - vehicle["stop_line_cross_frame"]) <= 2
+
+
+def test_measured_speed_is_the_scripted_speed(
+    demo_events: list[tuple[Path, dict[str, Any]]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    matched, _ = judge([e for _, e in demo_events])
+    speeds = [(vid, e["speed_kmh"], event["violation"]["details"]) for vid, e, event in matched
+              if e["kind"] == "speeding"]
+    assert speeds
+    for vid, scripted, details in speeds:
+        with capsys.disabled():
+            print(f"\n{vid}: measured {details['speed_kmh']} ± {details['uncertainty_kmh']} km/h, "
+                  f"scripted {scripted} km/h, limit {details['limit_kmh']}")
+        assert abs(details["speed_kmh"] - scripted) <= 0.05 * scripted
+        assert details["limit_kmh"] == TRUTH["speed_limit_kmh"]
 
 
 def test_events_carry_the_contract_fields(demo_events: list[tuple[Path, dict[str, Any]]]) -> None:
@@ -87,9 +154,10 @@ def test_events_carry_the_contract_fields(demo_events: list[tuple[Path, dict[str
         assert event["schema"] == "etle.violation/1"
         assert event["site"]["id"] == site.site.site.id and event["camera_id"] == site.site.camera.id
         assert event["calibration"] == {"version": site.site.calibration.version, "sha256": site.sha256}
-        assert event["violation"]["article"] == "UU 22/2009 Pasal 287 ayat (2)"
+        assert event["violation"]["article"] == DEFAULT_ARTICLES[event["violation"]["type"]]
         assert datetime.fromisoformat(event["violation"]["detected_at"]).utcoffset() == timedelta(hours=7)
-        assert event["violation"]["details"]["time_into_red_s"] > 0
+        if event["violation"]["type"] == "red_light":
+            assert event["violation"]["details"]["time_into_red_s"] > 0
         assert event["plate"] is not None or event["plate_unreadable"]["reason"]
         assert {m["role"] for m in event["media"]} >= {"overview_before", "overview_at", "vehicle_closeup"}
 
@@ -99,6 +167,8 @@ def test_red_light_runners_carry_their_plates(demo_events: list[tuple[Path, dict
     and the OCR ran only for the violators: at most `frames` reads per violation."""
     reads = 0
     for _, event in demo_events:
+        if event["violation"]["type"] != "red_light":
+            continue
         vehicle = truth_vehicle_at(event["violation"]["frame_index"], event["vehicle"]["box"])
         assert vehicle is not None and vehicle["plate"] is not None
         plate = event["plate"]
@@ -129,7 +199,7 @@ def test_demo_evidence_verifies_and_a_tampered_copy_does_not(
     evidence, keys = demo_run
     pubkey = str(keys / "public.jwk.json")
     assert main(["verify", str(evidence), "--pubkey", pubkey]) == 0
-    assert "2 record(s) checked: all valid" in capsys.readouterr().out
+    assert f"{len(SCRIPTED)} record(s) checked: all valid" in capsys.readouterr().out
     copy = tmp_path / "copy"
     shutil.copytree(evidence, copy)
     victim = sorted(copy.glob("*/overview_at.jpg"))[0]
@@ -142,7 +212,7 @@ def test_demo_evidence_verifies_and_a_tampered_copy_does_not(
 
 def test_signed_events_follow_the_schema_and_chain(demo_events: list[tuple[Path, dict[str, Any]]]) -> None:
     events = sorted((e for _, e in demo_events), key=lambda e: e["device"]["seq"])
-    assert [e["device"]["seq"] for e in events] == [1, 2]
+    assert [e["device"]["seq"] for e in events] == list(range(1, len(SCRIPTED) + 1))
     assert events[0]["prev_hash"] == "sha256:" + "0" * 64
     for event in events:
         assert schema_errors(event) == []

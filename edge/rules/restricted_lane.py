@@ -2,6 +2,9 @@
 motorcycle or truck ban — while the restriction's time windows hold, in the site's time zone.
 The lane's own permanent `allowed_classes` count too. The vehicle must have stayed in the lane
 for `min_inside_s`, so clipping a busway's corner while changing lanes is not an offence.
+The class is judged only where the camera sees the vehicle large (`max_m_per_px`, as the
+speed trap): far away the detector's class is a guess (a bus reads as a truck), and a track's
+class vote made of far detections alone must not ticket a bus in its own busway.
 """
 
 from __future__ import annotations
@@ -23,6 +26,11 @@ class RestrictedLaneConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     min_inside_s: float = Field(default=1.0, ge=0, title="Inside the lane for", description="Seconds.")
+    max_m_per_px: float = Field(
+        default=0.1, gt=0, title="Coarsest ground resolution",
+        description="Judged only where one pixel spans at most this many metres: the near part of the "
+        "image, where the vehicle is big enough for its class to be trusted.",
+    )
 
 
 def allowed(rule: Restriction) -> tuple[str, ...]:
@@ -47,7 +55,7 @@ def restricted_lane(
         return []
     now = track.last
     lane_id = scene.lane_at(now.anchor)
-    if lane_id is None:
+    if lane_id is None or scene.metres_per_px([now.anchor])[0] > config.max_m_per_px:
         return []
     entered = _inside_since(track, scene, lane_id)
     if entered is None or seconds_between(entered, now) < config.min_inside_s:

@@ -119,6 +119,7 @@ def field_problem(browser: webdriver.Chrome, path: str) -> str:
 def test_ground_point_lamps_and_restriction_form(chrome: webdriver.Chrome, demo_copy: Path) -> None:
     plane = load_site(demo_copy).site.calibration.ground_plane()
     assert plane is not None
+    added = len(load_site(demo_copy).site.calibration.restrictions)  # index of the restriction added below
     (gx, gy), = plane.to_image(np.array([[7.0, 30.0]]))  # a road point 7 m across, 30 m along
     with running_tool(demo_copy) as tool:
         chrome.get(tool.url)
@@ -143,7 +144,7 @@ def test_ground_point_lamps_and_restriction_form(chrome: webdriver.Chrome, demo_
         wait(chrome, lambda b: len(b.find_elements(By.CSS_SELECTOR, "#items .item[data-kind=signals]")) == 2)
 
         chrome.find_element(By.ID, "add-restriction").click()
-        path = "calibration.restrictions.0"
+        path = f"calibration.restrictions.{added}"
         assert "at least 1 item" in field_problem(chrome, f"{path}.lanes")
         chrome.find_element(By.CSS_SELECTOR, f'.field[data-path="{path}.lanes"] input[value="lane-1"]').click()
         assert field_problem(chrome, f"{path}.lanes") == ""
@@ -160,7 +161,7 @@ def test_ground_point_lamps_and_restriction_form(chrome: webdriver.Chrome, demo_
     cal = load_site(demo_copy).site.calibration
     assert cal.homography is not None and cal.homography.world_points_m[6] == (7.0, 30.0)
     assert cal.signals[1].roi is not None and near([cal.signals[1].roi.green[:2]], [(1200.0, 360.0)])
-    restriction = cal.restrictions[0]
+    restriction = cal.restrictions[added]
     assert (restriction.kind, restriction.lanes, restriction.allowed_classes, restriction.windows) == (
         "busway", ["lane-1"], ["bus"], ["Mon-Fri 06:00-10:00"])
 
