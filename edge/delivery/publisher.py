@@ -75,6 +75,7 @@ class Progress:
     ignored_receipts: int = 0  # malformed, foreign, or for no record owed one
     last_error: str | None = None
     stopped: bool = False
+    snapshots: int = 0  # outbox stats taken so far: a waiter can tell a fresh `depth` from a stale one
 
     @property
     def depth(self) -> int | None:
@@ -137,10 +138,15 @@ class Publisher:
         the broker has been out of reach for patience_s (what is left stays queued)."""
         deadline = time.monotonic() + timeout
         offline_since: float | None = None
+        # A record queued just before this call may not be in the last snapshot yet (the end of a clip
+        # flushes evidence right before draining): trust `depth` only from a snapshot taken after now.
+        asked = self.progress().snapshots
+        self.wake()
         while True:
             progress = self.progress()
             now = time.monotonic()
-            if progress.depth == 0 or now >= deadline or not self._thread.is_alive():
+            fresh = progress.snapshots > asked
+            if (fresh and progress.depth == 0) or now >= deadline or not self._thread.is_alive():
                 return progress
             offline_since = None if progress.connected else (offline_since or now)
             if offline_since is not None and now - offline_since >= patience_s:
@@ -193,7 +199,9 @@ class Publisher:
             self._wake.clear()
             self._publish_due(outbox, now)
         if woken or receipts or now - self._last_stats >= STATS_EVERY_S:
-            self._update(outbox=outbox.stats(now), connected=self._link.connected)
+            with self._lock:
+                snapshots = self._progress.snapshots + 1
+            self._update(outbox=outbox.stats(now), connected=self._link.connected, snapshots=snapshots)
             self._last_stats = now
         self._maybe_status(now)
 
