@@ -106,6 +106,16 @@ class _Pending:
     violation: Violation
 
 
+def _measure_line(violation: Violation) -> str:
+    """The caption's last line: the signal for light rules, else the act's measured details."""
+    details = violation.details
+    if "signal_state" in details:
+        into = f"  +{details['time_into_red_s']} s into red" if "time_into_red_s" in details else ""
+        return f"signal {details['signal_state']}{into}"
+    shown = [f"{k} {v}" for k, v in details.items() if isinstance(v, int | float) and not isinstance(v, bool)]
+    return "  ".join(shown[:4]) or violation.feature
+
+
 class EvidenceBuilder:
     """With a `Sealer`, each folder also holds `event.jws`, signed into the device's chain;
     without one the evidence is unsigned (recorded, but not fit to send).
@@ -232,8 +242,7 @@ class EvidenceBuilder:
         caption = [
             f"{violation.kind}  lane {violation.lane}  track {violation.track_id} ({violation.vehicle_class})",
             f"{rfc3339(violation.detected_at, tz)}  frame {violation.frame_index}",
-            f"signal {violation.details.get('signal_state', '?')}  "
-            f"+{violation.details.get('time_into_red_s', '?')} s into red",
+            _measure_line(violation),
         ]
         if plate is not None:  # above the signal line, which the overlay colours by the lamp
             caption.insert(-1, f"plate {plate.plate.formatted} ({plate.plate.confidence:.2f})"
