@@ -19,11 +19,12 @@ import shutil
 from dataclasses import dataclass, field
 from typing import Any
 
-from backoffice.store import Store, StoredRecord, StoreError, jws_digest, write_durably
+from backoffice.store import Store, StoredRecord, StoreError, jws_digest
 from edge.delivery.receipts import Receipt
 from edge.delivery.topics import TopicRef
 from edge.evidence.keys import KeyRing
 from edge.evidence.signing import MalformedJwsError, unverified_payload
+from edge.evidence.store import write_file
 from edge.evidence.verify import EVENT_JSON, EVENT_JWS, verify_path
 
 log = logging.getLogger(__name__)
@@ -170,17 +171,17 @@ class Ingest:
             if claimed.get("schema") == GAP_SCHEMA:
                 name = f"gap-{seq:012d}.jws"
                 target = staged / name
-                write_durably(target, waiting.jws.encode("ascii") + b"\n")
+                write_file(target, waiting.jws.encode("ascii") + b"\n")
             else:
                 name = event_id
                 target = staged / name
                 target.mkdir()
                 media = self._media.pop(event_id).files
                 for item in claimed["media"]:
-                    write_durably(target / item["name"], media[item["name"]])
-                write_durably(target / EVENT_JWS, waiting.jws.encode("ascii"))
+                    write_file(target / item["name"], media[item["name"]])
+                write_file(target / EVENT_JWS, waiting.jws.encode("ascii"))
                 pretty = json.dumps(claimed, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
-                write_durably(target / EVENT_JSON, pretty)
+                write_file(target / EVENT_JSON, pretty)
             report = verify_path(target, self._keys)
             if not report.ok:
                 return [self._reject(ref, event_id, "; ".join(report.lines()[:3]) or "no signed record found")]

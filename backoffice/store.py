@@ -12,8 +12,6 @@ A record is renamed into records/ and fsynced before its row is committed, and t
 
 from __future__ import annotations
 
-import hashlib
-import os
 import shutil
 import sqlite3
 import time
@@ -23,6 +21,8 @@ from pathlib import Path
 from typing import cast
 
 from edge.errors import EtleError
+from edge.evidence.signing import event_hash
+from edge.evidence.store import fsync_dir
 
 DB_FILE = "backoffice.sqlite"
 _SCHEMA = """
@@ -97,23 +97,9 @@ class Chain:
         return not self.missing
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_durably(path: Path, data: bytes) -> None:
-    with open(path, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
 def jws_digest(jws: str) -> str:
-    return hashlib.sha256(jws.encode("ascii")).hexdigest()
+    """The record's hash as the chain states it (`prev_hash`), without the "sha256:" prefix."""
+    return event_hash(jws).removeprefix("sha256:")
 
 
 _COLUMNS = ("event_id, device_id, seq, kind, site, camera, jws_sha256, path, summary, received_at, duplicates, "
@@ -172,9 +158,9 @@ class Store:
             if target.exists():  # files of an earlier attempt whose row was never committed
                 shutil.rmtree(target) if target.is_dir() else target.unlink()
             if staged.is_dir():
-                _fsync_dir(staged)
+                fsync_dir(staged)
             staged.rename(target)
-            _fsync_dir(target.parent)
+            fsync_dir(target.parent)
             self._db.execute("BEGIN IMMEDIATE")
             self._db.execute(f"INSERT INTO records ({_COLUMNS}) VALUES ({', '.join('?' * 13)})", (
                 record.event_id, record.device_id, record.seq, record.kind, record.site, record.camera,

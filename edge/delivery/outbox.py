@@ -15,7 +15,6 @@ Each thread opens its own Outbox (a sqlite3 connection belongs to the thread tha
 
 from __future__ import annotations
 
-import os
 import shutil
 import sqlite3
 from collections.abc import Iterable, Sequence
@@ -26,6 +25,7 @@ from typing import Literal, cast
 from edge.delivery.receipts import Receipt
 from edge.delivery.records import Entry, RecordKind
 from edge.errors import EtleError
+from edge.evidence.store import fsync_dir
 
 State = Literal["pending", "sent", "receipted", "rejected", "missing"]
 OUTBOX_FILE = ".outbox.sqlite"
@@ -74,14 +74,6 @@ class OutboxStats:
     receipted_held: int  # receipted, waiting out the retention
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _row(values: Sequence[object]) -> Row:
     event_id, kind, seq, path, size, state, attempts, enqueued_at, sent_at, reason = values
     entry = Entry(str(event_id), cast(RecordKind, kind), int(cast(int, seq)), str(path), int(cast(int, size)))
@@ -121,7 +113,7 @@ class Outbox:
             db.close()
             raise
         if created:
-            _fsync_dir(path.parent)  # the new file's directory entry is part of its durability
+            fsync_dir(path.parent)  # the new file's directory entry is part of its durability
         return cls(path, db)
 
     @property

@@ -26,7 +26,7 @@ from typing import Any
 from edge.errors import EtleError, EvidenceError
 from edge.evidence.keys import Signer
 from edge.evidence.signing import GENESIS_HASH, MalformedJwsError, event_hash, sign_event, unverified_payload
-from edge.evidence.store import write_file
+from edge.evidence.store import fsync_dir, write_file
 
 STATE_FORMAT = "etle.chain-state/1"
 GAP_SCHEMA = "etle.gap/1"
@@ -67,20 +67,12 @@ class Snapshot:
         return range(self.committed_seq + 1, self.next_seq)
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def atomic_write(path: Path, data: bytes) -> None:
     """Replace path with data so that a crash leaves the old or the new content, never a mix."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     write_file(tmp, data)
     os.replace(tmp, path)
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 def _decode(raw: bytes, path: Path) -> Snapshot:

@@ -21,6 +21,7 @@ from joserfc.jwa import JWSAlgModel
 from joserfc.jwk import OKPKey
 
 from edge.errors import EtleError
+from edge.evidence.store import fsync_dir
 
 ALG = "EdDSA"
 PRIVATE_KEY_FILE = "device.key.pem"
@@ -140,7 +141,7 @@ def generate_keys(out_dir: Path) -> KeyInfo:
         out_dir.mkdir(parents=True, exist_ok=True)
         _create_exclusive(private_path, pem, 0o600)
         _create_exclusive(public_path, (json.dumps(public_jwk(key), indent=2) + "\n").encode("ascii"), 0o644)
-        _fsync_dir(out_dir)
+        fsync_dir(out_dir)
     except FileExistsError as exc:
         raise KeyExistsError(f"{exc.filename} appeared while generating keys; nothing was overwritten") from exc
     except OSError as exc:
@@ -148,14 +149,6 @@ def generate_keys(out_dir: Path) -> KeyInfo:
             f"cannot write keys into {out_dir}: {exc.strerror}; check the folder and its permissions"
         ) from exc
     return KeyInfo(kid=key.thumbprint(), private_key_path=private_path, public_jwk_path=public_path)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _read(path: Path, what: str) -> bytes:

@@ -18,7 +18,8 @@ from edge.errors import EvidenceError
 PARTIAL_PREFIX = ".partial-"
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a folder's entries (a new or renamed file) durable: fsync on the file alone is not enough."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -27,6 +28,7 @@ def _fsync_dir(path: Path) -> None:
 
 
 def write_file(path: Path, data: bytes) -> None:
+    """Write and fsync a file's bytes (its folder entry needs `fsync_dir` too)."""
     with open(path, "wb") as handle:
         handle.write(data)
         handle.flush()
@@ -46,9 +48,9 @@ def write_event_folder(root: Path, event_id: str, files: dict[str, bytes], event
             write_file(partial / name, data)
         body = json.dumps(event, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
         write_file(partial / "event.json", body)
-        _fsync_dir(partial)
+        fsync_dir(partial)
         partial.rename(final)
-        _fsync_dir(root)
+        fsync_dir(root)
     except OSError as exc:
         raise EvidenceError(f"cannot write evidence {event_id} under {root}: {exc}") from exc
     return final
