@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from edge.config import load_site
+from edge.detect.base import crop_with_margin
 from edge.errors import EvidenceError
-from edge.evidence.builder import EvidenceBuilder, EvidenceConfig, closeup
+from edge.evidence.builder import EvidenceBuilder, EvidenceConfig
 from edge.evidence.chain import ChainState
 from edge.evidence.event import ClockStatus, EventContext, FixedClock, ModelIdentity
 from edge.evidence.keys import generate_keys, load_public_keys
@@ -47,7 +48,7 @@ def test_ring_keeps_the_newest() -> None:
 
 
 def test_closeup_is_clipped_to_the_frame() -> None:
-    assert closeup(frame(1).image, (1200, 600, 1300, 760), 0.25).shape == (160, 105, 3)
+    assert crop_with_margin(frame(1).image, (1200, 600, 1300, 760), 0.25).shape == (160, 105, 3)
 
 
 def test_folder_is_atomic(tmp_path: Path) -> None:

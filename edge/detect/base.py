@@ -76,6 +76,23 @@ def make_session(path: Path, options: OrtOptions) -> ort.InferenceSession:
         raise ModelError(f"cannot load {path} as an ONNX model: {exc}") from exc
 
 
+class OnnxDetectorConfig(BaseModel):
+    """What every ONNX backend's config shares; each backend adds its `type` tag and defaults."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    nms_iou: float = Field(default=0.45, gt=0, le=1, title="NMS IoU threshold")
+    nms_class_agnostic: bool = Field(
+        default=True, title="Class-agnostic NMS",
+        description="Suppress overlapping boxes across classes (one vehicle, one box).",
+    )
+    labels: dict[int, str] = Field(
+        default_factory=lambda: dict(COCO_VEHICLE_LABELS), title="Classes kept",
+        description="Model class index → name; other classes are dropped.",
+    )
+    ort: OrtOptions = Field(default_factory=OrtOptions, title="ONNX Runtime options")
+
+
 @dataclass(frozen=True, slots=True)
 class Letterbox:
     """How a frame was fitted into the model's square input, to map boxes back."""
@@ -139,3 +156,20 @@ def to_detections(
         class_id=np.asarray(class_ids, dtype=int),
         data={"class_name": np.array([labels[int(c)] for c in class_ids])},
     )
+
+
+def crop_with_margin(
+    image: NDArray[np.uint8], box: tuple[float, float, float, float], margin: float
+) -> NDArray[np.uint8]:
+    """The box plus `margin` × its size on each side, clipped to the frame; original pixels, no
+    resampling (a vehicle close-up, a plate crop).
+
+    >>> crop_with_margin(np.zeros((720, 1280, 3), np.uint8), (1200, 600, 1300, 760), 0.25).shape
+    (160, 105, 3)
+    """
+    height, width = image.shape[:2]
+    x1, y1, x2, y2 = box
+    mx, my = (x2 - x1) * margin, (y2 - y1) * margin
+    left, top = max(0, int(x1 - mx)), max(0, int(y1 - my))
+    right, bottom = min(width, int(np.ceil(x2 + mx))), min(height, int(np.ceil(y2 + my)))
+    return image[top:bottom, left:right].copy()

@@ -14,30 +14,18 @@ import cv2
 import numpy as np
 import supervision as sv
 from numpy.typing import NDArray
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from edge.detect.base import COCO_VEHICLE_LABELS, OrtOptions, letterbox, make_session, to_detections
+from edge.detect.base import OnnxDetectorConfig, letterbox, make_session, to_detections
 from edge.errors import ModelError
 
 INPUT_SIZE = 512
 
 
-class CenterNetConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class CenterNetConfig(OnnxDetectorConfig):
     type: Literal["centernet"] = "centernet"
     model: Path = Field(default=Path("models/centernet.onnx"), title="ONNX file")
     score_threshold: float = Field(default=0.3, ge=0, le=1, title="Minimum score")
-    nms_iou: float = Field(default=0.45, gt=0, le=1, title="NMS IoU threshold")
-    nms_class_agnostic: bool = Field(
-        default=True, title="Class-agnostic NMS",
-        description="Suppress overlapping boxes across classes (one vehicle, one box).",
-    )
-    labels: dict[int, str] = Field(
-        default_factory=lambda: dict(COCO_VEHICLE_LABELS), title="Classes kept",
-        description="Model class index → name; other classes are dropped.",
-    )
-    ort: OrtOptions = Field(default_factory=OrtOptions, title="ONNX Runtime options")
 
 
 class CenterNetDetector:

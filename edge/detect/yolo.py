@@ -15,28 +15,16 @@ import cv2
 import numpy as np
 import supervision as sv
 from numpy.typing import NDArray
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from edge.detect.base import COCO_VEHICLE_LABELS, OrtOptions, letterbox, make_session, to_detections
+from edge.detect.base import OnnxDetectorConfig, letterbox, make_session, to_detections
 from edge.errors import ModelError
 
 
-class YoloConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class YoloConfig(OnnxDetectorConfig):
     type: Literal["yolo"] = "yolo"
     model: Path = Field(title="ONNX file")
     score_threshold: float = Field(default=0.25, ge=0, le=1, title="Minimum score")
-    nms_iou: float = Field(default=0.45, gt=0, le=1, title="NMS IoU threshold")
-    nms_class_agnostic: bool = Field(
-        default=True, title="Class-agnostic NMS",
-        description="Suppress overlapping boxes across classes (one vehicle, one box).",
-    )
-    labels: dict[int, str] = Field(
-        default_factory=lambda: dict(COCO_VEHICLE_LABELS), title="Classes kept",
-        description="Model class index → name; other classes are dropped.",
-    )
-    ort: OrtOptions = Field(default_factory=OrtOptions, title="ONNX Runtime options")
 
 
 def decode_raw_head(out: NDArray[np.float32], threshold: float) -> tuple[NDArray[np.float32], ...]:

@@ -26,6 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 
+from edge.detect.base import crop_with_margin
 from edge.errors import EtleError, EvidenceError
 from edge.evidence.event import EventContext, MediaItem, ModelIdentity, build_event, new_event_id, rfc3339
 from edge.evidence.overlay import annotate_violation
@@ -71,16 +72,6 @@ def _encode_jpeg(image: NDArray[np.uint8], quality: int) -> bytes:
     if not ok:
         raise ValueError("JPEG encoding failed")
     return bytes(buf.tobytes())
-
-
-def closeup(image: NDArray[np.uint8], box: tuple[float, float, float, float], margin: float) -> NDArray[np.uint8]:
-    """The vehicle's box plus a margin, clipped to the frame; original pixels, no resampling."""
-    height, width = image.shape[:2]
-    x1, y1, x2, y2 = box
-    mx, my = (x2 - x1) * margin, (y2 - y1) * margin
-    left, top = max(0, int(x1 - mx)), max(0, int(y1 - my))
-    right, bottom = min(width, int(np.ceil(x2 + mx))), min(height, int(np.ceil(y2 + my)))
-    return image[top:bottom, left:right].copy()
 
 
 class PlateStage(Protocol):
@@ -233,7 +224,8 @@ class EvidenceBuilder:
         after = self._pick(violation.frame_index + round(cfg.after_s * fps))
         if after.index > at.index:
             shots.append(("overview_after.jpg", "overview_after", after, after.image))
-        shots.append(("vehicle.jpg", "vehicle_closeup", at, closeup(at.image, violation.box, cfg.closeup_margin)))
+        vehicle = crop_with_margin(at.image, violation.box, cfg.closeup_margin)
+        shots.append(("vehicle.jpg", "vehicle_closeup", at, vehicle))
         plate = self._read_plate(violation)
         if plate is not None and plate.crop is not None:
             plate_frame = self._pick(plate.crop.frame_index)

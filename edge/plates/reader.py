@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 
+from edge.detect.base import crop_with_margin
 from edge.detect.yolo import YoloConfig
 from edge.plates.colour import plate_colour
 from edge.plates.detector import PlateFinder, PlateHit, VehicleView, rank_views
@@ -25,7 +26,7 @@ from edge.plates.ocr import RapidOcrConfig, Recognizer, RecognizerConfig
 from edge.plates.regions import REGIONS
 from edge.plates.vote import FrameRead, vote
 
-__all__ = ["PlateConfig", "PlateCrop", "PlateOutcome", "PlateRead", "PlateReader", "plate_crop"]
+__all__ = ["PlateConfig", "PlateCrop", "PlateOutcome", "PlateRead", "PlateReader"]
 
 PLATE_MODEL = Path("models/license_plate_detector.onnx")
 
@@ -86,15 +87,6 @@ class PlateOutcome:
     crop: PlateCrop | None
 
 
-def plate_crop(image: NDArray[np.uint8], box: tuple[float, float, float, float], margin: float) -> NDArray[np.uint8]:
-    height, width = image.shape[:2]
-    x1, y1, x2, y2 = box
-    mx, my = (x2 - x1) * margin, (y2 - y1) * margin
-    left, top = max(0, int(x1 - mx)), max(0, int(y1 - my))
-    right, bottom = min(width, int(np.ceil(x2 + mx))), min(height, int(np.ceil(y2 + my)))
-    return image[top:bottom, left:right].copy()
-
-
 def _majority(colours: Sequence[PlateColour]) -> PlateColour:
     ranked = Counter(c for c in colours if c != "unknown").most_common(2)
     if not ranked or (len(ranked) == 2 and ranked[0][1] == ranked[1][1]):
@@ -125,7 +117,7 @@ class PlateReader:
             hit = self._detector.find(view)
             if hit is None:
                 continue
-            crop = plate_crop(view.image, hit.box, cfg.plate_margin)
+            crop = crop_with_margin(view.image, hit.box, cfg.plate_margin)
             found.append((view, hit, crop))
             if hit.box[2] - hit.box[0] < cfg.min_plate_width_px or crop.size == 0:
                 continue
