@@ -14,6 +14,7 @@ from pathlib import Path
 
 from edge.cli import main
 from edge.evidence.keys import load_public_keys
+from edge.evidence.signing import unverified_payload
 from edge.evidence.verify import verify_path
 from tests.conftest import DEMO
 
@@ -44,8 +45,10 @@ def test_sigkill_between_events_then_restart(tmp_path: Path) -> None:
     assert report.ok, report.lines()
     seqs = sorted(json.loads((p / "event.json").read_text())["device"]["seq"] for p in evidence.iterdir()
                   if (p / "event.json").exists())
-    gaps = list(evidence.glob("gap-*.jws"))
+    gaps = [unverified_payload(p.read_text().strip()) for p in evidence.glob("gap-*.jws")]
+    declared_lost = sum(g["missing"]["last"] - g["missing"]["first"] + 1 for g in gaps)
     assert len(seqs) == len(set(seqs)) >= 2  # no reuse; the last, uninterrupted run wrote its events
     state = json.loads((keys / "chain.json").read_text())
     assert state["pending"] is None
-    assert state["committed_seq"] == len(seqs) + len(gaps)  # every number taken is a stored event or gap
+    # Every number taken is a stored event, a gap record, or a number a gap record declares lost.
+    assert state["committed_seq"] == len(seqs) + len(gaps) + declared_lost
