@@ -37,13 +37,15 @@ def allowed(rule: Restriction) -> tuple[str, ...]:
     return tuple(rule.allowed_classes) or (BUSWAY_DEFAULT if rule.kind == "busway" else ())
 
 
-def _inside_since(track: Track, scene: Scene, lane_id: str) -> TrackPoint | None:
-    """First point of the trailing run of points inside the lane."""
+def _inside_since(track: Track, scene: Scene, lane_id: str, enough_s: float) -> TrackPoint | None:
+    """First point of the trailing run inside the lane, looking back no further than `enough_s`."""
     start = None
     for point in reversed(track.points):
         if scene.lane_at(point.anchor) != lane_id:
             break
         start = point
+        if seconds_between(point, track.last) >= enough_s:
+            break  # long enough: older points cannot change the verdict
     return start
 
 
@@ -57,7 +59,7 @@ def restricted_lane(
     lane_id = scene.lane_at(now.anchor)
     if lane_id is None or scene.metres_per_px([now.anchor])[0] > config.max_m_per_px:
         return []
-    entered = _inside_since(track, scene, lane_id)
+    entered = _inside_since(track, scene, lane_id, config.min_inside_s)
     if entered is None or seconds_between(entered, now) < config.min_inside_s:
         return []
     found = []

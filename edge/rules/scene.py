@@ -13,10 +13,11 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import shapely
 from numpy.typing import NDArray
 
 from edge.config import Calibration, Lane, Point
-from edge.geometry import GroundPlane, points_in_polygon
+from edge.geometry import GroundPlane
 
 FALLBACK_PX_PER_M = 20.0
 
@@ -27,12 +28,16 @@ class Scene:
     timezone: str = "Asia/Jakarta"
     ground: GroundPlane | None = field(default=None, repr=False)
     fallback_px_per_m: float = FALLBACK_PX_PER_M
+    # Lane polygons built and prepared once: rules ask "which lane?" for every track every frame.
+    lane_shapes: tuple[tuple[str, shapely.Polygon], ...] = field(default=(), repr=False)
 
     @classmethod
     def of(cls, calibration: Calibration, timezone: str = "Asia/Jakarta") -> Scene:
         hom = calibration.homography
         ground = GroundPlane.fit(hom.image_points, hom.world_points_m) if hom is not None else None
-        return cls(calibration=calibration, timezone=timezone, ground=ground)
+        shapes = tuple((lane.id, shapely.Polygon(lane.polygon)) for lane in calibration.lanes)
+        shapely.prepare([shape for _, shape in shapes])
+        return cls(calibration=calibration, timezone=timezone, ground=ground, lane_shapes=shapes)
 
     @property
     def metric(self) -> bool:
@@ -58,11 +63,11 @@ class Scene:
         return next(lane for lane in self.calibration.lanes if lane.id == lane_id)
 
     def lane_at(self, point: Point) -> str | None:
-        """Id of the first lane whose polygon holds the image point, or None off the road."""
-        pt = np.asarray([point], dtype=np.float64)
-        for lane in self.calibration.lanes:
-            if points_in_polygon(pt, lane.polygon)[0]:
-                return lane.id
+        """Id of the first lane whose polygon holds the image point (edge included), or None off the road."""
+        x, y = point
+        for lane_id, shape in self.lane_shapes:
+            if shapely.intersects_xy(shape, x, y):
+                return lane_id
         return None
 
     def lane_direction_m(self, lane_id: str) -> NDArray[np.float64]:

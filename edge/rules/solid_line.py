@@ -12,7 +12,7 @@ import numpy as np
 import shapely
 from pydantic import BaseModel, ConfigDict, Field
 
-from edge.rules.motion import ground
+from edge.rules.motion import ground, window
 from edge.rules.scene import Scene
 from edge.rules.types import SignalState, Violation
 from edge.track import Track
@@ -22,17 +22,22 @@ class SolidLineConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     margin_m: float = Field(default=0.3, gt=0, title="Clearance", description="Metres clear of the line on each side.")
+    window_s: float = Field(
+        default=3.0, gt=0, title="Look-back",
+        description="Seconds of the track searched for a side change; the rule runs every frame, so a "
+        "crossing is seen long before it leaves this window.",
+    )
 
 
 def _signed_distances(line_m: shapely.LineString, xy: np.ndarray) -> np.ndarray:
     """Signed distance of each point to the polyline: + left of its nearest segment, − right."""
     coords = np.asarray(line_m.coords)
+    cum = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(coords, axis=0), axis=1))])
     out = np.empty(len(xy))
     for i, (x, y) in enumerate(xy):
         pt = shapely.Point(x, y)
         along = line_m.project(pt)
         # The segment holding the nearest point decides the side.
-        cum = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(coords, axis=0), axis=1))])
         seg = int(np.clip(np.searchsorted(cum, along, side="right") - 1, 0, len(coords) - 2))
         (ax, ay), (bx, by) = coords[seg], coords[seg + 1]
         side = np.sign((bx - ax) * (y - ay) - (by - ay) * (x - ax))
@@ -46,7 +51,8 @@ def solid_line(
     del signals  # markings apply whatever the light
     if len(track.points) < 2 or not scene.calibration.solid_lines:
         return []
-    xy = ground(track.points, scene)
+    points = window(track.points, config.window_s)
+    xy = ground(points, scene)
     found = []
     for solid in scene.calibration.solid_lines:
         line_m = shapely.LineString(scene.metres(solid.line))
@@ -59,8 +65,8 @@ def solid_line(
         before, now = int(clear[flips[-1]]), int(clear[flips[-1] + 1])
         if not shapely.LineString(xy[before : now + 1]).intersects(line_m):
             continue  # changed side around the line's end, not across it
-        lane_id = scene.lane_at(track.points[now].anchor) or scene.lane_at(track.points[before].anchor) or ""
+        lane_id = scene.lane_at(points[now].anchor) or scene.lane_at(points[before].anchor) or ""
         found.append(Violation.of("solid_line_crossing", track, (lane_id, solid.id),
-                                  (track.points[before], track.points[now]),
+                                  (points[before], points[now]),
                                   {"solid_line": solid.id, "clearance_m": config.margin_m}))
     return found
