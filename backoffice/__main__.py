@@ -18,24 +18,17 @@ from rich.table import Table
 
 from backoffice.receiver import Receiver, ReceiverConfig
 from backoffice.store import Store
-from edge.delivery.config import BrokerConfig, TlsConfig
+from edge.delivery.config import BrokerConfig, TlsConfig, parse_host_port
 from edge.errors import EtleError
 from edge.evidence.keys import load_public_keys
 from edge.evidence.verify import verify_path
-
-
-def _broker(text: str) -> tuple[str, int]:
-    host, _, port = text.rpartition(":")
-    if not host or not port.isdigit():
-        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
-    return host, int(port)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m backoffice", description="Reference ETLE back office.")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="receive, verify, store and answer receipts until stopped")
-    serve.add_argument("--broker", type=_broker, default=("localhost", 1883), help="HOST:PORT")
+    serve.add_argument("--broker", type=parse_host_port, default=("localhost", 1883), help="HOST:PORT")
     serve.add_argument("--keys", type=Path, required=True, help="trusted device public keys (file or folder)")
     serve.add_argument("--data", type=Path, required=True, help="folder for the store")
     serve.add_argument("--client-id", default="etle-backoffice")

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from edge.calibrate.commands import CALIBRATE_COMMANDS, add_calibrate_commands
 from edge.config import LoadedSite, load_site
+from edge.delivery.config import parse_host_port
 from edge.delivery.wiring import Wired, connect_delivery, with_broker
 from edge.errors import EtleError, SiteFileError
 from edge.evidence.chain import ChainState, ChainStateError
@@ -39,13 +40,6 @@ def _parse_time(text: str) -> datetime:
     return moment
 
 
-def _parse_broker(text: str) -> tuple[str, int]:
-    host, _, port = text.rpartition(":")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise argparse.ArgumentTypeError(f"expected HOST:PORT, e.g. localhost:1883, got {text!r}")
-    return host, int(port)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="etle-edge", description="ETLE roadside box.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -60,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-publish", action="store_true",
                      help="keep evidence on disk only: no MQTT, no outbox (a later run that publishes queues "
                      "every signed record still on disk)")
-    run.add_argument("--broker", type=_parse_broker, help="MQTT broker HOST:PORT (default: settings delivery.broker)")
+    run.add_argument("--broker", type=parse_host_port, help="MQTT broker HOST:PORT (default: settings delivery.broker)")
     run.add_argument("--key-dir", type=Path, help="device key folder from `etle-edge keygen` (signs the evidence)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
 

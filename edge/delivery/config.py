@@ -6,6 +6,7 @@ do no I/O, so a certificate path that does not exist is reported when the connec
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 from typing import Self
 
@@ -137,3 +138,15 @@ class DeliveryConfig(BaseModel):
     @property
     def reserve_bytes(self) -> int:
         return int(self.min_disk_free_mb * MB)
+
+
+def parse_host_port(text: str) -> tuple[str, int]:
+    """`HOST:PORT` from a command line (box and back office); a bad value is a usage error.
+
+    >>> parse_host_port("localhost:1883")
+    ('localhost', 1883)
+    """
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, e.g. localhost:1883, got {text!r}")
+    return host, int(port)
