@@ -57,7 +57,7 @@ def odd_even(track: Track, scene: Scene, plate: PlateText | None, config: OddEve
         if rule.kind != "odd_even" or lane_id not in rule.lanes:
             continue
         exempt = tuple(rule.allowed_classes) or DEFAULT_EXEMPT_CLASSES
-        if track.class_name in exempt or not rule.active_at(now.captured_at, scene.timezone):
+        if track.class_name in exempt or not scene.restriction_active(rule, now.captured_at):
             continue
         if breaks_odd_even(plate.number, local.date()):
             found.append(Violation.of("odd_even", track, (lane_id or "", rule.id), (track.points[0], now), {

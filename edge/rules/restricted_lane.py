@@ -72,7 +72,7 @@ def restricted_lane(
     for rule in scene.calibration.restrictions:
         if rule.kind == "odd_even" or lane_id not in rule.lanes or track.class_name in allowed(rule):
             continue
-        if not rule.active_at(now.captured_at, scene.timezone):
+        if not scene.restriction_active(rule, now.captured_at):
             continue
         found.append(Violation.of("restricted_lane", track, (lane_id, rule.id), (entered, now), {
             "restriction": rule.id, "restriction_kind": rule.kind, "class": track.class_name,

@@ -16,7 +16,8 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-from edge.config import Calibration, Lane, Point
+from edge.calibrate.windows import TimeWindow, any_active
+from edge.config import Calibration, Lane, Point, Restriction
 from edge.geometry import GroundPlane
 
 FALLBACK_PX_PER_M = 20.0
@@ -30,6 +31,8 @@ class Scene:
     fallback_px_per_m: float = FALLBACK_PX_PER_M
     # Lane polygons built and prepared once: rules ask "which lane?" for every track every frame.
     lane_shapes: tuple[tuple[str, shapely.Polygon], ...] = field(default=(), repr=False)
+    # Restriction windows parsed once, not on every track of every frame.
+    windows: dict[str, tuple[TimeWindow, ...]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, calibration: Calibration, timezone: str = "Asia/Jakarta") -> Scene:
@@ -37,7 +40,8 @@ class Scene:
         ground = GroundPlane.fit(hom.image_points, hom.world_points_m) if hom is not None else None
         shapes = tuple((lane.id, shapely.Polygon(lane.polygon)) for lane in calibration.lanes)
         shapely.prepare([shape for _, shape in shapes])
-        return cls(calibration=calibration, timezone=timezone, ground=ground, lane_shapes=shapes)
+        windows = {rule.id: rule.time_windows() for rule in calibration.restrictions}
+        return cls(calibration=calibration, timezone=timezone, ground=ground, lane_shapes=shapes, windows=windows)
 
     @property
     def metric(self) -> bool:
@@ -75,6 +79,11 @@ class Scene:
         start, end = self.metres(list(self.lane(lane_id).direction))
         vec = end - start
         return np.asarray(vec / np.linalg.norm(vec), dtype=np.float64)
+
+    def restriction_active(self, rule: Restriction, moment: datetime) -> bool:
+        """Whether the restriction's windows hold at an aware moment, in the site's zone."""
+        windows = self.windows[rule.id] if rule.id in self.windows else rule.time_windows()
+        return any_active(windows, moment, self.timezone)
 
     def local(self, moment: datetime) -> datetime:
         return moment.astimezone(ZoneInfo(self.timezone))
