@@ -192,6 +192,10 @@ def _run(args: argparse.Namespace, console: Console, site: LoadedSite, pipeline:
         f"detector {stats.detector_ms:.1f} ms/frame over {stats.detector_calls} calls",
         highlight=False,
     )
+    if stats.plate_checks:
+        checked = ", ".join(f"{why} {n}" for why, n in sorted(stats.plate_checks.items()))
+        console.print(f"odd_even: {sum(stats.plate_checks.values())} vehicle(s) checked by plate ({checked}); "
+                      "plates of vehicles that comply are not kept", highlight=False)
     console.print(f"evidence folders are under {evidence_dir} (event.json + JPEGs each)", highlight=False)
     if sealer is not None:
         console.print(f"signed with key id {sealer.kid} (event.jws in each folder)", highlight=False)

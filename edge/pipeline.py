@@ -15,7 +15,7 @@ from edge.config import LoadedSite
 from edge.detect import build_detector
 from edge.detect.signal import VisionSignalReader
 from edge.detect.signal_controller import ControllerSignalReader
-from edge.evidence.builder import EvidenceBuilder, EvidenceRecord
+from edge.evidence.builder import EvidenceBuilder, EvidenceRecord, admit_all
 from edge.evidence.clock import ClockProbe
 from edge.evidence.event import ClockSource, ClockStatus, EventContext, FixedClock, ModelIdentity
 from edge.evidence.seal import Sealer
@@ -38,6 +38,8 @@ class RunStats:
     violations: int = 0
     records: list[EvidenceRecord] = field(default_factory=list)
     evidence_failures: list[str] = field(default_factory=list)
+    # odd_even suspects judged by their plate: "confirmed" (counted in `violations`) or why not.
+    plate_checks: dict[str, int] = field(default_factory=dict)
 
     @property
     def fps(self) -> float:
@@ -46,10 +48,6 @@ class RunStats:
     @property
     def detector_ms(self) -> float:
         return 1000.0 * self.detector_s / self.detector_calls if self.detector_calls else 0.0
-
-
-def _admit_all(_violation: Violation) -> bool:
-    return True
 
 
 def _ignore(*_args: object) -> None:
@@ -61,7 +59,7 @@ class PipelineHooks:
     """Where delivery (edge.delivery) plugs in; without hooks the pipeline runs exactly as before.
     Each hook runs on the pipeline thread and must not wait for the network."""
 
-    admit: Callable[[Violation], bool] = _admit_all  # False: not stored (disk budget; declared in a signed gap)
+    admit: Callable[[Violation], bool] = admit_all  # False: not stored (disk budget; declared in a signed gap)
     stored: Callable[[EvidenceRecord], None] = _ignore  # an evidence folder is durable on disk: queue it
     observed: Callable[[Mapping[str, SignalState]], None] = _ignore  # once per frame, for the device status
 
@@ -122,11 +120,12 @@ class Pipeline:
         # Fed by the delivery's MQTT thread (see `controller`); None when every signal is read by vision.
         self.controller = ControllerSignalReader(
             site.site.calibration.signals, settings.signal_controller, datetime.now(UTC)) if controlled else None
-        self._evidence = EvidenceBuilder(context, settings.evidence, cam.fps, sealer)
+        self._evidence = EvidenceBuilder(context, settings.evidence, cam.fps, sealer, odd_even=settings.rules.odd_even)
         self._hooks = PipelineHooks()
 
     def attach(self, hooks: PipelineHooks) -> None:
         self._hooks = hooks
+        self._evidence.admit = hooks.admit  # for suspects, once their plate confirms them
 
     def _keep(self, records: list[EvidenceRecord], stats: RunStats) -> None:
         for record in records:
@@ -159,6 +158,9 @@ class Pipeline:
         if self._engine is None:
             return
         for violation in self._engine.evaluate(update, signals):
+            if violation.pending_plate:  # a suspect: judged (and admitted) once its plate is read
+                self._evidence.add(violation)
+                continue
             stats.violations += 1
             if self._hooks.admit(violation):
                 self._evidence.add(violation)
@@ -178,4 +180,6 @@ class Pipeline:
         self._tracker.flush()
         stats.elapsed_s = time.perf_counter() - started
         stats.evidence_failures = list(self._evidence.failures)
+        stats.plate_checks = dict(self._evidence.plate_checks)
+        stats.violations += stats.plate_checks.get("confirmed", 0)
         return stats

@@ -63,6 +63,12 @@ SOLID_Y = (STOP_Y + 2.0, STOP_Y + 20.0)
 # lane-1, along the median, is a busway (as in Jakarta) in the morning rush hour.
 BUSWAY_LANE = 0
 BUSWAY_WINDOW = "Mon-Fri 06:00-10:00"
+# The other two lanes are under ganjil-genap in the rush hours (Jakarta's windows): the clip is
+# on the 15th, an odd date, so cars whose plate number ends in an even digit may not be there.
+ODD_EVEN_LANES = (1, 2)
+ODD_EVEN_WINDOWS = ("Mon-Fri 06:00-10:00", "Mon-Fri 16:00-21:00")
+ODD_EVEN_EXEMPT = ("motorcycle", "bus")
+ODD_EVEN_MIN_WIDTH_PX = 160  # the rule's default: vehicles are checked from this box width on
 # A no-stopping box in the junction past the zebra, over lane-2 and lane-3, marked yellow
 # (a yellow box junction); it reaches down below the frame's bottom edge (Y = 15.2 m).
 NO_STOP_X = (LANE_W, KERB_X)
@@ -879,6 +885,10 @@ def site_yaml(cam: Camera) -> str:
         f"      lanes: [{LANES[BUSWAY_LANE]}]",
         "      allowed_classes: [bus]",
         f'      windows: ["{BUSWAY_WINDOW}"]',
+        "    - id: ganjil-genap-1",
+        "      kind: odd_even",
+        f"      lanes: [{', '.join(LANES[k] for k in ODD_EVEN_LANES)}]",
+        f"      windows: [{', '.join(f'{w!r}'.replace(chr(39), chr(34)) for w in ODD_EVEN_WINDOWS)}]",
         "articles: {}",
     ]
     return "\n".join(lines) + "\n"
@@ -902,9 +912,11 @@ NEAR_Y = 33.0  # nearer than this one pixel spans < 0.1 m of road: the speed tra
 DEBOUNCE_FRAMES = 3  # the signal reader's default
 
 
-def _violations(v: Vehicle, spec: SpriteSpec, ys: list[float], seen: list[int]) -> list[dict[str, object]]:
+def _violations(v: Vehicle, spec: SpriteSpec, ys: list[float], seen: list[int],
+                widths: dict[int, int]) -> list[dict[str, object]]:
     """The violations the scripted motion commits, each with the frame the rule should fire on
-    and a window of frames in which firing is right (detection and tracking take their time)."""
+    and a window of frames in which firing is right (detection and tracking take their time).
+    `widths`: the vehicle's box width in pixels per frame it is seen."""
     red_start = next(first for state, first, _ in PHASES if state == "red")
     red_end = next(last for state, _, last in PHASES if state == "red")
     out: list[dict[str, object]] = []
@@ -942,6 +954,15 @@ def _violations(v: Vehicle, spec: SpriteSpec, ys: list[float], seen: list[int]) 
             add("solid_line_crossing", flips[0], (flips[0] - 3, flips[0] + 5), "solid-1")
     if seen and ys[seen[-1]] > ys[seen[0]] + 3.0:
         add("wrong_way", seen[0] + 15, (seen[0], seen[0] + 40), LANES[v.lane_at(ys[seen[0]])])
+    day = int(START_TIME[8:10])
+    if v.plate is not None and spec.cls not in ODD_EVEN_EXEMPT and int(v.plate.plate.number[-1]) % 2 != day % 2:
+        # Checked once wide enough and a second in the restricted lanes (the rule's defaults).
+        inside = {f for f in seen if v.lane_at(ys[f]) in ODD_EVEN_LANES}
+        checked = [f for f in sorted(inside) if widths[f] >= ODD_EVEN_MIN_WIDTH_PX
+                   and all(g in inside for g in range(f - FPS, f + 1))]
+        if checked:
+            add("odd_even", checked[0], (checked[0] - 3, seen[-1]), "ganjil-genap-1",
+                plate_number=v.plate.plate.number)
     trap = [f for f in seen if ys[f] <= NEAR_Y]
     if len(trap) >= 2:
         speed_ms = abs(ys[trap[0]] - ys[trap[-1]]) / ((trap[-1] - trap[0]) / FPS)
@@ -959,7 +980,7 @@ def _check_behaviour(v: Vehicle, spec: SpriteSpec, ys: list[float], kinds: set[s
     if state != want_state:
         raise AssertionError(f"{v.id} meant to {v.behaviour} but crosses on {state}")
     busway = {"restricted_lane"} if v.lane == BUSWAY_LANE and spec.cls != "bus" else set()
-    if kinds != set(want_kinds) | busway:
+    if kinds - {"odd_even"} != set(want_kinds) | busway:  # odd_even follows from the plate, not the motion
         raise AssertionError(f"{v.id} meant to {v.behaviour} but commits {sorted(kinds)}")
     at_rest = [f for f in range(1, N_FRAMES) if ys[f] == ys[f - 1]]
     stops_clear = bool(at_rest) and ys[at_rest[0]] - STOP_Y >= 1.5
@@ -983,7 +1004,9 @@ def ground_truth(tracks: Tracks) -> dict[str, object]:
         # and "Y < STOP_Y" are the same test.
         cross = next((f for f in range(1, N_FRAMES) if ys[f - 1] >= STOP_Y > ys[f]), None)
         seen_frames = [f for f, s in enumerate(tracks[v.id]) if s is not None]
-        violations = _violations(v, spec, ys, seen_frames)
+        widths = {f: box[2] - box[0] for f, s in enumerate(tracks[v.id]) if s is not None
+                  for box in [clipped_box(s.placement)]}
+        violations = _violations(v, spec, ys, seen_frames, widths)
         _check_behaviour(v, spec, ys, {str(e["kind"]) for e in violations}, cross)
         entry: dict[str, object] = {
             "id": v.id,
@@ -1021,6 +1044,9 @@ def ground_truth(tracks: Tracks) -> dict[str, object]:
         "stop_line": {"id": "stop-1", "world_y_m": STOP_Y},
         "solid_line": {"id": "solid-1", "world_x_m": SOLID_X, "world_y_m": list(SOLID_Y)},
         "busway": {"id": "busway-1", "lane": LANES[BUSWAY_LANE], "window": BUSWAY_WINDOW},
+        "odd_even": {"id": "ganjil-genap-1", "lanes": [LANES[k] for k in ODD_EVEN_LANES],
+                     "windows": list(ODD_EVEN_WINDOWS), "exempt_classes": list(ODD_EVEN_EXEMPT),
+                     "date": START_TIME[:10]},
         "no_stopping_zone": {"id": "box-1", "world_x_m": list(NO_STOP_X), "world_y_m": list(NO_STOP_Y),
                              "max_dwell_s": MAX_DWELL_S},
         "speed_limit_kmh": SPEED_LIMIT_KMH,

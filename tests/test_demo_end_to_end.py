@@ -18,6 +18,7 @@ from edge.config import DEFAULT_ARTICLES, load_site
 from edge.detect import build_detector
 from edge.detect.signal import VisionSignalReader
 from edge.evidence.signing import schema_errors
+from edge.plates.indonesia import parse
 from edge.settings import DeviceSettings
 from edge.sources import open_source
 from tests.conftest import DEMO
@@ -25,11 +26,20 @@ from tests.conftest import DEMO
 TRUTH: dict[str, Any] = json.loads((DEMO / "ground_truth.json").read_text())
 
 
-# Every violation kind the demo scene scripts (odd_even needs plates on a restricted road).
+# Every violation kind the demo scene scripts. The geometric ones must all be found; odd_even
+# depends on reading the plate, and a plate that cannot be read is never judged, so its
+# recall is measured (and printed) but only its precision is required.
 GEOMETRIC_KINDS = ("red_light", "stop_line", "solid_line_crossing", "wrong_way", "restricted_lane", "speeding",
                    "illegal_stop")
+PLATE_KINDS = ("odd_even",)
 # The site feature a violation is about, as the event's details name it (else the lane).
 FEATURE_KEYS = ("stop_line", "solid_line", "zone", "restriction")
+
+
+def plate_number(text: str) -> str:
+    plate = parse(text)
+    assert plate is not None, text
+    return plate.number
 
 
 def expected_kinds(vehicle: dict[str, Any]) -> list[str]:
@@ -81,8 +91,14 @@ def demo_events(demo_run: tuple[Path, Path]) -> list[tuple[Path, dict[str, Any]]
 
 def test_the_scene_scripts_every_geometric_kind_with_compliant_counterparts() -> None:
     kinds = {e["kind"] for _, e in SCRIPTED}
-    assert kinds == set(GEOMETRIC_KINDS)
-    assert sum(not v["expected_violations"] for v in TRUTH["vehicles"]) >= 5
+    assert kinds == set(GEOMETRIC_KINDS) | set(PLATE_KINDS)
+    assert sum(not set(expected_kinds(v)) & set(GEOMETRIC_KINDS) for v in TRUTH["vehicles"]) >= 5
+    # odd_even's counterparts: odd plates on the (odd) 15th and an exempt bus in its lanes.
+    restricted = [v for v in TRUTH["vehicles"] if v["lane"] in TRUTH["odd_even"]["lanes"]]
+    numbers = {v["id"]: plate_number(v["plate"]["text"]) for v in restricted}
+    assert TRUTH["odd_even"]["date"].endswith("-15")
+    assert sum(int(numbers[v["id"]][-1]) % 2 == 1 and v["class"] == "car" for v in restricted) >= 3
+    assert any(v["class"] == "bus" for v in restricted)
     assert {v["id"] for v in RUNNERS} == {"v4", "v6"}
 
 
@@ -117,20 +133,26 @@ def test_every_scripted_violation_is_found_once_and_nothing_else(
     scripted = [(vid, e["kind"], e["feature"]) for vid, e in SCRIPTED]
     with capsys.disabled():  # the per-rule figures the issue asks for
         print("\nper rule on the demo clip: scripted / reported / true positives -> precision, recall")
-        for kind in GEOMETRIC_KINDS:
+        for kind in GEOMETRIC_KINDS + PLATE_KINDS:
             n_true = sum(k == kind for _, k, _ in scripted)
             n_reported = sum(e["violation"]["type"] == kind for e in events)
             tp = len({f for f in found if f[1] == kind})
             precision = tp / n_reported if n_reported else 1.0
             print(f"  {kind:20s} {n_true} / {n_reported} / {tp} -> {precision:.2f}, {tp / n_true:.2f}")
-    assert unmatched == []
-    assert sorted(found) == sorted(scripted)  # each scripted violation exactly once
+    assert unmatched == []  # precision 1 for every kind: nothing reported that the scene does not script
+    assert len(found) == len(set(found))  # nothing twice
+    geometric = sorted(f for f in found if f[1] in GEOMETRIC_KINDS)
+    assert geometric == sorted(f for f in scripted if f[1] in GEOMETRIC_KINDS)  # each exactly once
+    assert any(kind in PLATE_KINDS for _, kind, _ in found)  # the readable even plate (v1) at least
     for vid, expected, event in matched:
         assert event["violation"]["lane"] == expected["lane"], (vid, expected["kind"])
         vehicle = next(v for v in TRUTH["vehicles"] if v["id"] == vid)
         assert event["vehicle"]["class"] == vehicle["class"], (vid, expected["kind"])
         if expected["kind"] == "red_light":
             assert abs(event["violation"]["frame_index"] - vehicle["stop_line_cross_frame"]) <= 2
+        if expected["kind"] == "odd_even":  # judged on the right plate, not a misread of the same parity
+            assert event["plate"]["text"] == vehicle["plate"]["text"]
+            assert event["violation"]["details"]["plate_number"] == expected["plate_number"]
 
 
 def test_measured_speed_is_the_scripted_speed(
@@ -199,7 +221,7 @@ def test_demo_evidence_verifies_and_a_tampered_copy_does_not(
     evidence, keys = demo_run
     pubkey = str(keys / "public.jwk.json")
     assert main(["verify", str(evidence), "--pubkey", pubkey]) == 0
-    assert f"{len(SCRIPTED)} record(s) checked: all valid" in capsys.readouterr().out
+    assert f"{len(list(evidence.glob('*/event.json')))} record(s) checked: all valid" in capsys.readouterr().out
     copy = tmp_path / "copy"
     shutil.copytree(evidence, copy)
     victim = sorted(copy.glob("*/overview_at.jpg"))[0]
@@ -212,7 +234,7 @@ def test_demo_evidence_verifies_and_a_tampered_copy_does_not(
 
 def test_signed_events_follow_the_schema_and_chain(demo_events: list[tuple[Path, dict[str, Any]]]) -> None:
     events = sorted((e for _, e in demo_events), key=lambda e: e["device"]["seq"])
-    assert [e["device"]["seq"] for e in events] == list(range(1, len(SCRIPTED) + 1))
+    assert [e["device"]["seq"] for e in events] == list(range(1, len(events) + 1))
     assert events[0]["prev_hash"] == "sha256:" + "0" * 64
     for event in events:
         assert schema_errors(event) == []

@@ -10,13 +10,18 @@ The plate is read here, and only here: for the violating vehicle, from the ring-
 frames around the act (the vehicle is usually nearest the camera, and its plate largest,
 just after it). `observe` keeps the track of each pending violation up to date, so the
 frames after the act have the vehicle's box too; without it only the act's frame is read.
+
+A violation that is only a suspect until its plate is read (`pending_plate`: odd_even) is
+judged here, right after the read: confirmed, it goes on like any other (admitted against the
+disk budget, then stored); dismissed, it leaves nothing but a count in `plate_checks`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -35,7 +40,9 @@ from edge.evidence.seal import Sealer
 from edge.evidence.store import write_event_folder
 from edge.plates.detector import VehicleView
 from edge.plates.factory import build_plate_reader
+from edge.plates.indonesia import parse
 from edge.plates.reader import PlateConfig, PlateOutcome
+from edge.rules.odd_even import OddEvenConfig, judge
 from edge.rules.types import Violation
 from edge.sources import Frame
 from edge.track import Track, TrackUpdate
@@ -90,16 +97,39 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # identity: found in the pending list by `is`
 class _Pending:
     # The id is fixed at detection so a retried write keeps its reserved sequence number.
     event_id: str
     violation: Violation
+    # The plate is read once: a write retried after a full disk reuses it.
+    plate: PlateOutcome | None = None
+    plate_read: bool = False
+
+
+def judge_with_plate(candidate: Violation, outcome: PlateOutcome | None, config: OddEvenConfig) -> Violation | str:
+    """An odd_even suspect confirmed or dismissed with what the plate stage read."""
+    if outcome is None:
+        return judge(candidate, None, config, unread_reason="plate reading is off")
+    read = outcome.plate
+    if read is None:
+        return judge(candidate, None, config, unread_reason=outcome.reason)
+    plate = parse(read.text) if read.format_valid else None
+    if plate is None:
+        return judge(candidate, None, config, unread_reason=f"{read.text!r} is not a valid plate")
+    return judge(candidate, plate, config, confidence=read.confidence, votes=read.votes)
+
+
+def admit_all(_violation: Violation) -> bool:
+    """The admission gate when nothing limits storage (no delivery, no disk budget)."""
+    return True
 
 
 def _measure_line(violation: Violation) -> str:
     """The caption's last line: the signal for light rules, else the act's measured details."""
     details = violation.details
+    if "plate_parity" in details:
+        return f"{details['plate_parity']} plate on an {details['date_parity']} date ({details['date']})"
     if "signal_state" in details:
         into = f"  +{details['time_into_red_s']} s into red" if "time_into_red_s" in details else ""
         return f"signal {details['signal_state']}{into}"
@@ -116,7 +146,7 @@ class EvidenceBuilder:
     """
 
     def __init__(self, context: EventContext, config: EvidenceConfig, fps: float, sealer: Sealer | None,
-                 plates: PlateStage | None = None) -> None:
+                 plates: PlateStage | None = None, odd_even: OddEvenConfig | None = None) -> None:
         if plates is None and config.plates.enabled:
             plates = build_plate_reader(config.plates)
         self._plates = plates
@@ -130,7 +160,12 @@ class EvidenceBuilder:
         self.ring = FrameRing(config.ring_frames(fps))
         self._pending: list[_Pending] = []
         self._tracks: dict[int, Track] = {}
+        self._odd_even = odd_even or OddEvenConfig()
         self.failures: list[str] = []
+        # Gate for suspects confirmed here (the pipeline's disk-budget hook; others pass it there).
+        self.admit: Callable[[Violation], bool] = admit_all
+        # Suspects judged: "confirmed" or the kind of dismissal ("complies", "plate not read", ...).
+        self.plate_checks: Counter[str] = Counter()
 
     def add(self, violation: Violation) -> None:
         self._pending.append(_Pending(new_event_id(), violation))
@@ -156,8 +191,13 @@ class EvidenceBuilder:
         """
         records = self._complete(list(self._pending))
         newest = self.ring.newest
-        if self._pending and self._sealer is not None and newest is not None:
-            lost = ", ".join(p.event_id for p in self._pending)
+        # Suspects held up behind a failed write were never judged: they are not lost violations.
+        unjudged = sum(p.violation.pending_plate for p in self._pending)
+        if unjudged:
+            self.plate_checks["not judged (evidence store failing)"] += unjudged
+        stuck = [p for p in self._pending if not p.violation.pending_plate]
+        if stuck and self._sealer is not None and newest is not None:
+            lost = ", ".join(p.event_id for p in stuck)
             try:
                 self._sealer.record_gap(self._config.directory, f"evidence could not be stored: {lost}",
                                         newest.captured_at)
@@ -171,7 +211,12 @@ class EvidenceBuilder:
 
     def _complete(self, ready: list[_Pending]) -> list[EvidenceRecord]:
         records = []
-        for item in ready:
+        for queued in ready:
+            item = queued if queued.plate_read else self._with_plate(queued)
+            if item is None:  # a suspect dismissed by its plate, or shed
+                self._pending.remove(queued)
+                continue
+            self._pending[self._pending.index(queued)] = item
             try:
                 records.append(self._write(item))
             except EvidenceError as exc:
@@ -183,6 +228,20 @@ class EvidenceBuilder:
         waiting = {p.violation.track_id for p in self._pending}
         self._tracks = {k: v for k, v in self._tracks.items() if k in waiting}
         return records
+
+    def _with_plate(self, item: _Pending) -> _Pending | None:
+        """Read the plate; judge a suspect with it. None when the suspect is dismissed or shed."""
+        outcome = self._read_plate(item.violation)
+        if not item.violation.pending_plate:
+            return _Pending(item.event_id, item.violation, outcome, plate_read=True)
+        verdict = judge_with_plate(item.violation, outcome, self._odd_even)
+        if isinstance(verdict, str):
+            self.plate_checks[verdict.split(":")[0]] += 1
+            return None
+        self.plate_checks["confirmed"] += 1
+        if not self.admit(verdict):
+            return None
+        return _Pending(item.event_id, verdict, outcome, plate_read=True)
 
     def _views(self, violation: Violation) -> list[VehicleView]:
         """The vehicle in every buffered frame from the overview before the act on."""
@@ -226,7 +285,7 @@ class EvidenceBuilder:
             shots.append(("overview_after.jpg", "overview_after", after, after.image))
         vehicle = crop_with_margin(at.image, violation.box, cfg.closeup_margin)
         shots.append(("vehicle.jpg", "vehicle_closeup", at, vehicle))
-        plate = self._read_plate(violation)
+        plate = item.plate
         if plate is not None and plate.crop is not None:
             plate_frame = self._pick(plate.crop.frame_index)
             shots.append(("plate.jpg", "plate", plate_frame, plate.crop.image))

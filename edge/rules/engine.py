@@ -17,7 +17,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from edge.rules.illegal_stop import IllegalStopConfig, illegal_stop
-from edge.rules.odd_even import OddEvenConfig
+from edge.rules.odd_even import OddEvenConfig, odd_even
 from edge.rules.red_light import RedLightConfig, red_light
 from edge.rules.restricted_lane import RestrictedLaneConfig, restricted_lane
 from edge.rules.scene import Scene
@@ -60,6 +60,7 @@ class RulesConfig(BaseModel):
             (speeding, self.speeding),
             (illegal_stop, self.illegal_stop),
             (restricted_lane, self.restricted_lane),
+            (odd_even, self.odd_even),  # suspects pending their plate: see edge.rules.odd_even
         ]
 
 

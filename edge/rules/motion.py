@@ -6,13 +6,14 @@ one noisy detection box must not make a vehicle speed, reverse or stop.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
 from edge.rules.scene import Scene
-from edge.track import TrackPoint
+from edge.track import Track, TrackPoint
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,3 +85,16 @@ def stationary_since(points: tuple[TrackPoint, ...], scene: Scene, radius_m: flo
 
 def seconds_between(a: TrackPoint, b: TrackPoint) -> float:
     return (b.captured_at - a.captured_at).total_seconds()
+
+
+def inside_since(track: Track, scene: Scene, lanes: Collection[str], enough_s: float) -> TrackPoint | None:
+    """First point of the trailing run of points inside any of `lanes`, looking back no further
+    than `enough_s`: older points cannot change a "long enough" verdict."""
+    start = None
+    for point in reversed(track.points):
+        if scene.lane_at(point.anchor) not in lanes:
+            break
+        start = point
+        if seconds_between(point, track.last) >= enough_s:
+            break
+    return start

@@ -1,21 +1,31 @@
 """odd_even (ganjil-genap): in the lanes and windows of an odd_even restriction, a plate whose
 number ends in an odd digit may pass only on odd dates, an even one only on even dates.
 
+Judged in two steps, because the plate is read later and elsewhere (from the frames around
+the act, by the evidence stage): `odd_even` picks the vehicles that must be checked — in a
+restricted lane while a window holds, of a class that is not exempt, near enough for the class
+and the plate to be trusted (the box's width), inside for `min_inside_s` — and returns them as violations
+*pending their plate*; `judge` then confirms one with the read plate or dismisses it.
+A dismissed candidate leaves nothing behind: no evidence, no plate text.
+
 Exempt: the classes the restriction lists (typically motorcycle and bus), the plates the
 device settings list (e.g. ambulances, fire engines, official vehicles by permit) and
-diplomatic plates. The rule needs the plate, so it is judged when the plate has been read;
-an unread plate is never judged (no guessing).
+diplomatic plates. A plate that was not read, or read with too little agreement, is never
+judged: a wrong last digit is a wrong ticket.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from edge.plates.indonesia import PlateText, clean
+from edge.rules.motion import inside_since, seconds_between
 from edge.rules.scene import Scene
-from edge.rules.types import Violation
+from edge.rules.types import SignalState, Violation
 from edge.track import Track
 
 DEFAULT_EXEMPT_CLASSES = ("motorcycle", "bus")
@@ -27,6 +37,21 @@ class OddEvenConfig(BaseModel):
     exempt_plates: list[str] = Field(
         default_factory=list, title="Exempt plates",
         description="Plates with a permit (emergency, official); compared without spaces or case.",
+    )
+    min_inside_s: float = Field(default=1.0, ge=0, title="Inside the lane for", description="Seconds.")
+    min_box_width_px: float = Field(
+        default=160, gt=0, title="Narrowest vehicle checked",
+        description="Pixels. A vehicle is checked once its box is this wide: near enough for its class "
+        "(the exemptions) to be trusted and for its plate, about a quarter of a car's width, to reach "
+        "the plate reader's 40 px in the frames around the check. Farther vehicles are not judged.",
+    )
+    min_plate_confidence: float = Field(
+        default=0.8, ge=0, le=1, title="Lowest plate confidence judged",
+        description="The voted read's confidence; below it the vehicle is not judged.",
+    )
+    min_plate_votes: int = Field(
+        default=3, ge=1, title="Fewest agreeing frames judged",
+        description="Frames whose read agrees with the voted plate; fewer and the vehicle is not judged.",
     )
 
 
@@ -43,15 +68,21 @@ def breaks_odd_even(number: str, day: date) -> bool:
     return int(number[-1]) % 2 != day.day % 2
 
 
-def odd_even(track: Track, scene: Scene, plate: PlateText | None, config: OddEvenConfig) -> list[Violation]:
-    """Judge the track's latest point with its read plate."""
-    if plate is None or plate.diplomatic or not track.points:
-        return []
-    if clean(plate.text) in {clean(p) for p in config.exempt_plates}:
+def _parity(n: int) -> str:
+    return "odd" if n % 2 else "even"
+
+
+def odd_even(
+    track: Track, scene: Scene, signals: Mapping[str, SignalState], config: OddEvenConfig
+) -> list[Violation]:
+    """The vehicles to check against their plate, as violations pending it (`pending_plate`)."""
+    del signals
+    if not track.points:
         return []
     now = track.last
     lane_id = scene.lane_at(now.anchor)
-    local = scene.local(now.captured_at)
+    if lane_id is None or now.xyxy[2] - now.xyxy[0] < config.min_box_width_px:
+        return []
     found = []
     for rule in scene.calibration.restrictions:
         if rule.kind != "odd_even" or lane_id not in rule.lanes:
@@ -59,10 +90,39 @@ def odd_even(track: Track, scene: Scene, plate: PlateText | None, config: OddEve
         exempt = tuple(rule.allowed_classes) or DEFAULT_EXEMPT_CLASSES
         if track.class_name in exempt or not scene.restriction_active(rule, now.captured_at):
             continue
-        if breaks_odd_even(plate.number, local.date()):
-            found.append(Violation.of("odd_even", track, (lane_id or "", rule.id), (track.points[0], now), {
-                "restriction": rule.id, "plate_number": plate.number, "date": local.date().isoformat(),
-                "date_parity": "odd" if local.day % 2 else "even",
-                "plate_parity": "odd" if int(plate.number[-1]) % 2 else "even",
-            }))
+        entered = inside_since(track, scene, rule.lanes, config.min_inside_s)
+        if entered is None or seconds_between(entered, now) < config.min_inside_s:
+            continue
+        local = scene.local(now.captured_at).date()
+        candidate = Violation.of("odd_even", track, (lane_id, rule.id), (entered, now), {
+            "restriction": rule.id, "windows": "; ".join(rule.windows) or "always",
+            "date": local.isoformat(), "date_parity": _parity(local.day),
+        })
+        found.append(dataclasses.replace(candidate, pending_plate=True))
     return found
+
+
+def judge(
+    candidate: Violation, plate: PlateText | None, config: OddEvenConfig, *, confidence: float = 1.0,
+    votes: int = 1, unread_reason: str | None = None,
+) -> Violation | str:
+    """The candidate confirmed with its plate, or why it is dismissed.
+
+    `plate` is the format-valid plate read for the vehicle (None: not read, `unread_reason` says
+    why); `confidence` and `votes` are the read's, held against the configured minimums.
+    """
+    if plate is None:
+        return f"plate not read: {unread_reason or 'no reason given'}"
+    if confidence < config.min_plate_confidence or votes < config.min_plate_votes:
+        return (f"plate read too uncertain to judge: confidence {confidence:.2f} "
+                f"(≥ {config.min_plate_confidence:.2f}), {votes} vote(s) (≥ {config.min_plate_votes})")
+    if plate.diplomatic:
+        return "exempt: diplomatic plate"
+    if clean(plate.text) in {clean(p) for p in config.exempt_plates}:
+        return "exempt: plate on the permit list"
+    day = date.fromisoformat(str(candidate.details["date"]))
+    if not breaks_odd_even(plate.number, day):
+        return "complies"
+    details = dict(candidate.details)
+    details |= {"plate_number": plate.number, "plate_parity": _parity(int(plate.number[-1]))}
+    return dataclasses.replace(candidate, details=details, pending_plate=False)

@@ -2,7 +2,8 @@
 
 Pure: (track, scene, signal states, settings) → violations. Only a crossing in the lane's
 legal direction counts, so a vehicle already past the line at red onset, or one reversing,
-is never flagged. An `unknown` signal never produces a violation.
+is never flagged. An `unknown` signal never produces a violation. With a ground plane the
+event also records the speed at the crossing (least squares over the last `speed_window_s`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from edge.config import StopLine
 from edge.geometry import crossed_segment, side_of_line
+from edge.rules.motion import velocity, window
 from edge.rules.scene import Scene
 from edge.rules.types import SignalState, Violation
 from edge.track import Track
@@ -26,6 +28,16 @@ class RedLightConfig(BaseModel):
         default=0.0, ge=0, title="Grace after red onset",
         description="Seconds after the start of red during which a crossing is not a violation.",
     )
+    speed_window_s: float = Field(
+        default=1.0, gt=0, title="Speed at the crossing over",
+        description="Seconds of track before the crossing the recorded speed is fitted over.",
+    )
+
+
+def _speed_kmh(track: Track, scene: Scene, seconds: float) -> float | None:
+    """Speed over the last `seconds`, for the record; None without a ground plane or enough points."""
+    fitted = velocity(window(track.points, seconds), scene) if scene.metric else None
+    return round(fitted.speed * 3.6, 1) if fitted is not None else None
 
 
 def beyond_line(point: tuple[float, float], stop: StopLine, lane_id: str, scene: Scene) -> float:
@@ -64,5 +76,6 @@ def red_light(
             "signal_state": signal.state,
             "red_since": signal.since.isoformat(),
             "time_into_red_s": round(into_red, 3),
+            "speed_kmh": _speed_kmh(track, scene, config.speed_window_s),
         }))
     return found

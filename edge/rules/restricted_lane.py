@@ -14,10 +14,10 @@ from collections.abc import Mapping
 from pydantic import BaseModel, ConfigDict, Field
 
 from edge.config import Restriction
-from edge.rules.motion import seconds_between
+from edge.rules.motion import inside_since, seconds_between
 from edge.rules.scene import Scene
 from edge.rules.types import SignalState, Violation
-from edge.track import Track, TrackPoint
+from edge.track import Track
 
 BUSWAY_DEFAULT = ("bus",)
 
@@ -37,18 +37,6 @@ def allowed(rule: Restriction) -> tuple[str, ...]:
     return tuple(rule.allowed_classes) or (BUSWAY_DEFAULT if rule.kind == "busway" else ())
 
 
-def _inside_since(track: Track, scene: Scene, lane_id: str, enough_s: float) -> TrackPoint | None:
-    """First point of the trailing run inside the lane, looking back no further than `enough_s`."""
-    start = None
-    for point in reversed(track.points):
-        if scene.lane_at(point.anchor) != lane_id:
-            break
-        start = point
-        if seconds_between(point, track.last) >= enough_s:
-            break  # long enough: older points cannot change the verdict
-    return start
-
-
 def restricted_lane(
     track: Track, scene: Scene, signals: Mapping[str, SignalState], config: RestrictedLaneConfig
 ) -> list[Violation]:
@@ -59,7 +47,7 @@ def restricted_lane(
     lane_id = scene.lane_at(now.anchor)
     if lane_id is None or scene.metres_per_px([now.anchor])[0] > config.max_m_per_px:
         return []
-    entered = _inside_since(track, scene, lane_id, config.min_inside_s)
+    entered = inside_since(track, scene, (lane_id,), config.min_inside_s)
     if entered is None or seconds_between(entered, now) < config.min_inside_s:
         return []
     found = []

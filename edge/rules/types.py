@@ -28,6 +28,8 @@ class Violation:
 
     `before_frame` is the last frame that shows the vehicle still on the legal side, and
     `frame_index` the first that shows the act; evidence is cut around them.
+    `pending_plate`: only a suspect until its plate is read (odd_even); the evidence stage reads
+    the plate and confirms or dismisses it (`edge.rules.odd_even.judge`).
     """
 
     kind: ViolationKind
@@ -41,6 +43,7 @@ class Violation:
     before_frame: int
     box: tuple[float, float, float, float]
     details: dict[str, DetailValue] = field(default_factory=dict)
+    pending_plate: bool = False
 
     @classmethod
     def of(

@@ -3,6 +3,7 @@ explained) in a schema-valid, signed event, with the plate crop among the media.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ import numpy as np
 import pytest
 
 from edge.config import load_site
-from edge.evidence.builder import EvidenceBuilder, EvidenceConfig
+from edge.evidence.builder import EvidenceBuilder, EvidenceConfig, EvidenceRecord
 from edge.evidence.chain import ChainState
 from edge.evidence.event import ClockStatus, EventContext, FixedClock, ModelIdentity
 from edge.evidence.keys import generate_keys
@@ -25,6 +26,8 @@ from edge.plates.indonesia import normalize
 from edge.plates.ocr import CharCandidates, TextRead
 from edge.plates.reader import PlateConfig, PlateCrop, PlateOutcome, PlateRead
 from edge.plates.vote import FrameRead
+from edge.rules.odd_even import OddEvenConfig
+from edge.rules.types import Violation
 from edge.sources import Frame
 from edge.track import Track, TrackPoint, TrackUpdate
 from tests.evidence.helpers import T0, violation
@@ -68,7 +71,8 @@ UNREADABLE = PlateOutcome(None, "the reads disagree at character 4: 1 or 7", REA
                           PlateCrop(35, CROP))
 
 
-def build(tmp_path: Path, plates: ScriptedPlates | None, config: EvidenceConfig | None = None) -> EvidenceBuilder:
+def build(tmp_path: Path, plates: ScriptedPlates | None, config: EvidenceConfig | None = None,
+          odd_even: OddEvenConfig | None = None) -> EvidenceBuilder:
     keys = tmp_path / "keys"
     generate_keys(keys)
     ChainState.open(keys / CHAIN_FILE, "dev-1", create=True).close()
@@ -76,7 +80,8 @@ def build(tmp_path: Path, plates: ScriptedPlates | None, config: EvidenceConfig 
                        models=(ModelIdentity("vehicle_detector", "centernet.onnx", "0" * 64),),
                        clock=FixedClock(ClockStatus("clip_start_time", None, None)), software_version="test")
     config = config or EvidenceConfig(directory=tmp_path / "ev")
-    return EvidenceBuilder(ctx, config, fps=10, sealer=Sealer.open(keys, "dev-1", "boot-1"), plates=plates)
+    return EvidenceBuilder(ctx, config, fps=10, sealer=Sealer.open(keys, "dev-1", "boot-1"), plates=plates,
+                           odd_even=odd_even)
 
 
 def seen(track_id: int, frames: range) -> TrackUpdate:
@@ -86,16 +91,21 @@ def seen(track_id: int, frames: range) -> TrackUpdate:
     return TrackUpdate(active=(Track(track_id, "car", points),), ended=())
 
 
-def run(evidence: EvidenceBuilder, act: int = 30) -> dict[str, Any]:
+def feed(evidence: EvidenceBuilder, act: Violation) -> list[EvidenceRecord]:
     """Frames up to the act, the violation, then the frames after it with the track observed."""
-    for i in range(act + 1):
+    for i in range(act.frame_index + 1):
         evidence.on_frame(frame(i))
-    evidence.add(violation(act // 10))  # helpers' violation(k): frame 10 k, track k
-    evidence.observe(seen(act // 10, range(act - 5, act + 1)))
+    evidence.add(act)
+    evidence.observe(seen(act.track_id, range(act.frame_index - 5, act.frame_index + 1)))
     records = []
-    for i in range(act + 1, act + 12):
+    for i in range(act.frame_index + 1, act.frame_index + 12):
         records += evidence.on_frame(frame(i))
-        evidence.observe(seen(act // 10, range(act - 5, i + 1)))
+        evidence.observe(seen(act.track_id, range(act.frame_index - 5, i + 1)))
+    return records
+
+
+def run(evidence: EvidenceBuilder, act: int = 30) -> dict[str, Any]:
+    records = feed(evidence, violation(act // 10))  # helpers' violation(k): frame 10 k, track k
     assert len(records) == 1
     event: dict[str, Any] = json.loads((records[0].folder / "event.json").read_text())
     return event
@@ -168,3 +178,59 @@ def test_schema_ties_plate_and_plate_unreadable(tmp_path: Path, change: str) -> 
     else:
         event["plate"]["text"] = "B 2817 PKW"
     assert schema_errors(event) != []
+
+
+# odd_even suspects: judged right after their plate is read (T0 is the 15th, an odd date).
+SUSPECT = dataclasses.replace(violation(3), kind="odd_even", feature="gg-1", pending_plate=True, details={
+    "restriction": "gg-1", "windows": "Mon-Fri 06:00-10:00", "date": "2026-01-15", "date_parity": "odd"})
+EVEN_READ = dataclasses.replace(GOOD_READ, plate=dataclasses.replace(
+    GOOD_READ.plate, text="B2816PKW", formatted="B 2816 PKW"))  # type: ignore[type-var]
+
+
+def test_a_suspect_with_an_even_plate_on_an_odd_date_is_a_signed_violation(tmp_path: Path) -> None:
+    evidence = build(tmp_path, ScriptedPlates(EVEN_READ))
+    (record,) = feed(evidence, SUSPECT)
+    event = json.loads((record.folder / "event.json").read_text())
+    assert schema_errors(event) == []
+    assert event["violation"]["type"] == "odd_even" and event["device"]["seq"] == 1
+    assert event["violation"]["details"] | {} == {**SUSPECT.details, "plate_number": "2816", "plate_parity": "even"}
+    assert event["plate"]["formatted"] == "B 2816 PKW" and "plate" in {m["role"] for m in event["media"]}
+    assert not record.violation.pending_plate
+    assert evidence.plate_checks == {"confirmed": 1}
+
+
+@pytest.mark.parametrize(("outcome", "config", "why"), [
+    (GOOD_READ, OddEvenConfig(), "complies"),  # B 2817 PKW: odd on an odd date
+    (UNREADABLE, OddEvenConfig(), "plate not read"),
+    (EVEN_READ, OddEvenConfig(min_plate_votes=4), "plate read too uncertain to judge"),  # 3 votes
+    (EVEN_READ, OddEvenConfig(exempt_plates=["B 2816 PKW"]), "exempt"),
+])
+def test_a_dismissed_suspect_leaves_nothing_behind(tmp_path: Path, outcome: PlateOutcome, config: OddEvenConfig,
+                                                   why: str) -> None:
+    """No folder, no sequence number, no plate text: only the count of checks and why."""
+    evidence = build(tmp_path, ScriptedPlates(outcome), odd_even=config)
+    assert feed(evidence, SUSPECT) == [] and evidence.pending == 0
+    assert evidence.plate_checks == {why: 1}
+    assert not (tmp_path / "ev").exists() or list((tmp_path / "ev").iterdir()) == []
+    assert evidence.flush() == []
+    # The next violation takes the first sequence number: the suspect reserved none.
+    (record,) = feed(evidence, violation(6))
+    assert json.loads((record.folder / "event.json").read_text())["device"]["seq"] == 1
+
+
+def test_a_suspect_with_plate_reading_off_is_not_judged(tmp_path: Path) -> None:
+    config = EvidenceConfig(directory=tmp_path / "ev", plates=PlateConfig(enabled=False))
+    evidence = build(tmp_path, None, config)
+    assert feed(evidence, SUSPECT) == []
+    assert evidence.plate_checks == {"plate not read": 1}
+
+
+def test_a_confirmed_suspect_goes_through_the_admission_gate(tmp_path: Path) -> None:
+    """The disk budget sees odd_even violations once confirmed (not every suspect): a refused one
+    is not stored, and the gate (which declares it in a signed gap) is asked exactly once."""
+    evidence = build(tmp_path, ScriptedPlates(EVEN_READ))
+    asked: list[Violation] = []
+    evidence.admit = lambda v: asked.append(v) is not None  # refuses, remembering what it was asked
+    assert feed(evidence, SUSPECT) == []
+    assert [(v.kind, v.details["plate_parity"]) for v in asked] == [("odd_even", "even")]
+    assert evidence.plate_checks == {"confirmed": 1} and evidence.pending == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from edge.rules.engine import RuleEngine, RulesConfig
+from edge.rules.odd_even import OddEvenConfig
 from edge.track import TrackUpdate
 from tests.rules.scene import SCENE as METRIC
 from tests.rules.scene import line, still
@@ -34,11 +35,13 @@ def test_empty_update() -> None:
 
 
 def test_an_id_switch_does_not_double_count() -> None:
-    """A vehicle standing past the line on red is reported; the tracker loses it and re-finds it as
-    a new id at the same spot: still one act. A different vehicle (a bus in the busway) is its own act."""
-    engine = RuleEngine(METRIC, RulesConfig())
+    """A vehicle standing past the line on red is reported (and, in an odd-even lane, is a suspect
+    to check by its plate); the tracker loses it and re-finds it as a new id at the same spot:
+    still one act, one check. A different vehicle (a bus in the busway) is its own act."""
+    engine = RuleEngine(METRIC, RulesConfig(odd_even=OddEvenConfig(min_box_width_px=40)))  # 2 m car at 20 px/m
     first = mtrack([*line((35, 250), (35, 310), 5), *still((35, 310), 15)], track_id=1)
-    assert [v.kind for v in engine.evaluate(TrackUpdate(active=(first,), ended=()), msignal("red"))] == ["stop_line"]
+    found = engine.evaluate(TrackUpdate(active=(first,), ended=()), msignal("red"))
+    assert [(v.kind, v.pending_plate) for v in found] == [("stop_line", False), ("odd_even", True)]
     again = mtrack(still((36, 311), 15), track_id=2, t0=first.last.captured_at + timedelta(seconds=0.3))
     assert engine.evaluate(TrackUpdate(active=(again,), ended=(1,)), msignal("red")) == []
     other = mtrack(still((105, 320), 15), track_id=3, cls="bus", t0=first.last.captured_at + timedelta(seconds=0.3))

@@ -11,6 +11,9 @@ from edge.rules.red_light import RedLightConfig, red_light
 from edge.rules.scene import Scene
 from edge.rules.types import LightState, SignalState
 from edge.track import Track, TrackPoint
+from tests.rules.scene import SCENE as METRIC
+from tests.rules.scene import line
+from tests.rules.scene import track as mtrack
 
 T0 = datetime(2026, 1, 15, 0, 30, tzinfo=UTC)
 CAL = Calibration.model_validate({
@@ -68,3 +71,12 @@ def test_violation_records_time_into_red_and_frames() -> None:
     assert v.frame_index == 2 and v.before_frame == 1
     assert v.details["time_into_red_s"] == pytest.approx(1.7)
     assert v.detected_at == T0 + timedelta(seconds=0.2)
+    assert v.details["speed_kmh"] is None  # no ground plane: no speed
+
+
+def test_violation_records_the_speed_at_the_crossing_on_a_ground_plane() -> None:
+    """The metric scene is 20 px per metre: 12 px per 0.1 s is 6 m/s, 21.6 km/h."""
+    crossing = mtrack(line((35, 236), (35, 308), 6))
+    (v,) = red_light(crossing, METRIC, {"sig": SignalState("sig", "red", T0 - timedelta(seconds=2))},
+                     RedLightConfig())
+    assert v.details["speed_kmh"] == pytest.approx(21.6, abs=0.05)

@@ -11,7 +11,7 @@ import pytest
 from edge.config import Calibration
 from edge.plates.indonesia import parse
 from edge.rules.illegal_stop import IllegalStopConfig, illegal_stop
-from edge.rules.odd_even import OddEvenConfig, odd_even
+from edge.rules.odd_even import OddEvenConfig, judge, odd_even
 from edge.rules.restricted_lane import RestrictedLaneConfig, restricted_lane
 from edge.rules.scene import Scene
 from edge.rules.solid_line import SolidLineConfig, solid_line
@@ -119,19 +119,66 @@ def test_wrong_way_details() -> None:
     assert v.lane == "a"
 
 
+# The test scene is 20 px per metre: a car's box is 40 px wide.
+NEAR = OddEvenConfig(min_box_width_px=40)
+ODD_EVEN_CASES = [
+    # The suspects: who must be checked against their plate (lane a, Mon-Fri 06:00-10:00).
+    ("a car in lane a for 2 s", track(line((35, 100), (35, 300), 20)), 1),
+    ("a motorcycle: exempt class", track(line((35, 100), (35, 300), 20), cls="motorcycle"), 0),
+    ("a bus: exempt class", track(line((35, 100), (35, 300), 20), cls="bus"), 0),
+    ("12:30 WIB: outside the window", track(line((35, 100), (35, 300), 20), t0=T0 + timedelta(hours=5)), 0),
+    ("lane b is not restricted", track(line((105, 100), (105, 300), 20)), 0),
+    ("only 0.5 s in lane a", track([*line((105, 100), (105, 200), 10), *line((35, 210), (35, 250), 5)]), 0),
+    ("empty track", track([]), 0),
+]
+
+
+@pytest.mark.parametrize(("name", "trk", "expected"), ODD_EVEN_CASES, ids=[c[0] for c in ODD_EVEN_CASES])
+def test_odd_even_suspects(name: str, trk: Track, expected: int) -> None:
+    found = odd_even(trk, SCENE, NO_SIGNAL, NEAR)
+    assert len(found) == expected, name
+    assert all(v.pending_plate and v.feature == "ganjil-genap" for v in found)
+
+
+def test_odd_even_suspects_only_once_the_vehicle_is_near() -> None:
+    trk = track(line((35, 100), (35, 300), 20))  # boxes 40 px wide
+    assert odd_even(trk, SCENE, NO_SIGNAL, OddEvenConfig(min_box_width_px=41)) == []
+    assert len(odd_even(trk, SCENE, NO_SIGNAL, OddEvenConfig(min_box_width_px=40))) == 1
+
+
+SUSPECT = track(line((35, 100), (35, 300), 20))  # 07:30 WIB on Thursday the 15th: an odd date
+
+
 @pytest.mark.parametrize(
-    ("plate", "cls", "hours", "exempt", "expected"),
+    ("plate", "exempt", "confidence", "votes", "verdict"),
     [
-        ("B 1234 XYZ", "car", 0, [], 1),      # even plate on the 15th
-        ("B 1235 XYZ", "car", 0, [], 0),      # odd plate on an odd date
-        ("B 1234 XYZ", "motorcycle", 0, [], 0),  # exempt class
-        ("B 1234 XYZ", "car", 0, ["b1234xyz"], 0),  # exempt by permit
-        ("B 1234 XYZ", "car", 5, [], 0),      # 12:30 WIB: outside the window
-        ("CD 12 34", "car", 0, [], 0),        # diplomatic
-        (None, "car", 0, [], 0),              # unread plate: never judged
+        ("B 1234 XYZ", [], 0.95, 3, "violation"),   # even plate on the 15th
+        ("B 1235 XYZ", [], 0.95, 3, "complies"),    # odd plate on an odd date
+        ("B 1234 XYZ", ["b1234xyz"], 0.95, 3, "exempt: plate on the permit list"),
+        ("CD 12 34", [], 0.95, 3, "exempt: diplomatic plate"),
+        ("B 1234 XYZ", [], 0.6, 3, "plate read too uncertain to judge"),
+        ("B 1234 XYZ", [], 0.95, 2, "plate read too uncertain to judge"),  # two frames agree, three needed
+        (None, [], 1.0, 5, "plate not read: too small"),
     ],
 )
-def test_odd_even(plate: str | None, cls: str, hours: int, exempt: list[str], expected: int) -> None:
-    trk = track(line((35, 100), (35, 300), 20), cls=cls, t0=T0 + timedelta(hours=hours))
-    read = parse(plate) if plate else None
-    assert len(odd_even(trk, SCENE, read, OddEvenConfig(exempt_plates=exempt))) == expected
+def test_odd_even_judged_by_the_plate(plate: str | None, exempt: list[str], confidence: float, votes: int,
+                                      verdict: str) -> None:
+    config = NEAR.model_copy(update={"exempt_plates": exempt})
+    (suspect,) = odd_even(SUSPECT, SCENE, NO_SIGNAL, config)
+    judged = judge(suspect, parse(plate) if plate else None, config, confidence=confidence, votes=votes,
+                   unread_reason="too small")
+    if verdict != "violation":
+        assert isinstance(judged, str) and judged.startswith(verdict)
+        return
+    assert isinstance(judged, Violation) and not judged.pending_plate
+    assert judged.details["date"] == "2026-01-15" and judged.details["date_parity"] == "odd"
+    assert judged.details["plate_number"] == "1234" and judged.details["plate_parity"] == "even"
+    assert judged.details["restriction"] == "ganjil-genap"
+
+
+def test_odd_even_uses_the_local_date() -> None:
+    """23:30 UTC on the 14th is 06:30 WIB on the 15th: the 15th's parity decides (and the window holds)."""
+    late = track(line((35, 100), (35, 300), 20), t0=T0 - timedelta(hours=1))
+    (suspect,) = odd_even(late, SCENE, NO_SIGNAL, NEAR)
+    assert suspect.details["date"] == "2026-01-15"
+    assert isinstance(judge(suspect, parse("B 1234 XYZ"), OddEvenConfig(), confidence=0.9, votes=3), Violation)
