@@ -10,6 +10,8 @@ The plate is read here, and only here: for the violating vehicle, from the ring-
 frames around the act (the vehicle is usually nearest the camera, and its plate largest,
 just after it). `observe` keeps the track of each pending violation up to date, so the
 frames after the act have the vehicle's box too; without it only the act's frame is read.
+The read runs on the plate worker's thread (`edge.evidence.plate_worker`); the frames the
+violation needs are kept with it, and folders are written in detection order as reads finish.
 
 A violation that is only a suspect until its plate is read (`pending_plate`: odd_even) is
 judged here, right after the read: confirmed, it goes on like any other (admitted against the
@@ -21,10 +23,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import cv2
 import numpy as np
@@ -35,6 +37,7 @@ from edge.detect.base import crop_with_margin
 from edge.errors import EtleError, EvidenceError
 from edge.evidence.event import EventContext, MediaItem, ModelIdentity, build_event, new_event_id, rfc3339
 from edge.evidence.overlay import annotate_violation
+from edge.evidence.plate_worker import PlateStage, PlateWorker
 from edge.evidence.ring import FrameRing
 from edge.evidence.seal import Sealer
 from edge.evidence.store import write_event_folder
@@ -59,6 +62,10 @@ class EvidenceConfig(BaseModel):
                                   description="Fraction of the box added on each side.")
     plates: PlateConfig = Field(default_factory=PlateConfig, title="Plate reading",
                                 description="Of the violating vehicle only, from the frames around the act.")
+    plate_reads_waiting: int = Field(
+        default=8, ge=1, title="Plate reads waiting at most",
+        description="Reads queued for the plate thread; past it the pipeline waits: nothing is dropped.",
+    )
 
     def ring_frames(self, fps: float) -> int:
         # Room for the frames before, the wait for frames after, and slack for late decisions.
@@ -81,14 +88,6 @@ def _encode_jpeg(image: NDArray[np.uint8], quality: int) -> bytes:
     return bytes(buf.tobytes())
 
 
-class PlateStage(Protocol):
-    """Reads the violating vehicle's plate from its views; `models` names the weights (role, file)."""
-
-    models: tuple[tuple[str, Path], ...]
-
-    def read(self, views: Sequence[VehicleView]) -> PlateOutcome: ...
-
-
 def _file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -102,9 +101,11 @@ class _Pending:
     # The id is fixed at detection so a retried write keeps its reserved sequence number.
     event_id: str
     violation: Violation
-    # The plate is read once: a write retried after a full disk reuses it.
-    plate: PlateOutcome | None = None
-    plate_read: bool = False
+    # Set once the frames after the act are in: the frames the evidence is cut from (kept here,
+    # the ring moves on while the plate is read) and the plate read (None: reading is off).
+    # A write retried after a full disk reuses both.
+    frames: FrameRing | None = None
+    plate: Future[PlateOutcome] | None = None
 
 
 def judge_with_plate(candidate: Violation, outcome: PlateOutcome | None, config: OddEvenConfig) -> Violation | str:
@@ -149,7 +150,7 @@ class EvidenceBuilder:
                  plates: PlateStage | None = None, odd_even: OddEvenConfig | None = None) -> None:
         if plates is None and config.plates.enabled:
             plates = build_plate_reader(config.plates)
-        self._plates = plates
+        self._plates = PlateWorker(plates, config.plate_reads_waiting) if plates is not None else None
         if plates is not None:
             extra = tuple(ModelIdentity(role, path.name, _file_sha256(path)) for role, path in plates.models)
             context = dataclasses.replace(context, models=context.models + extra)
@@ -172,16 +173,22 @@ class EvidenceBuilder:
 
     def observe(self, update: TrackUpdate) -> None:
         """Keep the latest path of every vehicle with a pending violation (for its plate)."""
-        waiting = {p.violation.track_id for p in self._pending}
+        waiting = {p.violation.track_id for p in self._pending if p.frames is None}
         for track in update.active:
             if track.id in waiting:
                 self._tracks[track.id] = track
 
     def on_frame(self, frame: Frame) -> list[EvidenceRecord]:
-        """Push the frame; write every pending violation whose frames after it have arrived."""
+        """Push the frame; start the plate read of every violation whose frames after it have
+        arrived; write those whose read is done, in detection order."""
         self.ring.push(frame)
         after = round(self._config.after_s * self._fps)
-        return self._complete([p for p in self._pending if frame.index >= p.violation.frame_index + after])
+        for item in list(self._pending):
+            if item.frames is None and frame.index >= item.violation.frame_index + after:
+                self._start(item)
+        waiting = {p.violation.track_id for p in self._pending if p.frames is None}
+        self._tracks = {k: v for k, v in self._tracks.items() if k in waiting}
+        return self._complete(wait=False)
 
     def flush(self) -> list[EvidenceRecord]:
         """End of stream: write what is pending with the frames there are.
@@ -189,7 +196,12 @@ class EvidenceBuilder:
         What still cannot be written is reported; with a sealer its reserved sequence number is
         declared lost in a signed gap record, so the chain shows the hole instead of hiding it.
         """
-        records = self._complete(list(self._pending))
+        for item in list(self._pending):
+            if item.frames is None:
+                self._start(item)
+        records = self._complete(wait=True)
+        if self._plates is not None:
+            self._plates.close()
         newest = self.ring.newest
         # Suspects held up behind a failed write were never judged: they are not lost violations.
         unjudged = sum(p.violation.pending_plate for p in self._pending)
@@ -209,10 +221,24 @@ class EvidenceBuilder:
     def pending(self) -> int:
         return len(self._pending)
 
-    def _complete(self, ready: list[_Pending]) -> list[EvidenceRecord]:
+    def _start(self, item: _Pending) -> None:
+        """Keep the frames the evidence needs and hand the plate read to the worker."""
+        violation = item.violation
+        first = min(violation.before_frame, violation.frame_index - round(self._config.before_s * self._fps))
+        frames = self.ring.since(first)
+        plate = self._plates.submit(self._views(violation, frames)) if self._plates is not None else None
+        self._pending[self._pending.index(item)] = _Pending(item.event_id, violation, frames, plate)
+
+    def _complete(self, wait: bool) -> list[EvidenceRecord]:
+        """Write the started violations in order; stop at a read still running (unless `wait`),
+        so the chain keeps detection order."""
         records = []
-        for queued in ready:
-            item = queued if queued.plate_read else self._with_plate(queued)
+        for queued in list(self._pending):
+            if queued.frames is None:
+                continue  # its frames after the act are not in yet
+            if queued.plate is not None and not wait and not queued.plate.done():
+                break
+            item = self._judged(queued) if queued.violation.pending_plate else queued
             if item is None:  # a suspect dismissed by its plate, or shed
                 self._pending.remove(queued)
                 continue
@@ -225,15 +251,11 @@ class EvidenceBuilder:
                 self.failures.append(str(exc))
                 break
             self._pending.remove(item)
-        waiting = {p.violation.track_id for p in self._pending}
-        self._tracks = {k: v for k, v in self._tracks.items() if k in waiting}
         return records
 
-    def _with_plate(self, item: _Pending) -> _Pending | None:
-        """Read the plate; judge a suspect with it. None when the suspect is dismissed or shed."""
-        outcome = self._read_plate(item.violation)
-        if not item.violation.pending_plate:
-            return _Pending(item.event_id, item.violation, outcome, plate_read=True)
+    def _judged(self, item: _Pending) -> _Pending | None:
+        """A suspect confirmed by its plate (and admitted), or None when dismissed or shed."""
+        outcome = item.plate.result() if item.plate is not None else None
         verdict = judge_with_plate(item.violation, outcome, self._odd_even)
         if isinstance(verdict, str):
             self.plate_checks[verdict.split(":")[0]] += 1
@@ -241,54 +263,46 @@ class EvidenceBuilder:
         self.plate_checks["confirmed"] += 1
         if not self.admit(verdict):
             return None
-        return _Pending(item.event_id, verdict, outcome, plate_read=True)
+        return dataclasses.replace(item, violation=verdict)
 
-    def _views(self, violation: Violation) -> list[VehicleView]:
-        """The vehicle in every buffered frame from the overview before the act on."""
-        first = min(violation.before_frame, violation.frame_index - round(self._config.before_s * self._fps))
+    def _views(self, violation: Violation, frames: FrameRing) -> list[VehicleView]:
+        """The vehicle in every kept frame (from the overview before the act on)."""
         track = self._tracks.get(violation.track_id)
         boxes = {p.frame_index: p.xyxy for p in track.points} if track is not None else {}
         boxes[violation.frame_index] = violation.box
         views = []
         for index, box in sorted(boxes.items()):
-            frame = self.ring.get(index)
-            if index >= first and frame is not None:
+            frame = frames.get(index)
+            if frame is not None:
                 views.append(VehicleView(index, frame.image, box))
         return views
 
-    def _read_plate(self, violation: Violation) -> PlateOutcome | None:
-        if self._plates is None:
-            return None
-        try:
-            return self._plates.read(self._views(violation))
-        except (EtleError, ValueError, RuntimeError, cv2.error) as exc:
-            # The violation is delivered all the same; the officer reads the plate off the pictures.
-            return PlateOutcome(None, f"plate reading failed: {exc}", (), (), 0, None)
-
-    def _pick(self, index: int) -> Frame:
-        frame = self.ring.nearest(index)
-        if frame is None:
-            raise ValueError("ring buffer is empty")
-        return frame
-
     def _write(self, item: _Pending) -> EvidenceRecord:
-        violation = item.violation
+        violation, frames = item.violation, item.frames
+        if frames is None:
+            raise ValueError("evidence written before its frames were kept")
+
+        def pick(index: int) -> Frame:
+            frame = frames.nearest(index)
+            if frame is None:
+                raise ValueError("no frame kept for the evidence")
+            return frame
+
         cfg, fps = self._config, self._fps
-        before_index = min(violation.before_frame, violation.frame_index - round(cfg.before_s * fps))
-        at = self._pick(violation.frame_index)
+        before = pick(min(violation.before_frame, violation.frame_index - round(cfg.before_s * fps)))
+        at = pick(violation.frame_index)
         shots: list[tuple[str, str, Frame, NDArray[np.uint8]]] = [
-            ("overview_before.jpg", "overview_before", self._pick(before_index), self._pick(before_index).image),
+            ("overview_before.jpg", "overview_before", before, before.image),
             ("overview_at.jpg", "overview_at", at, at.image),
         ]
-        after = self._pick(violation.frame_index + round(cfg.after_s * fps))
+        after = pick(violation.frame_index + round(cfg.after_s * fps))
         if after.index > at.index:
             shots.append(("overview_after.jpg", "overview_after", after, after.image))
         vehicle = crop_with_margin(at.image, violation.box, cfg.closeup_margin)
         shots.append(("vehicle.jpg", "vehicle_closeup", at, vehicle))
-        plate = item.plate
+        plate = item.plate.result() if item.plate is not None else None
         if plate is not None and plate.crop is not None:
-            plate_frame = self._pick(plate.crop.frame_index)
-            shots.append(("plate.jpg", "plate", plate_frame, plate.crop.image))
+            shots.append(("plate.jpg", "plate", pick(plate.crop.frame_index), plate.crop.image))
         tz = self._context.site.site.site.timezone
         caption = [
             f"{violation.kind}  lane {violation.lane}  track {violation.track_id} ({violation.vehicle_class})",

@@ -33,6 +33,15 @@ class FrameRing:
             return None
         return min(self._frames, key=lambda f: abs(f.index - index))
 
+    def since(self, first: int) -> FrameRing:
+        """A ring of its own holding the frames from index `first` on: what one violation's
+        evidence needs, kept after this ring has moved on (the images are shared, not copied)."""
+        held = [f for f in self._frames if f.index >= first]
+        copy = FrameRing(max(1, len(held)))
+        for frame in held:
+            copy.push(frame)
+        return copy
+
     @property
     def newest(self) -> Frame | None:
         return self._frames[-1] if self._frames else None

@@ -19,6 +19,7 @@ from edge.evidence.builder import EvidenceBuilder, EvidenceConfig, EvidenceRecor
 from edge.evidence.chain import ChainState
 from edge.evidence.event import ClockStatus, EventContext, FixedClock, ModelIdentity
 from edge.evidence.keys import generate_keys
+from edge.evidence.plate_worker import PlateStage
 from edge.evidence.seal import CHAIN_FILE, Sealer
 from edge.evidence.signing import schema_errors
 from edge.plates.detector import VehicleView
@@ -71,7 +72,7 @@ UNREADABLE = PlateOutcome(None, "the reads disagree at character 4: 1 or 7", REA
                           PlateCrop(35, CROP))
 
 
-def build(tmp_path: Path, plates: ScriptedPlates | None, config: EvidenceConfig | None = None,
+def build(tmp_path: Path, plates: PlateStage | None, config: EvidenceConfig | None = None,
           odd_even: OddEvenConfig | None = None) -> EvidenceBuilder:
     keys = tmp_path / "keys"
     generate_keys(keys)
@@ -92,7 +93,8 @@ def seen(track_id: int, frames: range) -> TrackUpdate:
 
 
 def feed(evidence: EvidenceBuilder, act: Violation) -> list[EvidenceRecord]:
-    """Frames up to the act, the violation, then the frames after it with the track observed."""
+    """Frames up to the act, the violation, then the frames after it with the track observed;
+    then the end of the stream (the plate is read on the worker thread: flush waits for it)."""
     for i in range(act.frame_index + 1):
         evidence.on_frame(frame(i))
     evidence.add(act)
@@ -101,7 +103,7 @@ def feed(evidence: EvidenceBuilder, act: Violation) -> list[EvidenceRecord]:
     for i in range(act.frame_index + 1, act.frame_index + 12):
         records += evidence.on_frame(frame(i))
         evidence.observe(seen(act.track_id, range(act.frame_index - 5, i + 1)))
-    return records
+    return records + evidence.flush()
 
 
 def run(evidence: EvidenceBuilder, act: int = 30) -> dict[str, Any]:
@@ -212,7 +214,6 @@ def test_a_dismissed_suspect_leaves_nothing_behind(tmp_path: Path, outcome: Plat
     assert feed(evidence, SUSPECT) == [] and evidence.pending == 0
     assert evidence.plate_checks == {why: 1}
     assert not (tmp_path / "ev").exists() or list((tmp_path / "ev").iterdir()) == []
-    assert evidence.flush() == []
     # The next violation takes the first sequence number: the suspect reserved none.
     (record,) = feed(evidence, violation(6))
     assert json.loads((record.folder / "event.json").read_text())["device"]["seq"] == 1
