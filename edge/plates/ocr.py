@@ -94,7 +94,8 @@ class RapidOcrConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     type: Literal["rapidocr"] = "rapidocr"
-    threads: int = Field(default=2, ge=1, title="ONNX Runtime intra-op threads")
+    # One by default: it runs on the plate thread, beside the vehicle detector.
+    threads: int = Field(default=1, ge=1, title="ONNX Runtime intra-op threads")
     det_limit_side_len: int = Field(
         default=320, ge=32, title="Text detector input limit",
         description="Longest side of the detector's input; larger is slower and, on plate crops, no better.",
