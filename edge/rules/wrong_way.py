@@ -1,6 +1,8 @@
 """wrong_way: sustained motion against the lane's legal direction — the fitted ground velocity
 over `min_duration_s` points more than `min_angle_deg` away from the lane's arrow, covering at
 least `min_distance_m`, and most single steps agree. A brief backward step is not enough.
+Judged only where the ground is resolved finely enough (`max_m_per_px`): near the horizon one
+pixel of box jitter is metres of apparent motion, and a queued car there would "reverse".
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from edge.rules.motion import ground, velocity, window
 from edge.rules.scene import Scene
 from edge.rules.types import SignalState, Violation
-from edge.track import Track
+from edge.track import Track, TrackPoint
 
 
 class WrongWayConfig(BaseModel):
@@ -23,6 +25,10 @@ class WrongWayConfig(BaseModel):
     min_duration_s: float = Field(default=1.5, gt=0, title="Sustained for", description="Seconds.")
     min_distance_m: float = Field(default=3.0, gt=0, title="Distance against the lane", description="Metres.")
     step_agreement: float = Field(default=0.7, ge=0.5, le=1, title="Share of steps against the lane")
+    max_m_per_px: float = Field(
+        default=0.25, gt=0, title="Coarsest ground resolution",
+        description="Metres one pixel may span at every point of the window; farther, not judged.",
+    )
 
 
 def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:
@@ -30,12 +36,19 @@ def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
 
 
+def _judgeable(points: tuple[TrackPoint, ...], scene: Scene, config: WrongWayConfig) -> bool:
+    """Long enough a window, all of it where the ground is resolved finely enough."""
+    if len(points) < 3 or (points[-1].captured_at - points[0].captured_at).total_seconds() < config.min_duration_s:
+        return False
+    return not scene.metric or float(np.max(scene.metres_per_px([p.anchor for p in points]))) <= config.max_m_per_px
+
+
 def wrong_way(
     track: Track, scene: Scene, signals: Mapping[str, SignalState], config: WrongWayConfig
 ) -> list[Violation]:
     del signals
     points = window(track.points, config.min_duration_s)
-    if len(points) < 3 or (points[-1].captured_at - points[0].captured_at).total_seconds() < config.min_duration_s:
+    if not _judgeable(points, scene, config):
         return []
     lanes = [scene.lane_at(p.anchor) for p in points]
     lane_id = max(set(lanes), key=lanes.count)

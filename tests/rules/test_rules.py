@@ -58,6 +58,8 @@ CASES: list[tuple[str, Rule, Any, Track, dict[str, SignalState], int]] = [
     ("wrong_way: against the lane for 1 s only", wrong_way, WrongWayConfig(),
      track(line((35, 380), (35, 280), 10)), NO_SIGNAL, 0),
     ("wrong_way: legal direction", wrong_way, WrongWayConfig(), track(line((35, 100), (35, 300), 20)), NO_SIGNAL, 0),
+    ("wrong_way: too far away to tell (0.05 m per px, 0.04 allowed)", wrong_way, WrongWayConfig(max_m_per_px=0.04),
+     track(line((35, 380), (35, 180), 20)), NO_SIGNAL, 0),
     # speeding: lane a is limited to 50 km/h
     ("speeding: 62 km/h in a 50 zone", speeding, SpeedingConfig(), track(kmh(62, 1.5)), NO_SIGNAL, 1),
     ("speeding: 49 km/h", speeding, SpeedingConfig(), track(kmh(49, 1.5)), NO_SIGNAL, 0),
