@@ -66,6 +66,8 @@ class Identity:
     calibration_version: int | None = None
     calibration_sha256: str | None = None
     models: tuple[tuple[str, str], ...] = ()  # (role, sha256)
+    # Problems of the site file: the box runs fail-safe (detects and tracks, judges nothing).
+    site_faults: tuple[str, ...] = ()
 
 
 class HealthBoard:
@@ -126,8 +128,9 @@ def disk_free(path: Path) -> int | None:
         return None
 
 
-def _faults(health: Health, delivered: Delivered) -> list[str]:
-    faults = [*health.faults, *delivered.faults]
+def _faults(identity: Identity, health: Health, delivered: Delivered) -> list[str]:
+    faults = [f"fail-safe, no violation is judged: site file: {f}" for f in identity.site_faults]
+    faults += [*health.faults, *delivered.faults]
     if health.camera == "stalled":
         faults.append(f"camera: no frame for {health.last_frame_age_s} s")
     if health.clock is not None and health.clock.synced is False:
@@ -147,7 +150,7 @@ def status_document(
     state: StatusState, identity: Identity, health: Health, delivered: Delivered, free_bytes: int | None,
 ) -> dict[str, Any]:
     """The JSON of one status message. "online" becomes "degraded" when there is any fault."""
-    faults = _faults(health, delivered)
+    faults = _faults(identity, health, delivered)
     if state == "online" and faults:
         state = "degraded"
     clock = health.clock
@@ -162,6 +165,7 @@ def status_document(
         "versions": {"software": identity.software_version, "contract": "etle/v1",
                      "models": [{"role": role, "sha256": sha} for role, sha in identity.models]},
         "calibration": {"version": identity.calibration_version, "sha256": identity.calibration_sha256},
+        "judging": not identity.site_faults,
         "fps": health.fps,
         "camera_health": {"state": health.camera, "last_frame_age_s": health.last_frame_age_s},
         "signal_health": {"state": health.signal, "signals": dict(health.signals)},

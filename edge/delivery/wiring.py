@@ -88,6 +88,7 @@ def connect_delivery(
         software_version=context.software_version, kid=sealer.kid if sealer else None,
         calibration_version=cal.version, calibration_sha256=site.sha256,
         models=tuple((m.role, m.sha256) for m in context.models),
+        site_faults=tuple(site.faults),
     )
     root = Path(settings.evidence.directory).resolve()
     try:

@@ -67,3 +67,27 @@ def test_run_queues_while_the_broker_is_away_and_the_next_run_delivers(
         store.close()
     last = json.loads(watcher.messages[-1][1])
     assert last["state"] == "stopped" and last["calibration"]["version"] >= 1 and last["outbox"]["depth"] == 0
+
+
+def test_a_fail_safe_box_reports_it_in_the_retained_status(tmp_path: Path) -> None:
+    """A site file with a fault: the box runs, judges nothing, and the back office can see why."""
+    site = tmp_path / "site.yaml"
+    text = (DEMO / "site.yaml").read_text()
+    site.write_text(text.replace("lanes: [lane-1, lane-2, lane-3]", "lanes: [lane-1, lane-9]", 1))
+    (tmp_path / "clip.mp4").symlink_to(DEMO / "clip.mp4")
+    keys, evidence = tmp_path / "keys", tmp_path / "evidence"
+    assert main(["keygen", "--out", str(keys)]) == 0
+    settings = tmp_path / "device.yaml"
+    settings.write_text("delivery:\n  drain_timeout_s: 5\n")
+    broker = Mosquitto(tmp_path / "broker").start()
+    watcher = Subscriber(BrokerConfig(host="127.0.0.1", port=broker.port)).start("etle/v1/+/+/status")
+    try:
+        assert main(["run", "--site", str(site), "--evidence-dir", str(evidence), "--key-dir", str(keys),
+                     "--broker", f"127.0.0.1:{broker.port}", "--max-frames", "5", "--quiet",
+                     "--settings", str(settings)]) == 1
+    finally:
+        watcher.stop()
+        broker.stop()
+    documents = [json.loads(payload) for _, payload, _ in watcher.messages]
+    assert documents and all(d["judging"] is False and d["state"] in ("degraded", "stopped") for d in documents)
+    assert any("unknown lane id 'lane-9'" in f and f.startswith("fail-safe") for f in documents[-1]["faults"])

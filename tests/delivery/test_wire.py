@@ -86,9 +86,10 @@ def test_media_topic_refuses_paths() -> None:
         Topics("etle/v1", "s", "c").media("e1", "../event.jws")
 
 
-def document(state: str = "online", health: Health | None = None, rejected: int = 0) -> dict[str, Any]:
+def document(state: str = "online", health: Health | None = None, rejected: int = 0,
+             site_faults: tuple[str, ...] = ()) -> dict[str, Any]:
     identity = Identity("dev-1", "s1", "c1", "0.1.0", kid="k" * 43, calibration_version=3,
-                        calibration_sha256="c" * 64, models=(("vehicle_detector", "a" * 64),))
+                        calibration_sha256="c" * 64, models=(("vehicle_detector", "a" * 64),), site_faults=site_faults)
     stats = OutboxStats(depth=2, oldest_age_s=12.34, held_bytes=2048, rejected=rejected, missing=0, receipted_held=0)
     return status_document(state, identity, health or Health(), Delivered(True, stats), 10**9)  # type: ignore[arg-type]
 
@@ -108,3 +109,13 @@ def test_status_follows_the_contract() -> None:
                                   "shed": 0, "unsigned": 0}
     unsynced = document(health=Health(clock=ClockStatus("chrony", False, None)))
     assert "clock not synchronised" in unsynced["faults"]
+    assert document()["judging"] is True
+
+
+def test_a_fail_safe_box_says_so_in_its_status() -> None:
+    validator = Draft202012Validator(payload_schema("status"))
+    doc = document(site_faults=("calibration.stop_lines.0.lanes: unknown lane id 'lane-9'",))
+    assert not [e.message for e in validator.iter_errors(doc)]
+    assert doc["state"] == "degraded" and doc["judging"] is False
+    assert doc["faults"] == ["fail-safe, no violation is judged: site file: calibration.stop_lines.0.lanes: "
+                             "unknown lane id 'lane-9'"]
