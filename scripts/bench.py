@@ -44,7 +44,7 @@ def median_ms(fn: Callable[[], object], repeat: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=30)
-    parser.add_argument("--frames", type=int, default=300, help="frames of the demo clip for the pipeline run (all 300)")
+    parser.add_argument("--frames", type=int, default=300, help="demo clip frames to run (all 300)")
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "bench-results" / "results.json")
     args = parser.parse_args()
 

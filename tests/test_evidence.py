@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -71,14 +72,15 @@ def violation(index: int) -> Violation:
                      details={"signal_state": "red", "time_into_red_s": 1.2})
 
 
-def builder(tmp_path: Path, directory: Path, sealer: Sealer | None = None) -> EvidenceBuilder:
+def builder(tmp_path: Path, directory: Path, sealer: Sealer | None = None, clip: bool = False) -> EvidenceBuilder:
     site = load_site(write(tmp_path, GOOD))
     ctx = EventContext(site=site, device_id="dev-1", boot_id="boot-1",
                        models=(ModelIdentity("vehicle_detector", "centernet.onnx", "0" * 64),),
                        clock=FixedClock(ClockStatus("clip_start_time", None, None)), software_version="test")
-    # Plates off: these tests are about folders and signing (tests/evidence/test_plate_evidence.py has plates).
-    return EvidenceBuilder(ctx, EvidenceConfig(directory=directory, plates=PlateConfig(enabled=False)), fps=10,
-                           sealer=sealer)
+    # Plates off, clip off unless asked: these tests are about folders and signing, and nothing runs
+    # in the background (tests/evidence/test_plate_evidence.py has plates, test_worker.py the thread).
+    config = EvidenceConfig(directory=directory, plates=PlateConfig(enabled=False), clip=clip)
+    return EvidenceBuilder(ctx, config, fps=10, sealer=sealer)
 
 
 def sealer(tmp_path: Path) -> Sealer:
@@ -162,3 +164,35 @@ def test_failed_write_is_kept_and_reported(tmp_path: Path) -> None:
     evidence.add(violation(0))
     assert evidence.flush() == []
     assert evidence.pending == 1 and "cannot write evidence" in evidence.failures[0]
+
+
+def test_the_clip_spans_the_act_and_plays(tmp_path: Path) -> None:
+    """2 s before the act to 2 s after, at the camera's rate, readable by a video decoder."""
+    evidence = builder(tmp_path, tmp_path / "ev", sealer(tmp_path), clip=True)
+    for i in range(31):
+        evidence.on_frame(frame(i))
+    evidence.add(violation(30))
+    records = [r for i in range(31, 60) for r in evidence.on_frame(frame(i))] + evidence.flush()
+    (record,) = records
+    event = json.loads((record.folder / "event.json").read_text())
+    (clip,) = [m for m in event["media"] if m["role"] == "clip"]
+    assert (clip["name"], clip["content_type"], clip["frame_index"]) == ("clip.mp4", "video/mp4", 10)
+    assert clip["captured_at"] == "2026-01-15T07:30:01.000+07:00"
+    data = (record.folder / "clip.mp4").read_bytes()
+    assert hashlib.sha256(data).hexdigest() == clip["sha256"] and len(data) == clip["bytes"]
+    video = cv2.VideoCapture(str(record.folder / "clip.mp4"))
+    try:
+        decoded = []
+        while True:
+            ok, image = video.read()
+            if not ok:
+                break
+            decoded.append(image)
+        assert video.get(cv2.CAP_PROP_FPS) == pytest.approx(10)
+    finally:
+        video.release()
+    assert len(decoded) == 41 and decoded[0].shape == frame(0).image.shape
+    # The frames are the act's: the grey level of each test frame is its index (the codec's
+    # limited-range YUV shifts dark greys by a few levels).
+    assert [float(img.mean()) for img in decoded[::10]] == pytest.approx([10, 20, 30, 40, 50], abs=5)
+    assert verify_path(tmp_path / "ev", load_public_keys(tmp_path / "keys")).ok

@@ -2,16 +2,16 @@
 
 Pictures follow red-light camera practice and the ETLE confirmation letter: an overview
 before the act (vehicle still on the legal side), an overview at the act, one after it, a
-close-up of the vehicle, and an annotated copy of the act so the unannotated original is
-always there too. A violation waits here until `after_s` of frames have arrived (or the
-stream ends), which is also where the clip will be cut later.
+close-up of the vehicle, an annotated copy of the act so the unannotated original is always
+there too, and a short clip from `clip_before_s` before the act to `clip_after_s` after it.
+A violation waits here until the frames after it have arrived (or the stream ends).
 
 The plate is read here, and only here: for the violating vehicle, from the ring-buffer
 frames around the act (the vehicle is usually nearest the camera, and its plate largest,
 just after it). `observe` keeps the track of each pending violation up to date, so the
 frames after the act have the vehicle's box too; without it only the act's frame is read.
-The read runs on the plate worker's thread (`edge.evidence.plate_worker`); the frames the
-violation needs are kept with it, and folders are written in detection order as reads finish.
+The read and the clip run on the evidence worker's thread (`edge.evidence.worker`); the frames
+the violation needs are kept with it, and folders are written in detection order as they finish.
 
 A violation that is only a suspect until its plate is read (`pending_plate`: odd_even) is
 judged here, right after the read: confirmed, it goes on like any other (admitted against the
@@ -35,12 +35,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from edge.detect.base import crop_with_margin
 from edge.errors import EtleError, EvidenceError
+from edge.evidence.clip import CLIP_NAME, CLIP_TYPE, clip_or_none
 from edge.evidence.event import EventContext, MediaItem, ModelIdentity, build_event, new_event_id, rfc3339
 from edge.evidence.overlay import annotate_violation
-from edge.evidence.plate_worker import PlateStage, PlateWorker
 from edge.evidence.ring import FrameRing
 from edge.evidence.seal import Sealer
 from edge.evidence.store import write_event_folder
+from edge.evidence.worker import EvidenceWorker, PlateStage, read_or_explain
 from edge.plates.detector import VehicleView
 from edge.plates.factory import build_plate_reader
 from edge.plates.indonesia import parse
@@ -62,14 +63,26 @@ class EvidenceConfig(BaseModel):
                                   description="Fraction of the box added on each side.")
     plates: PlateConfig = Field(default_factory=PlateConfig, title="Plate reading",
                                 description="Of the violating vehicle only, from the frames around the act.")
-    plate_reads_waiting: int = Field(
-        default=8, ge=1, title="Plate reads waiting at most",
-        description="Reads queued for the plate thread; past it the pipeline waits: nothing is dropped.",
+    clip: bool = Field(default=True, title="Clip", description="A short MP4 around the act in each folder.")
+    clip_before_s: float = Field(default=2.0, ge=0, le=10, title="Clip before the act", description="Seconds.")
+    clip_after_s: float = Field(default=2.0, ge=0, le=10, title="Clip after the act", description="Seconds.")
+    background_jobs_waiting: int = Field(
+        default=8, ge=1, title="Plate reads and clips waiting at most",
+        description="Queued for the evidence thread; past it the pipeline waits: nothing is dropped.",
     )
+
+    @property
+    def span_before_s(self) -> float:
+        return max(self.before_s, self.clip_before_s if self.clip else 0.0)
+
+    @property
+    def span_after_s(self) -> float:
+        """How long a violation waits for the frames after it."""
+        return max(self.after_s, self.clip_after_s if self.clip else 0.0)
 
     def ring_frames(self, fps: float) -> int:
         # Room for the frames before, the wait for frames after, and slack for late decisions.
-        return max(2, round((self.before_s + self.after_s + 2.0) * fps))
+        return max(2, round((self.span_before_s + self.span_after_s + 2.0) * fps))
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +119,10 @@ class _Pending:
     # A write retried after a full disk reuses both.
     frames: FrameRing | None = None
     plate: Future[PlateOutcome] | None = None
+    clip: Future[bytes | None] | None = None
+
+    def done(self) -> bool:
+        return all(job is None or job.done() for job in (self.plate, self.clip))
 
 
 def judge_with_plate(candidate: Violation, outcome: PlateOutcome | None, config: OddEvenConfig) -> Violation | str:
@@ -150,7 +167,8 @@ class EvidenceBuilder:
                  plates: PlateStage | None = None, odd_even: OddEvenConfig | None = None) -> None:
         if plates is None and config.plates.enabled:
             plates = build_plate_reader(config.plates)
-        self._plates = PlateWorker(plates, config.plate_reads_waiting) if plates is not None else None
+        self._plates = plates
+        self._worker = EvidenceWorker(config.background_jobs_waiting)
         if plates is not None:
             extra = tuple(ModelIdentity(role, path.name, _file_sha256(path)) for role, path in plates.models)
             context = dataclasses.replace(context, models=context.models + extra)
@@ -182,7 +200,7 @@ class EvidenceBuilder:
         """Push the frame; start the plate read of every violation whose frames after it have
         arrived; write those whose read is done, in detection order."""
         self.ring.push(frame)
-        after = round(self._config.after_s * self._fps)
+        after = round(self._config.span_after_s * self._fps)
         for item in list(self._pending):
             if item.frames is None and frame.index >= item.violation.frame_index + after:
                 self._start(item)
@@ -200,8 +218,7 @@ class EvidenceBuilder:
             if item.frames is None:
                 self._start(item)
         records = self._complete(wait=True)
-        if self._plates is not None:
-            self._plates.close()
+        self._worker.close()
         newest = self.ring.newest
         # Suspects held up behind a failed write were never judged: they are not lost violations.
         unjudged = sum(p.violation.pending_plate for p in self._pending)
@@ -222,12 +239,19 @@ class EvidenceBuilder:
         return len(self._pending)
 
     def _start(self, item: _Pending) -> None:
-        """Keep the frames the evidence needs and hand the plate read to the worker."""
-        violation = item.violation
-        first = min(violation.before_frame, violation.frame_index - round(self._config.before_s * self._fps))
+        """Keep the frames the evidence needs; hand the plate read and the clip to the worker."""
+        violation, cfg, fps = item.violation, self._config, self._fps
+        first = min(violation.before_frame, violation.frame_index - round(cfg.span_before_s * fps))
         frames = self.ring.since(first)
-        plate = self._plates.submit(self._views(violation, frames)) if self._plates is not None else None
-        self._pending[self._pending.index(item)] = _Pending(item.event_id, violation, frames, plate)
+        plate = clip = None
+        if self._plates is not None:
+            plate = self._worker.submit(read_or_explain, self._plates, self._views(violation, frames))
+        if cfg.clip:
+            start = violation.frame_index - round(cfg.clip_before_s * fps)
+            end = violation.frame_index + round(cfg.clip_after_s * fps)
+            shown = [f for f in frames.since(start).frames() if f.index <= end]
+            clip = self._worker.submit(clip_or_none, shown, fps) if shown else None
+        self._pending[self._pending.index(item)] = _Pending(item.event_id, violation, frames, plate, clip)
 
     def _complete(self, wait: bool) -> list[EvidenceRecord]:
         """Write the started violations in order; stop at a read still running (unless `wait`),
@@ -236,7 +260,7 @@ class EvidenceBuilder:
         for queued in list(self._pending):
             if queued.frames is None:
                 continue  # its frames after the act are not in yet
-            if queued.plate is not None and not wait and not queued.plate.done():
+            if not wait and not queued.done():
                 break
             item = self._judged(queued) if queued.violation.pending_plate else queued
             if item is None:  # a suspect dismissed by its plate, or shed
@@ -326,6 +350,14 @@ class EvidenceBuilder:
             media.append(MediaItem(
                 name=name, role=role, sha256=hashlib.sha256(data).hexdigest(), bytes=len(data),
                 content_type="image/jpeg", frame_index=frame.index, captured_at=frame.captured_at,
+            ))
+        clip = item.clip.result() if item.clip is not None else None
+        if clip is not None:  # dated by its first frame
+            first = frames.since(violation.frame_index - round(cfg.clip_before_s * fps)).frames()[0]
+            files[CLIP_NAME] = clip
+            media.append(MediaItem(
+                name=CLIP_NAME, role="clip", sha256=hashlib.sha256(clip).hexdigest(), bytes=len(clip),
+                content_type=CLIP_TYPE, frame_index=first.index, captured_at=first.captured_at,
             ))
         event = build_event(item.event_id, self._context, violation, media, plate)
         if self._sealer is None:

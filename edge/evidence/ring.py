@@ -33,6 +33,10 @@ class FrameRing:
             return None
         return min(self._frames, key=lambda f: abs(f.index - index))
 
+    def frames(self) -> tuple[Frame, ...]:
+        """The frames held, oldest first."""
+        return tuple(self._frames)
+
     def since(self, first: int) -> FrameRing:
         """A ring of its own holding the frames from index `first` on: what one violation's
         evidence needs, kept after this ring has moved on (the images are shared, not copied)."""

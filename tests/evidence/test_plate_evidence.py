@@ -19,9 +19,9 @@ from edge.evidence.builder import EvidenceBuilder, EvidenceConfig, EvidenceRecor
 from edge.evidence.chain import ChainState
 from edge.evidence.event import ClockStatus, EventContext, FixedClock, ModelIdentity
 from edge.evidence.keys import generate_keys
-from edge.evidence.plate_worker import PlateStage
 from edge.evidence.seal import CHAIN_FILE, Sealer
 from edge.evidence.signing import schema_errors
+from edge.evidence.worker import PlateStage
 from edge.plates.detector import VehicleView
 from edge.plates.indonesia import normalize
 from edge.plates.ocr import CharCandidates, TextRead
@@ -134,7 +134,7 @@ def test_frames_after_the_act_are_read_too(tmp_path: Path) -> None:
     run(build(tmp_path, stage))
     (views,) = stage.seen
     frames = [index for index, _ in views]
-    assert frames[0] == 25 and frames[-1] == 39  # before the act (from the track) to the last observed
+    assert frames[0] == 25 and frames[-1] == 41  # before the act (from the track) to the last observed
     assert dict(views)[30] == (500.0, 400.0, 700.0, 620.0)  # the violation's own box at the act
 
 

@@ -1,24 +1,27 @@
-"""Reads plates on a thread of their own, so the pipeline thread does not wait for them.
+"""Evidence work off the pipeline thread: plate reads and clip encoding, on one thread of their own.
 
-A read is ~0.5 s on two CPU cores (plate detector and OCR over up to five frames); inline, every
-violation and every odd-even suspect stalled detection for that long. The worker takes the
-views (frames are shared, never copied) and hands back a future; the evidence builder writes
-in detection order as the futures resolve. At most `max_waiting` reads wait: past that,
-`submit` blocks the caller until the oldest is done, so a flood slows the box but loses nothing.
+A plate read is ~0.5 s on two CPU cores (plate detector and OCR over up to five frames) and a
+clip ~0.2 s; inline, every violation and every odd-even suspect stalled detection that long.
+The worker gets frames that are shared, never copied, and hands back futures; the evidence
+builder writes folders in detection order as they resolve. At most `max_waiting` jobs wait:
+past that, `submit` blocks the caller until the oldest is done, so a flood slows the box but
+loses nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import cv2
 
 from edge.errors import EtleError
 from edge.plates.detector import VehicleView
 from edge.plates.reader import PlateOutcome
+
+T = TypeVar("T")
 
 
 class PlateStage(Protocol):
@@ -38,26 +41,25 @@ def read_or_explain(stage: PlateStage, views: Sequence[VehicleView]) -> PlateOut
         return PlateOutcome(None, f"plate reading failed: {exc}", (), (), 0, None)
 
 
-class PlateWorker:
-    def __init__(self, stage: PlateStage, max_waiting: int) -> None:
-        self._stage = stage
+class EvidenceWorker:
+    def __init__(self, max_waiting: int) -> None:
         self._max_waiting = max_waiting
         self._executor: ThreadPoolExecutor | None = None
-        self._waiting: set[Future[PlateOutcome]] = set()
+        self._waiting: set[Future[object]] = set()
 
-    def submit(self, views: Sequence[VehicleView]) -> Future[PlateOutcome]:
+    def submit(self, job: Callable[..., T], *args: object) -> Future[T]:
         self._waiting = {f for f in self._waiting if not f.done()}
         while len(self._waiting) >= self._max_waiting:
             _, still = wait(self._waiting, return_when=FIRST_COMPLETED)
             self._waiting = set(still)
         if self._executor is None:  # started lazily, and again after close()
-            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="plates")
-        future = self._executor.submit(read_or_explain, self._stage, tuple(views))
-        self._waiting.add(future)
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evidence")
+        future = self._executor.submit(job, *args)
+        self._waiting.add(future)  # type: ignore[arg-type]
         return future
 
     def close(self) -> None:
-        """Wait for the reads in flight and stop the thread."""
+        """Wait for the jobs in flight and stop the thread."""
         if self._executor is not None:
             self._executor.shutdown(wait=True)
             self._executor = None

@@ -1,6 +1,6 @@
-"""Plates are read on their own thread: the pipeline goes on meanwhile, folders are still written
-in detection order with the frames of their own act, and a flood of reads waits instead of
-being dropped."""
+"""Plates are read (and clips encoded) on a thread of their own: the pipeline goes on meanwhile,
+folders are still written in detection order with the frames of their own act, and a flood of
+jobs waits instead of being dropped."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from edge.evidence.builder import EvidenceRecord
-from edge.evidence.plate_worker import PlateWorker
+from edge.evidence.worker import EvidenceWorker, read_or_explain
 from edge.plates.detector import VehicleView
 from edge.plates.reader import PlateOutcome
 from tests.evidence.helpers import violation
@@ -47,20 +47,20 @@ def test_the_pipeline_goes_on_while_a_plate_is_read(tmp_path: Path) -> None:
     evidence = build(tmp_path, stage)
     for i in range(31):
         evidence.on_frame(frame(i))
-    evidence.add(violation(3))  # at frame 30; its frames after are in at frame 40
-    written = [r for i in range(31, 80) for r in evidence.on_frame(frame(i))]
-    assert written == [] and evidence.pending == 1  # 40 frames went by while the read waits
+    evidence.add(violation(3))  # at frame 30; its 2 s of frames after (for the clip) are in at frame 50
+    written = [r for i in range(31, 100) for r in evidence.on_frame(frame(i))]
+    assert written == [] and evidence.pending == 1  # 50 frames went by while the read waits
     assert stage.threads and threading.current_thread().name not in stage.threads
     stage.gates[0].set()
     (record,) = evidence.flush()
     media = {m["role"]: m["frame_index"] for m in json.loads((record.folder / "event.json").read_text())["media"]}
-    # The ring (40 frames) now starts at frame 40; the pictures are still those of the act.
+    # The ring (60 frames) now starts at frame 40; the pictures are still those of the act.
     assert evidence.ring.get(39) is None
     assert (media["overview_before"], media["overview_at"], media["overview_after"]) == (20, 30, 40)
     assert media["plate"] == 33
 
 
-def test_folders_are_written_in_detection_order_whichever_read_ends_first(tmp_path: Path) -> None:
+def test_folders_are_written_in_detection_order_once_the_jobs_are_done(tmp_path: Path) -> None:
     stage = GatedPlates(GOOD_READ)
     evidence = build(tmp_path, stage)
     for i in range(31):
@@ -68,24 +68,24 @@ def test_folders_are_written_in_detection_order_whichever_read_ends_first(tmp_pa
     evidence.add(violation(3))
     written = [r for i in range(31, 41) for r in evidence.on_frame(frame(i))]
     evidence.add(violation(4))
-    written += [r for i in range(41, 51) for r in evidence.on_frame(frame(i))]
     stage.gates[1].set()  # the second read is free, the first is not
-    written += [r for i in range(51, 55) for r in evidence.on_frame(frame(i))]
-    assert written == [] and evidence.pending == 2
+    written += [r for i in range(41, 70) for r in evidence.on_frame(frame(i))]  # both started (50, 60)
+    # One thread: the second read (and both clips) wait behind the first; nothing is written.
+    assert stage.calls == 1 and written == [] and evidence.pending == 2
     stage.gates[0].set()
     records = written + evidence.flush()
     assert [(r.violation.frame_index, seq(r)) for r in records] == [(30, 1), (40, 2)]
 
 
 def test_a_flood_of_reads_waits_instead_of_dropping() -> None:
-    """With room for one waiting read, a second submit blocks until the first is done."""
+    """With room for one waiting job, a second submit blocks until the first is done."""
     stage = GatedPlates(GOOD_READ)
-    worker = PlateWorker(stage, max_waiting=1)
-    first = worker.submit([])
+    worker = EvidenceWorker(max_waiting=1)
+    first = worker.submit(read_or_explain, stage, [])
     second_submitted = threading.Event()
 
     def submit_second() -> None:
-        worker.submit([])
+        worker.submit(read_or_explain, stage, [])
         second_submitted.set()
 
     thread = threading.Thread(target=submit_second)
@@ -104,8 +104,8 @@ def test_a_worker_can_be_used_again_after_close() -> None:
     stage = GatedPlates(GOOD_READ)
     for gate in stage.gates:
         gate.set()
-    worker = PlateWorker(stage, max_waiting=2)
-    assert worker.submit([]).result(LONG) is GOOD_READ
+    worker = EvidenceWorker(max_waiting=2)
+    assert worker.submit(read_or_explain, stage, []).result(LONG) is GOOD_READ
     worker.close()
-    assert worker.submit([]).result(LONG) is GOOD_READ
+    assert worker.submit(read_or_explain, stage, []).result(LONG) is GOOD_READ
     worker.close()
