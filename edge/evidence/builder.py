@@ -115,8 +115,8 @@ class _Pending:
     event_id: str
     violation: Violation
     # Set once the frames after the act are in: the frames the evidence is cut from (kept here,
-    # the ring moves on while the plate is read) and the plate read (None: reading is off).
-    # A write retried after a full disk reuses both.
+    # the ring moves on while the plate is read), the plate read (None: reading is off) and the
+    # clip (None: off, or a suspect not yet confirmed). A write retried after a full disk reuses them.
     frames: FrameRing | None = None
     plate: Future[PlateOutcome] | None = None
     clip: Future[bytes | None] | None = None
@@ -243,19 +243,25 @@ class EvidenceBuilder:
         violation, cfg, fps = item.violation, self._config, self._fps
         first = min(violation.before_frame, violation.frame_index - round(cfg.span_before_s * fps))
         frames = self.ring.since(first)
-        plate = clip = None
+        plate = None
         if self._plates is not None:
             plate = self._worker.submit(read_or_explain, self._plates, self._views(violation, frames))
-        if cfg.clip:
-            start = violation.frame_index - round(cfg.clip_before_s * fps)
-            end = violation.frame_index + round(cfg.clip_after_s * fps)
-            shown = [f for f in frames.since(start).frames() if f.index <= end]
-            clip = self._worker.submit(clip_or_none, shown, fps) if shown else None
+        # A suspect's clip waits for its verdict: most suspects comply, and their clip would be thrown away.
+        clip = None if violation.pending_plate else self._clip(violation, frames)
         self._pending[self._pending.index(item)] = _Pending(item.event_id, violation, frames, plate, clip)
 
+    def _clip(self, violation: Violation, frames: FrameRing) -> Future[bytes | None] | None:
+        if not self._config.clip:
+            return None
+        fps = self._fps
+        end = violation.frame_index + round(self._config.clip_after_s * fps)
+        shown = [f for f in frames.since(violation.frame_index - round(self._config.clip_before_s * fps)).frames()
+                 if f.index <= end]
+        return self._worker.submit(clip_or_none, shown, fps) if shown else None
+
     def _complete(self, wait: bool) -> list[EvidenceRecord]:
-        """Write the started violations in order; stop at a read still running (unless `wait`),
-        so the chain keeps detection order."""
+        """Write the started violations in order; stop at one whose plate read or clip is still
+        running (unless `wait`), so the chain keeps detection order."""
         records = []
         for queued in list(self._pending):
             if queued.frames is None:
@@ -267,6 +273,8 @@ class EvidenceBuilder:
                 self._pending.remove(queued)
                 continue
             self._pending[self._pending.index(queued)] = item
+            if not wait and not item.done():
+                break  # a confirmed suspect's clip has only just been started
             try:
                 records.append(self._write(item))
             except EvidenceError as exc:
@@ -287,10 +295,11 @@ class EvidenceBuilder:
         self.plate_checks["confirmed"] += 1
         if not self.admit(verdict):
             return None
-        return dataclasses.replace(item, violation=verdict)
+        frames = item.frames
+        return dataclasses.replace(item, violation=verdict, clip=self._clip(verdict, frames) if frames else None)
 
     def _views(self, violation: Violation, frames: FrameRing) -> list[VehicleView]:
-        """The vehicle in every kept frame (from the overview before the act on)."""
+        """The vehicle in every kept frame (the span of the clip and the overviews)."""
         track = self._tracks.get(violation.track_id)
         boxes = {p.frame_index: p.xyxy for p in track.points} if track is not None else {}
         boxes[violation.frame_index] = violation.box
