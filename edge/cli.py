@@ -196,7 +196,7 @@ def _run(args: argparse.Namespace, console: Console, site: LoadedSite, pipeline:
         checked = ", ".join(f"{why} {n}" for why, n in sorted(stats.plate_checks.items()))
         console.print(f"odd_even: {sum(stats.plate_checks.values())} vehicle(s) checked by plate ({checked}); "
                       "plates of vehicles that comply are not kept", highlight=False)
-    console.print(f"evidence folders are under {evidence_dir} (event.json + JPEGs each)", highlight=False)
+    console.print(f"evidence folders are under {evidence_dir} (event.json, JPEGs and clip.mp4 each)", highlight=False)
     if sealer is not None:
         console.print(f"signed with key id {sealer.kid} (event.jws in each folder)", highlight=False)
     if wired is not None:
