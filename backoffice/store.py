@@ -50,6 +50,14 @@ CREATE TABLE IF NOT EXISTS rejections (
     reason      TEXT NOT NULL,
     received_at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS reviews (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id    TEXT NOT NULL REFERENCES records (event_id),
+    decision    TEXT NOT NULL CHECK (decision IN ('approved', 'rejected')),
+    officer     TEXT NOT NULL,
+    reason      TEXT NOT NULL,
+    at          REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS statuses (
     site        TEXT NOT NULL,
     camera      TEXT NOT NULL,
@@ -79,6 +87,18 @@ class StoredRecord:
     duplicates: int
     lost_first: int | None = None  # a gap record: the seqs it declares lost
     lost_last: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    """An officer's decision on a record. Appended, never changed: the latest one stands, and the
+    history shows who decided what, when, and why."""
+
+    event_id: str
+    decision: str  # approved | rejected
+    officer: str
+    reason: str
+    at: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +209,20 @@ class Store:
     def put_status(self, site: str, camera: str, document: str) -> None:
         self._note("INSERT OR REPLACE INTO statuses (site, camera, document, received_at) VALUES (?,?,?,?)",
                    (site, camera, document, time.time()))
+
+    def add_review(self, review: Review) -> None:
+        self._note("INSERT INTO reviews (event_id, decision, officer, reason, at) VALUES (?,?,?,?,?)",
+                   (review.event_id, review.decision, review.officer, review.reason, review.at))
+
+    def reviews(self, event_id: str) -> list[Review]:
+        rows = self._db.execute("SELECT event_id, decision, officer, reason, at FROM reviews WHERE event_id = ? "
+                                "ORDER BY id", (event_id,)).fetchall()
+        return [Review(*row) for row in rows]
+
+    def decisions(self) -> dict[str, str]:
+        """The standing decision per reviewed record (the latest)."""
+        rows = self._db.execute("SELECT event_id, decision FROM reviews ORDER BY id").fetchall()
+        return {str(event_id): str(decision) for event_id, decision in rows}
 
     def records(self, device_id: str | None = None) -> list[StoredRecord]:
         where, params = ("WHERE device_id = ?", (device_id,)) if device_id else ("", ())

@@ -8,7 +8,6 @@ OpenCV). Only `/api/save` writes, and only a draft without problems.
 
 from __future__ import annotations
 
-import secrets
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,6 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.middleware.base import RequestResponseEndpoint
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from edge.calibrate.checks import MAX_REPROJECTION_RMS_PX, Problem
 from edge.calibrate.frames import Still, StillSource
@@ -30,11 +28,11 @@ from edge.calibrate.schema import site_schema
 from edge.calibrate.store import SaveConflict, SaveRefused, SiteDocument, read_document, save_site
 from edge.config import Homography, parse_site
 from edge.errors import EtleError
+from edge.webguard import Guard
 
 STATIC = Path(__file__).resolve().parent / "static"
 TOKEN_HEADER = "x-calibrate-token"
 TOKEN_COOKIE = "calibrate_token"
-LOOPBACK_NAMES = ["127.0.0.1", "localhost", "::1", "[::1]"]
 
 
 class Draft(BaseModel):
@@ -129,33 +127,21 @@ def _resolution(data: object) -> tuple[int, int] | None:
     return None
 
 
-def _token_ok(request: Request, token: str) -> bool:
-    supplied = request.headers.get(TOKEN_HEADER) or request.query_params.get("token") or request.cookies.get(
-        TOKEN_COOKIE)
-    return supplied is not None and secrets.compare_digest(supplied.encode(), token.encode())
-
-
 def create_app(options: ToolOptions) -> FastAPI:
     """The app; `options.token` set means every request must carry it (header, ?token= or cookie)."""
     session = Session(options)
     app = FastAPI(title="etle-edge calibration", docs_url=None, redoc_url=None, openapi_url=None)
-    if options.loopback:
-        # A web page elsewhere could make the browser talk to 127.0.0.1 via a rebound DNS name.
-        app.add_middleware(TrustedHostMiddleware, allowed_hosts=LOOPBACK_NAMES)
 
     @app.middleware("http")
-    async def guard(request: Request, call_next: RequestResponseEndpoint) -> Response:
-        token = options.token
-        if token is not None and not _token_ok(request, token):
-            return JSONResponse({"detail": "token required: open the address etle-edge calibrate printed "
-                                 "at start (it ends in ?token=...)"}, status_code=401)
+    async def json_posts_only(request: Request, call_next: RequestResponseEndpoint) -> Response:
         if request.method == "POST" and request.headers.get("content-type", "").split(";")[0] != "application/json":
             # JSON only: a cross-site form post cannot send it without the browser asking first.
             return JSONResponse({"detail": "send application/json"}, status_code=415)
-        response = await call_next(request)
-        if token is not None and request.query_params.get("token"):
-            response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict")
-        return response
+        return await call_next(request)
+
+    # Added last, so it runs first: no token, no further look at the request.
+    Guard(options.token, options.loopback, TOKEN_HEADER, TOKEN_COOKIE,
+          "open the address etle-edge calibrate printed at start (it ends in ?token=...)").install(app)
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:

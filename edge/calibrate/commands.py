@@ -7,9 +7,7 @@ The web stack is imported only when `calibrate` runs, so `etle-edge run` starts 
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import re
-import secrets
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +20,7 @@ from edge.calibrate.frames import StillSource
 from edge.calibrate.store import read_document
 from edge.config import parse_site
 from edge.errors import EtleError, SiteFileError
+from edge.webguard import is_loopback, new_token
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
 DEFAULT_PORT = 8600
@@ -42,20 +41,6 @@ def add_calibrate_commands(commands: argparse._SubParsersAction[argparse.Argumen
     overlay.add_argument("--site", type=Path, required=True, help="site file")
     overlay.add_argument("--source", help="video file, image or URL (default: the site file's camera.source)")
     overlay.add_argument("--out", type=Path, required=True, help="PNG to write")
-
-
-def is_loopback(host: str) -> bool:
-    """Whether only this machine can reach `host` (then no token is needed).
-
-    >>> is_loopback("127.0.0.1"), is_loopback("localhost"), is_loopback("0.0.0.0"), is_loopback("10.1.2.3")
-    (True, True, False, False)
-    """
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False  # a host name: it may resolve to anything
 
 
 def _source_spec(site_path: Path, data: object, override: str | None) -> str | None:
@@ -102,7 +87,7 @@ def calibrate_command(args: argparse.Namespace) -> int:
     probe = StillSource(spec or "", fps, size)  # its own, so the page still opens on the first frame
     template = {} if doc.exists else new_site_template(site_path, args.source, probe.next().size)
     loopback = is_loopback(args.host)
-    token = None if loopback else secrets.token_urlsafe(24)
+    token = new_token(args.host)
     app = create_app(ToolOptions(site_path, stills, template, token, loopback))
     shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     query = f"?token={token}" if token else ""
