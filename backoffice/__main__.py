@@ -1,4 +1,5 @@
-"""`python -m backoffice serve|show`: the reference receiver, and what it stored."""
+"""`python -m backoffice serve|review|show`: the reference receiver, the officers' review page, and
+what it stored."""
 
 from __future__ import annotations
 
@@ -13,15 +14,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
+import uvicorn
 from rich.console import Console
 from rich.table import Table
 
 from backoffice.receiver import Receiver, ReceiverConfig
+from backoffice.review import ReviewOptions, create_review_app
 from backoffice.store import Store
 from edge.delivery.config import BrokerConfig, TlsConfig, parse_host_port
 from edge.errors import EtleError
 from edge.evidence.keys import load_public_keys
 from edge.evidence.verify import verify_path
+from edge.webguard import is_loopback, new_token
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,6 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--cert", type=Path, help="client certificate (mutual TLS; CN backoffice)")
     serve.add_argument("--key", type=Path, help="client key (mutual TLS)")
     serve.add_argument("--ready-file", type=Path, help="touched once the receiver runs (for scripts)")
+    review = commands.add_parser("review", help="the officers' review page for what the store holds")
+    review.add_argument("--data", type=Path, required=True, help="folder of the store")
+    review.add_argument("--keys", type=Path, required=True, help="trusted device public keys (file or folder)")
+    review.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default 127.0.0.1; any other needs the printed token)")
+    review.add_argument("--port", type=int, default=8090)
     show = commands.add_parser("show", help="list what the store holds; verify it with --keys")
     show.add_argument("--data", type=Path, required=True)
     show.add_argument("--keys", type=Path, help="trusted device public keys: also verify every stored record")
@@ -65,6 +75,15 @@ def serve(args: argparse.Namespace) -> int:
     s = progress.stats
     print(f"back office: {s.stored} stored, {s.duplicates} duplicate(s), {s.rejected} rejected, "
           f"{progress.receipts_sent} receipt(s) sent", flush=True)
+    return 0
+
+
+def review(args: argparse.Namespace) -> int:
+    token = new_token(args.host)
+    app = create_review_app(ReviewOptions(args.data, load_public_keys(args.keys), token, is_loopback(args.host)))
+    shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+    print(f"open http://{shown}:{args.port}/{f'?token={token}' if token else ''}", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
 
 
@@ -108,6 +127,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return serve(args)
+        if args.command == "review":
+            return review(args)
         return show(args, Console(width=None if sys.stdout.isatty() else 160))
     except EtleError as exc:
         print(f"backoffice: {exc}", file=sys.stderr)

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,18 +15,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 
+from tests.brokers import free_port
+from tests.browser import chrome  # noqa: F401  (the fixture, for the tests here)
 from tests.conftest import DEMO, ROOT
 
 ARTIFACTS = Path(os.environ.get("ETLE_TEST_ARTIFACTS", ROOT / "test-artifacts"))
-CHROME_FLAGS = (
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-    # Without these Chromium reaches for the network (updates, sync), which CI does not have.
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--window-size=1600,1000",
-)
 
 
 @pytest.fixture
@@ -37,12 +29,6 @@ def demo_copy(tmp_path: Path) -> Path:
     shutil.copy(DEMO / "site.yaml", tmp_path / "site.yaml")
     (tmp_path / "clip.mp4").symlink_to(DEMO / "clip.mp4")
     return tmp_path / "site.yaml"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass(frozen=True)
@@ -80,24 +66,3 @@ def running_tool(site: Path, host: str = "127.0.0.1") -> Iterator[Tool]:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-
-
-@pytest.fixture(scope="session")
-def chrome() -> Iterator[webdriver.Chrome]:
-    binary = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = shutil.which("chromedriver")
-    if binary is None or driver is None:
-        pytest.fail("the browser tests need Debian's chromium and chromium-driver (apt-get install chromium "
-                    "chromium-driver; .ci/run installs them)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = binary
-    for flag in CHROME_FLAGS:
-        options.add_argument(flag)
-    profile = tempfile.mkdtemp(prefix="etle-chrome-")
-    options.add_argument(f"--user-data-dir={profile}")
-    browser = webdriver.Chrome(service=Service(driver), options=options)
-    try:
-        yield browser
-    finally:
-        browser.quit()
-        shutil.rmtree(profile, ignore_errors=True)
