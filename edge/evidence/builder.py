@@ -46,7 +46,7 @@ from edge.plates.detector import VehicleView
 from edge.plates.factory import build_plate_reader
 from edge.plates.indonesia import parse
 from edge.plates.reader import PlateConfig, PlateOutcome
-from edge.rules.odd_even import OddEvenConfig, judge
+from edge.rules.odd_even import OddEvenConfig, PlateCertainty, judge
 from edge.rules.types import Violation
 from edge.sources import Frame
 from edge.track import Track, TrackUpdate
@@ -135,7 +135,9 @@ def judge_with_plate(candidate: Violation, outcome: PlateOutcome | None, config:
     plate = parse(read.text) if read.format_valid else None
     if plate is None:
         return judge(candidate, None, config, unread_reason=f"{read.text!r} is not a valid plate")
-    return judge(candidate, plate, config, confidence=read.confidence, votes=read.votes)
+    last_digit = len(plate.region) + len(plate.number) - 1  # in the text, region + number + suffix
+    digit = read.char_confidences[last_digit] if last_digit < len(read.char_confidences) else 0.0
+    return judge(candidate, plate, config, PlateCertainty(read.confidence, digit, read.votes))
 
 
 def admit_all(_violation: Violation) -> bool:

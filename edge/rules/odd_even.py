@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -46,8 +47,12 @@ class OddEvenConfig(BaseModel):
         "the plate reader's 40 px in the frames around the check. Farther vehicles are not judged.",
     )
     min_plate_confidence: float = Field(
-        default=0.8, ge=0, le=1, title="Lowest plate confidence judged",
-        description="The voted read's confidence; below it the vehicle is not judged.",
+        default=0.5, ge=0, le=1, title="Lowest plate confidence judged",
+        description="The voted read's confidence (its least certain character); below it the vehicle is not judged.",
+    )
+    min_digit_confidence: float = Field(
+        default=0.9, ge=0, le=1, title="Lowest confidence of the last digit judged",
+        description="The parity hangs on the number's last digit: below it the vehicle is not judged.",
     )
     min_plate_votes: int = Field(
         default=3, ge=1, title="Fewest agreeing frames judged",
@@ -102,20 +107,33 @@ def odd_even(
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class PlateCertainty:
+    """How sure the plate read is: the whole read (its least certain character), the number's
+    last digit (the parity), and how many frames agree."""
+
+    confidence: float
+    digit_confidence: float
+    votes: int
+
+
 def judge(
-    candidate: Violation, plate: PlateText | None, config: OddEvenConfig, *, confidence: float = 1.0,
-    votes: int = 1, unread_reason: str | None = None,
+    candidate: Violation, plate: PlateText | None, config: OddEvenConfig,
+    certainty: PlateCertainty = PlateCertainty(1.0, 1.0, 1), unread_reason: str | None = None,
 ) -> Violation | str:
     """The candidate confirmed with its plate, or why it is dismissed.
 
     `plate` is the format-valid plate read for the vehicle (None: not read, `unread_reason` says
-    why); `confidence` and `votes` are the read's, held against the configured minimums.
+    why); `certainty` is the read's, held against the configured minimums.
     """
     if plate is None:
         return f"plate not read: {unread_reason or 'no reason given'}"
-    if confidence < config.min_plate_confidence or votes < config.min_plate_votes:
-        return (f"plate read too uncertain to judge: confidence {confidence:.2f} "
-                f"(≥ {config.min_plate_confidence:.2f}), {votes} vote(s) (≥ {config.min_plate_votes})")
+    sure = certainty
+    if (sure.confidence < config.min_plate_confidence or sure.digit_confidence < config.min_digit_confidence
+            or sure.votes < config.min_plate_votes):
+        return (f"plate read too uncertain to judge: confidence {sure.confidence:.2f} "
+                f"(≥ {config.min_plate_confidence:.2f}), last digit {sure.digit_confidence:.2f} "
+                f"(≥ {config.min_digit_confidence:.2f}), {sure.votes} vote(s) (≥ {config.min_plate_votes})")
     if plate.diplomatic:
         return "exempt: diplomatic plate"
     if clean(plate.text) in {clean(p) for p in config.exempt_plates}:

@@ -189,6 +189,22 @@ EVEN_READ = dataclasses.replace(GOOD_READ, plate=dataclasses.replace(
     GOOD_READ.plate, text="B2816PKW", formatted="B 2816 PKW"))  # type: ignore[type-var]
 
 
+def with_confidences(confidences: tuple[float, ...]) -> PlateOutcome:
+    return dataclasses.replace(EVEN_READ, plate=dataclasses.replace(  # type: ignore[type-var]
+        EVEN_READ.plate, char_confidences=confidences, confidence=min(confidences)))
+
+
+SHAKY_DIGIT = with_confidences((0.97, 0.97, 0.97, 0.97, 0.7, 0.97, 0.97, 0.97))
+SHAKY_LETTER = with_confidences((0.97, 0.97, 0.97, 0.97, 0.97, 0.97, 0.6, 0.97))
+
+
+def test_an_unsure_letter_does_not_stop_the_parity_verdict(tmp_path: Path) -> None:
+    """The parity hangs on the last digit: an uncertain suffix letter is for the officer to check."""
+    evidence = build(tmp_path, ScriptedPlates(SHAKY_LETTER))
+    (record,) = feed(evidence, SUSPECT)
+    assert record.violation.details["plate_parity"] == "even" and evidence.plate_checks == {"confirmed": 1}
+
+
 def test_a_suspect_with_an_even_plate_on_an_odd_date_is_a_signed_violation(tmp_path: Path) -> None:
     evidence = build(tmp_path, ScriptedPlates(EVEN_READ))
     (record,) = feed(evidence, SUSPECT)
@@ -207,6 +223,7 @@ def test_a_suspect_with_an_even_plate_on_an_odd_date_is_a_signed_violation(tmp_p
     (UNREADABLE, OddEvenConfig(), "plate not read"),
     (EVEN_READ, OddEvenConfig(min_plate_votes=4), "plate read too uncertain to judge"),  # 3 votes
     (EVEN_READ, OddEvenConfig(exempt_plates=["B 2816 PKW"]), "exempt"),
+    (SHAKY_DIGIT, OddEvenConfig(), "plate read too uncertain to judge"),  # the 6 of B 2816 PKW at 0.7
 ])
 def test_a_dismissed_suspect_leaves_nothing_behind(tmp_path: Path, outcome: PlateOutcome, config: OddEvenConfig,
                                                    why: str) -> None:

@@ -11,7 +11,7 @@ import pytest
 from edge.config import Calibration
 from edge.plates.indonesia import parse
 from edge.rules.illegal_stop import IllegalStopConfig, illegal_stop
-from edge.rules.odd_even import OddEvenConfig, judge, odd_even
+from edge.rules.odd_even import OddEvenConfig, PlateCertainty, judge, odd_even
 from edge.rules.restricted_lane import RestrictedLaneConfig, restricted_lane
 from edge.rules.scene import Scene
 from edge.rules.solid_line import SolidLineConfig, solid_line
@@ -152,22 +152,24 @@ SUSPECT = track(line((35, 100), (35, 300), 20))  # 07:30 WIB on Thursday the 15t
 
 
 @pytest.mark.parametrize(
-    ("plate", "exempt", "confidence", "votes", "verdict"),
+    ("plate", "exempt", "certainty", "verdict"),
     [
-        ("B 1234 XYZ", [], 0.95, 3, "violation"),   # even plate on the 15th
-        ("B 1235 XYZ", [], 0.95, 3, "complies"),    # odd plate on an odd date
-        ("B 1234 XYZ", ["b1234xyz"], 0.95, 3, "exempt: plate on the permit list"),
-        ("CD 12 34", [], 0.95, 3, "exempt: diplomatic plate"),
-        ("B 1234 XYZ", [], 0.6, 3, "plate read too uncertain to judge"),
-        ("B 1234 XYZ", [], 0.95, 2, "plate read too uncertain to judge"),  # two frames agree, three needed
-        (None, [], 1.0, 5, "plate not read: too small"),
+        ("B 1234 XYZ", [], (0.95, 0.95, 3), "violation"),   # even plate on the 15th
+        ("B 1235 XYZ", [], (0.95, 0.95, 3), "complies"),    # odd plate on an odd date
+        ("B 1234 XYZ", ["b1234xyz"], (0.95, 0.95, 3), "exempt: plate on the permit list"),
+        ("CD 12 34", [], (0.95, 0.95, 3), "exempt: diplomatic plate"),
+        ("B 1234 XYZ", [], (0.55, 0.95, 3), "violation"),   # unsure of a letter, sure of the last digit
+        ("B 1234 XYZ", [], (0.4, 0.95, 3), "plate read too uncertain to judge"),  # the read itself is weak
+        ("B 1234 XYZ", [], (0.85, 0.85, 3), "plate read too uncertain to judge"),  # the parity's digit
+        ("B 1234 XYZ", [], (0.95, 0.95, 2), "plate read too uncertain to judge"),  # two frames agree, three needed
+        (None, [], (1.0, 1.0, 5), "plate not read: too small"),
     ],
 )
-def test_odd_even_judged_by_the_plate(plate: str | None, exempt: list[str], confidence: float, votes: int,
+def test_odd_even_judged_by_the_plate(plate: str | None, exempt: list[str], certainty: tuple[float, float, int],
                                       verdict: str) -> None:
     config = NEAR.model_copy(update={"exempt_plates": exempt})
     (suspect,) = odd_even(SUSPECT, SCENE, NO_SIGNAL, config)
-    judged = judge(suspect, parse(plate) if plate else None, config, confidence=confidence, votes=votes,
+    judged = judge(suspect, parse(plate) if plate else None, config, PlateCertainty(*certainty),
                    unread_reason="too small")
     if verdict != "violation":
         assert isinstance(judged, str) and judged.startswith(verdict)
@@ -183,4 +185,4 @@ def test_odd_even_uses_the_local_date() -> None:
     late = track(line((35, 100), (35, 300), 20), t0=T0 - timedelta(hours=1))
     (suspect,) = odd_even(late, SCENE, NO_SIGNAL, NEAR)
     assert suspect.details["date"] == "2026-01-15"
-    assert isinstance(judge(suspect, parse("B 1234 XYZ"), OddEvenConfig(), confidence=0.9, votes=3), Violation)
+    assert isinstance(judge(suspect, parse("B 1234 XYZ"), OddEvenConfig(), PlateCertainty(0.9, 0.9, 3)), Violation)
