@@ -119,15 +119,17 @@ class PlateCertainty:
 
 def judge(
     candidate: Violation, plate: PlateText | None, config: OddEvenConfig,
-    certainty: PlateCertainty = PlateCertainty(1.0, 1.0, 1), unread_reason: str | None = None,
+    certainty: PlateCertainty | None = None, unread_reason: str | None = None,
 ) -> Violation | str:
     """The candidate confirmed with its plate, or why it is dismissed.
 
-    `plate` is the format-valid plate read for the vehicle (None: not read, `unread_reason` says
-    why); `certainty` is the read's, held against the configured minimums.
+    `plate` is the format-valid plate read for the vehicle with its `certainty`, held against
+    the configured minimums (None: not read, `unread_reason` says why).
     """
     if plate is None:
         return f"plate not read: {unread_reason or 'no reason given'}"
+    if certainty is None:
+        raise ValueError("a read plate is judged with its certainty")
     sure = certainty
     if (sure.confidence < config.min_plate_confidence or sure.digit_confidence < config.min_digit_confidence
             or sure.votes < config.min_plate_votes):
