@@ -194,7 +194,9 @@ def create_review_app(options: ReviewOptions) -> FastAPI:
             record = record_of(store, event_id)
             listed = {m["name"]: m["content_type"] for m in _event(store, record)["media"]}
             folder = store.root / record.path
-        if name not in listed:  # only what the signed event lists: never a path of our choosing
+        # Only what the event lists, and only a plain file name (even an altered event.json on
+        # disk cannot make this serve a path outside the record's folder).
+        if name not in listed or Path(name).name != name or name in (".", ".."):
             raise HTTPException(404, f"{event_id} has no medium {name}")
         return FileResponse(folder / name, media_type=listed[name])
 
