@@ -12,7 +12,7 @@ field refers to.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -86,6 +86,11 @@ class SiteInfo(Strict):
         description="IANA zone of the site (Asia/Jakarta, Asia/Makassar, Asia/Jayapura).",
     )
     location: Location = Field(title="Location", description="Where the camera stands.")
+    holidays: list[date] = Field(
+        default_factory=list, title="Public holidays",
+        description="Local dates (YYYY-MM-DD) on which restrictions that skip holidays (odd-even, by "
+        "default) are not enforced: the year's national holidays and collective leave days.",
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -256,6 +261,15 @@ class Restriction(Strict):
         description='When it applies, in the site time zone, e.g. "Mon-Fri 06:00-10:00" or '
         '"Sat,Sun 07:00-12:00"; a window may run past midnight ("Fri 22:00-02:00"). Empty: always.',
     )
+    skip_holidays: bool | None = Field(
+        default=None, title="Not on public holidays",
+        description="Not enforced on the dates in site.holidays. Unset: odd_even skips them (Jakarta's "
+        "ganjil-genap does not apply on national holidays), busway and class_ban do not.",
+    )
+
+    @property
+    def skips_holidays(self) -> bool:
+        return self.skip_holidays if self.skip_holidays is not None else self.kind == "odd_even"
 
     def time_windows(self) -> tuple[TimeWindow, ...]:
         return tuple(parse_window(text) for text in self.windows)

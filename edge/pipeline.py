@@ -112,7 +112,7 @@ class Pipeline:
         self._tracker = VehicleTracker(settings.tracker, cam.fps / settings.detect_every)
         # Fail-safe (a site file with faults): detect and track, but judge nothing.
         self._engine = None if site.faults else RuleEngine(
-            Scene.of(site.site.calibration, site.site.site.timezone), settings.rules)
+            Scene.of(site.site.calibration, site.site.site.timezone, site.site.site.holidays), settings.rules)
         self._signals: VisionSignalReader | None = None
         self._signal_config = settings.signal_vision
         self._calibration = site.site.calibration

@@ -69,6 +69,7 @@ BROKEN = [
     ("unknown key", _set("camera.zoom", 2), "camera.zoom", "Extra inputs are not permitted"),
     ("missing field", _set("site.id", DELETE), "site.id", "Field required"),
     ("bad time zone", _set("site.timezone", "Asia/Bandung"), "site.timezone", "unknown IANA time zone"),
+    ("bad holiday", _set("site.holidays", ["2026-02-30"]), "site.holidays.0", "valid date"),
     ("naive start time", _set("camera.start_time", "2026-01-15T07:30:00"), "camera.start_time", "UTC offset"),
     ("negative fps", _set("camera.fps", -1), "camera.fps", "greater than 0"),
     ("self-intersecting lane", _set("calibration.lanes.0.polygon", [[560, 300], [650, 700], [630, 300], [400, 700]]),

@@ -8,8 +8,9 @@ run without a homography.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -33,15 +34,17 @@ class Scene:
     lane_shapes: tuple[tuple[str, shapely.Polygon], ...] = field(default=(), repr=False)
     # Restriction windows parsed once, not on every track of every frame.
     windows: dict[str, tuple[TimeWindow, ...]] = field(default_factory=dict, repr=False)
+    holidays: frozenset[date] = frozenset()  # local dates; see Restriction.skips_holidays
 
     @classmethod
-    def of(cls, calibration: Calibration, timezone: str = "Asia/Jakarta") -> Scene:
+    def of(cls, calibration: Calibration, timezone: str = "Asia/Jakarta", holidays: Iterable[date] = ()) -> Scene:
         hom = calibration.homography
         ground = GroundPlane.fit(hom.image_points, hom.world_points_m) if hom is not None else None
         shapes = tuple((lane.id, shapely.Polygon(lane.polygon)) for lane in calibration.lanes)
         shapely.prepare([shape for _, shape in shapes])
         windows = {rule.id: rule.time_windows() for rule in calibration.restrictions}
-        return cls(calibration=calibration, timezone=timezone, ground=ground, lane_shapes=shapes, windows=windows)
+        return cls(calibration=calibration, timezone=timezone, ground=ground, lane_shapes=shapes, windows=windows,
+                   holidays=frozenset(holidays))
 
     @property
     def metric(self) -> bool:
@@ -81,7 +84,10 @@ class Scene:
         return np.asarray(vec / np.linalg.norm(vec), dtype=np.float64)
 
     def restriction_active(self, rule: Restriction, moment: datetime) -> bool:
-        """Whether the restriction's windows hold at an aware moment, in the site's zone."""
+        """Whether the restriction holds at an aware moment: one of its windows, in the site's zone,
+        and not a public holiday if it skips those."""
+        if rule.skips_holidays and self.local(moment).date() in self.holidays:
+            return False
         windows = self.windows[rule.id] if rule.id in self.windows else rule.time_windows()
         return any_active(windows, moment, self.timezone)
 

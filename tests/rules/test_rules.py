@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -186,3 +186,18 @@ def test_odd_even_uses_the_local_date() -> None:
     (suspect,) = odd_even(late, SCENE, NO_SIGNAL, NEAR)
     assert suspect.details["date"] == "2026-01-15"
     assert isinstance(judge(suspect, parse("B 1234 XYZ"), OddEvenConfig(), PlateCertainty(0.9, 0.9, 3)), Violation)
+
+
+def test_public_holidays_lift_odd_even_but_not_the_busway() -> None:
+    """Jakarta's ganjil-genap does not apply on national holidays; a busway stays a busway unless
+    its restriction says otherwise (skip_holidays)."""
+    holiday = Scene.of(CAL, holidays=[date(2026, 1, 15)])  # T0 is 07:30 WIB on the 15th
+    car_in_a = track(line((35, 100), (35, 300), 20))
+    car_in_busway = track(line((105, 100), (105, 300), 20))
+    assert odd_even(car_in_a, holiday, NO_SIGNAL, NEAR) == []
+    assert len(odd_even(car_in_a, Scene.of(CAL, holidays=[date(2026, 1, 16)]), NO_SIGNAL, NEAR)) == 1
+    assert [v.feature for v in restricted_lane(car_in_busway, holiday, NO_SIGNAL, RestrictedLaneConfig())] == [
+        "busway-b"]
+    rules = [r.model_copy(update={"skip_holidays": True}) if r.kind == "busway" else r for r in CAL.restrictions]
+    lifted = Scene.of(CAL.model_copy(update={"restrictions": rules}), holidays=[date(2026, 1, 15)])
+    assert restricted_lane(car_in_busway, lifted, NO_SIGNAL, RestrictedLaneConfig()) == []
