@@ -2,7 +2,8 @@
 
 An officer validates every violation before a letter goes to the owner. The page lists the
 stored violations (pending first), shows one with its pictures, clip, plate read, article and
-measurements, verifies it again on display (signature, schema, media hashes: the same
+measurements (the clip through a WebM copy a browser can play, `backoffice.playable`), verifies
+it again on display (signature, schema, media hashes: the same
 `verify_path` as `etle-edge verify`), and records the officer's decision: approve, or reject
 with a reason. Decisions are appended to the store's `reviews` table and never edit the
 evidence; a record that fails verification cannot be approved.
@@ -28,6 +29,7 @@ from urllib.parse import parse_qs, urlsplit
 from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
+from backoffice.playable import WEBM_TYPE, PlayableError, playable_copy
 from backoffice.store import Chain, Review, Store, StoredRecord
 from edge.evidence.keys import KeyRing
 from edge.evidence.verify import EVENT_JSON, VerifyReport, verify_path
@@ -124,8 +126,10 @@ def render_record(record: StoredRecord, event: dict[str, Any], history: list[Rev
         f'<figure><img src="/records/{_e(event_id)}/media/{_e(media[role]["name"])}" alt="{_e(role)}">'
         f"<figcaption>{_e(role)}, frame {media[role]['frame_index']}</figcaption></figure>"
         for role in STILL_ORDER if role in media)
-    clip = (f'<p><a id=clip href="/records/{_e(event_id)}/media/{_e(media["clip"]["name"])}" download>'
-            f'clip ({media["clip"]["bytes"] // 1024} KB, MP4)</a></p>' if "clip" in media else "")
+    clip = (f'<p><video id=clipview controls preload=metadata width=640 src="/records/{_e(event_id)}/clip.webm">'
+            f"</video><br><span class=muted>a WebM copy made here for the browser; the evidence is the "
+            f'signed MP4:</span> <a id=clip href="/records/{_e(event_id)}/media/{_e(media["clip"]["name"])}" '
+            f'download>clip ({media["clip"]["bytes"] // 1024} KB, MP4)</a></p>' if "clip" in media else "")
     decided = "".join(
         f"<li>{_e(datetime.fromtimestamp(r.at).isoformat(timespec='seconds'))} {_e(r.officer)}: "
         f"<b>{_e(r.decision)}</b>{' — ' + _e(r.reason) if r.reason else ''}</li>" for r in history)
@@ -199,6 +203,20 @@ def create_review_app(options: ReviewOptions) -> FastAPI:
         if name not in listed or Path(name).name != name or name in (".", ".."):
             raise HTTPException(404, f"{event_id} has no medium {name}")
         return FileResponse(folder / name, media_type=listed[name])
+
+    @app.get("/records/{event_id}/clip.webm")
+    def clip_copy(event_id: str) -> FileResponse:
+        with opened() as store:
+            record = record_of(store, event_id)
+            clips = [m for m in _event(store, record)["media"] if m["role"] == "clip"]
+            folder, derived = store.root / record.path, store.root / "derived"
+        if not clips or Path(clips[0]["name"]).name != clips[0]["name"]:
+            raise HTTPException(404, f"{event_id} has no clip")
+        try:
+            copy = playable_copy(folder / clips[0]["name"], derived, str(clips[0]["sha256"]))
+        except PlayableError as exc:
+            raise HTTPException(500, str(exc)) from exc
+        return FileResponse(copy, media_type=WEBM_TYPE)
 
     @app.post("/records/{event_id}/review")
     async def review(event_id: str, request: Request) -> Response:

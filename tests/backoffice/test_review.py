@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+import cv2
 import httpx
 import numpy as np
 import pytest
@@ -116,6 +117,29 @@ def test_a_record_page_shows_verified_evidence_and_serves_only_listed_media(
     assert client.get("/records/no-such-event").status_code == 404
 
 
+def test_the_clip_plays_in_a_browser_through_a_webm_copy_outside_the_evidence(
+    client: TestClient, office: Office, tmp_path: Path,
+) -> None:
+    event_id = office.event_ids[0]
+    served = client.get(f"/records/{event_id}/clip.webm")
+    assert served.status_code == 200 and served.headers["content-type"] == "video/webm"
+    (copy,) = (office.data / "derived").glob("*.webm")
+    assert served.content == copy.read_bytes()
+    assert not list((office.data / "records").rglob("*.webm"))  # the evidence folders are untouched
+    (tmp_path / "got.webm").write_bytes(served.content)
+    video = cv2.VideoCapture(str(tmp_path / "got.webm"))
+    try:
+        frames = 0
+        while video.read()[0]:
+            frames += 1
+    finally:
+        video.release()
+    assert frames == 41  # the whole clip: 2 s before the act, the act, 2 s after, at 10 fps
+    made = copy.stat().st_mtime_ns
+    assert client.get(f"/records/{event_id}/clip.webm").content == served.content
+    assert copy.stat().st_mtime_ns == made  # made once, then served from derived/
+
+
 def test_decisions_are_recorded_with_officer_and_reason(client: TestClient, office: Office) -> None:
     first, second, _ = office.event_ids
     assert decide(client, first, decision="approved", officer="Bripka Sari").status_code == 303
@@ -188,6 +212,13 @@ def test_an_officer_reviews_in_a_real_browser(review_server: str, office: Office
     assert len(images) >= 5
     assert all(chrome.execute_script("return arguments[0].complete && arguments[0].naturalWidth", img) > 0
                for img in images)  # every picture really loads
+    video = chrome.find_element(By.ID, "clipview")
+    deadline = time.monotonic() + 20
+    while chrome.execute_script("return arguments[0].readyState", video) < 1:  # HAVE_METADATA
+        assert chrome.execute_script("return arguments[0].error", video) is None, "the browser cannot play the clip"
+        assert time.monotonic() < deadline, "the clip's metadata never loaded"
+        time.sleep(0.1)
+    assert chrome.execute_script("return arguments[0].duration", video) == pytest.approx(4.1, abs=0.15)
     chrome.find_element(By.NAME, "officer").send_keys("Bripka Sari")
     chrome.find_element(By.NAME, "reason").send_keys("red light, plate readable on the close-up")
     chrome.find_element(By.CSS_SELECTOR, "button[value=approved]").click()
