@@ -888,7 +888,7 @@ def site_yaml(cam: Camera) -> str:
         "    - id: ganjil-genap-1",
         "      kind: odd_even",
         f"      lanes: [{', '.join(LANES[k] for k in ODD_EVEN_LANES)}]",
-        f"      windows: [{', '.join(f'{w!r}'.replace(chr(39), chr(34)) for w in ODD_EVEN_WINDOWS)}]",
+        f"      windows: {json.dumps(list(ODD_EVEN_WINDOWS))}",  # a JSON list is a YAML flow list
         "articles: {}",
     ]
     return "\n".join(lines) + "\n"
