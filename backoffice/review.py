@@ -116,11 +116,24 @@ def _facts(event: dict[str, Any]) -> str:
     return "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in facts)
 
 
+def _time_warning(clock: dict[str, Any]) -> str:
+    """Time is half of a red-light case: say plainly when the box could not vouch for its clock."""
+    if clock.get("synced") is False:
+        return ("<p id=time class=bad>The box's clock was NOT synchronised when this was recorded "
+                f"(source {_e(clock.get('source'))}, offset {_e(clock.get('offset_s'))} s): check the time "
+                "against the signal phases and other records before approving.</p>")
+    if clock.get("synced") is None:
+        return (f"<p id=time class=muted>Time from {_e(clock.get('source'))}: not a synchronised clock "
+                "(a replayed recording).</p>")
+    return ""
+
+
 def render_record(record: StoredRecord, event: dict[str, Any], history: list[Review], report: VerifyReport) -> str:
     event_id = record.event_id
     verdict = ("<p id=verified class=ok>Verified: signature, schema and every media hash match.</p>" if report.ok
                else "<p id=verified class=bad>FAILS verification:</p><ul>"
                + "".join(f"<li>{_e(line)}</li>" for line in report.lines()) + "</ul>")
+    verdict += _time_warning(event.get("clock") or {})
     media = {m["role"]: m for m in event["media"]}
     stills = "".join(
         f'<figure><img src="/records/{_e(event_id)}/media/{_e(media[role]["name"])}" alt="{_e(role)}">'

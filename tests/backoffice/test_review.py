@@ -4,6 +4,7 @@ the app in-process, and once in real headless Chromium against `python -m backof
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -21,11 +22,12 @@ from selenium import webdriver
 from selenium.webdriver.common.by import By
 
 from backoffice.ingest import Ingest, IngestConfig
-from backoffice.review import ReviewOptions, create_review_app
+from backoffice.review import ReviewOptions, create_review_app, render_record
 from backoffice.store import Store
 from edge.delivery.records import messages, read_entry
 from edge.delivery.topics import Topics, parse_topic
 from edge.evidence.keys import load_public_keys
+from edge.evidence.verify import verify_path
 from edge.sources import Frame
 from tests.brokers import free_port
 from tests.conftest import ROOT
@@ -138,6 +140,25 @@ def test_the_clip_plays_in_a_browser_through_a_webm_copy_outside_the_evidence(
     made = copy.stat().st_mtime_ns
     assert client.get(f"/records/{event_id}/clip.webm").content == served.content
     assert copy.stat().st_mtime_ns == made  # made once, then served from derived/
+
+
+def test_the_time_source_is_shown_and_an_unsynchronised_clock_plainly(client: TestClient, office: Office) -> None:
+    event_id = office.event_ids[0]
+    assert "id=time class=muted" in client.get(f"/records/{event_id}").text  # a replay: clip_start_time
+    store = Store.open(office.data)
+    try:
+        record = store.get(event_id)
+        assert record is not None
+        folder = store.root / record.path
+        event = json.loads((folder / "event.json").read_text())
+        report = verify_path(folder, load_public_keys(office.keys))
+    finally:
+        store.close()
+    event["clock"] = {"source": "chrony", "synced": False, "offset_s": None}
+    page = render_record(record, event, [], report)
+    assert "id=time class=bad" in page and "NOT synchronised" in page
+    event["clock"] = {"source": "chrony", "synced": True, "offset_s": 0.0004}
+    assert "id=time" not in render_record(record, event, [], report)
 
 
 def test_decisions_are_recorded_with_officer_and_reason(client: TestClient, office: Office) -> None:
