@@ -19,7 +19,9 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.wait import WebDriverWait
 
 from backoffice.ingest import Ingest, IngestConfig
 from backoffice.review import ReviewOptions, create_review_app, render_record
@@ -228,11 +230,12 @@ def test_an_officer_reviews_in_a_real_browser(review_server: str, office: Office
     links = chrome.find_elements(By.CSS_SELECTOR, "#records a")
     assert len(links) == 3
     links[0].click()
+    WebDriverWait(chrome, 20).until(lambda d: d.find_elements(By.ID, "verified"))
     assert chrome.find_element(By.ID, "verified").get_attribute("class") == "ok"
     images = chrome.find_elements(By.TAG_NAME, "img")
-    assert len(images) >= 5
-    assert all(chrome.execute_script("return arguments[0].complete && arguments[0].naturalWidth", img) > 0
-               for img in images)  # every picture really loads
+    assert len(images) >= 5  # and every one of them really loads:
+    loaded = "return arguments[0].complete && arguments[0].naturalWidth"
+    WebDriverWait(chrome, 20).until(lambda d: all(d.execute_script(loaded, img) > 0 for img in images))
     video = chrome.find_element(By.ID, "clipview")
     deadline = time.monotonic() + 20
     while chrome.execute_script("return arguments[0].readyState", video) < 1:  # HAVE_METADATA
@@ -243,8 +246,11 @@ def test_an_officer_reviews_in_a_real_browser(review_server: str, office: Office
     chrome.find_element(By.NAME, "officer").send_keys("Bripka Sari")
     chrome.find_element(By.NAME, "reason").send_keys("red light, plate readable on the close-up")
     chrome.find_element(By.CSS_SELECTOR, "button[value=approved]").click()
-    history = chrome.find_element(By.ID, "history").text
-    assert "Bripka Sari: approved — red light, plate readable on the close-up" in history
+    # The post answers with a redirect to the record page: wait for the new page, not the old one.
+    after_post = WebDriverWait(chrome, 20, ignored_exceptions=(StaleElementReferenceException,))
+    after_post.until(lambda d: "Bripka Sari: approved" in d.find_element(By.ID, "history").text)
+    assert "Bripka Sari: approved — red light, plate readable on the close-up" in (
+        chrome.find_element(By.ID, "history").text)
     chrome.get(review_server)
     assert "approved (1)" in chrome.find_element(By.TAG_NAME, "nav").text
     assert len(chrome.find_elements(By.CSS_SELECTOR, "#records a")) == 2  # pending ones
