@@ -19,6 +19,7 @@ from edge.delivery.wiring import Wired, connect_delivery, with_broker
 from edge.errors import EtleError, SiteFileError
 from edge.evidence.chain import ChainState, ChainStateError
 from edge.evidence.event import rfc3339
+from edge.evidence.journal import recover_pending
 from edge.evidence.keys import KeyFileError, generate_keys, load_public_keys
 from edge.evidence.seal import CHAIN_FILE, Sealer
 from edge.evidence.verify import verify_path
@@ -173,6 +174,10 @@ def _run(args: argparse.Namespace, console: Console, site: LoadedSite, pipeline:
         gap = sealer.recover(evidence_dir, datetime.now(UTC))
         if gap is not None:
             console.print(f"[yellow]the previous run ended before storing an event: recorded {gap}[/yellow]")
+        lost = recover_pending(evidence_dir, sealer, datetime.now(UTC))
+        if lost:
+            console.print(f"[yellow]the previous run stopped before writing {len(lost)} detected violation(s): "
+                          f"each declared lost in a signed gap ({', '.join(p.name for p in lost)})[/yellow]")
     if wired is not None:
         if pipeline.controller is not None:
             wired.delivery.listen_signals(pipeline.controller.receive)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,7 +23,6 @@ from edge.delivery.outbox import Outbox, OutboxError
 from edge.delivery.records import MissingRecordError, read_entry
 from edge.delivery.status import disk_free
 from edge.errors import EtleError
-from edge.evidence.chain import ChainStateError
 from edge.evidence.seal import Sealer
 
 if TYPE_CHECKING:
@@ -39,13 +37,6 @@ def size(n: int) -> str:
     ('1.5 MiB', '4096 bytes')
     """
     return f"{n / MB:.1f} MiB" if n >= MB // 10 else f"{n} bytes"
-
-
-def describe(violation: Violation) -> str:
-    """The metadata of a violation that could not be stored, as it goes into the gap's reason."""
-    v = violation
-    return (f"{v.kind} at {v.detected_at.isoformat(timespec='milliseconds')} lane {v.lane} {v.vehicle_class} "
-            f"track {v.track_id} confidence {v.confidence:.2f} frame {v.frame_index}")
 
 
 class DiskBudget:
@@ -89,19 +80,13 @@ class DiskBudget:
     def _declare(self, violation: Violation, why: str) -> None:
         assert self._sealer is not None
         at = violation.detected_at if violation.detected_at.tzinfo else datetime.now(UTC)
-        reason = f"{why}: violation not stored: {describe(violation)}"
-        record_id = str(uuid.uuid4())
+        reason = f"{why}: violation not stored: {violation.describe()}"
         try:
-            # seal() is the public way to reserve the next seq; the stub it signs is never stored or sent.
-            self._sealer.seal(record_id, {"schema": "etle.violation/1", "event_id": record_id})
-        except ChainStateError as exc:
-            log.warning("seq not reserved (%s); the gap covers the outstanding reservation instead", exc)
-        try:
-            path = self._sealer.record_gap(self._root, reason, at)
+            path = self._sealer.declare_lost(self._root, reason, at)
         except (EtleError, OSError) as exc:
             # The reservation stays on disk; recover() at the next start turns it into a gap record.
             self.undeclared += 1
-            log.error("violation shed (%s) and its gap record could not be stored: %s", describe(violation), exc)
+            log.error("violation shed (%s) and its gap record could not be stored: %s", violation.describe(), exc)
             return
         log.warning("violation not stored, declared in signed gap %s: %s", path.name, reason)
         try:

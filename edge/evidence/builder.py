@@ -37,6 +37,7 @@ from edge.detect.base import crop_with_margin
 from edge.errors import EtleError, EvidenceError
 from edge.evidence.clip import CLIP_NAME, CLIP_TYPE, clip_or_none
 from edge.evidence.event import EventContext, MediaItem, ModelIdentity, build_event, new_event_id, rfc3339
+from edge.evidence.journal import JOURNAL_FILE, PendingJournal
 from edge.evidence.overlay import annotate_violation
 from edge.evidence.ring import FrameRing
 from edge.evidence.seal import Sealer
@@ -178,6 +179,8 @@ class EvidenceBuilder:
         self._config = config
         self._fps = fps
         self._sealer = sealer
+        # Signed boxes journal what they detected until it is stored (see edge.evidence.journal).
+        self._journal = PendingJournal(config.directory / JOURNAL_FILE) if sealer is not None else None
         self.ring = FrameRing(config.ring_frames(fps))
         self._pending: list[_Pending] = []
         self._tracks: dict[int, Track] = {}
@@ -189,7 +192,10 @@ class EvidenceBuilder:
         self.plate_checks: Counter[str] = Counter()
 
     def add(self, violation: Violation) -> None:
-        self._pending.append(_Pending(new_event_id(), violation))
+        item = _Pending(new_event_id(), violation)
+        if self._journal is not None and not violation.pending_plate:  # a suspect is no violation yet
+            self._journal.add(item.event_id, violation.describe())
+        self._pending.append(item)
 
     def observe(self, update: TrackUpdate) -> None:
         """Keep the latest path of every vehicle with a pending violation (for its plate)."""
@@ -232,9 +238,17 @@ class EvidenceBuilder:
             try:
                 self._sealer.record_gap(self._config.directory, f"evidence could not be stored: {lost}",
                                         newest.captured_at)
+                for item in stuck:  # declared: not for the next start to declare again
+                    self._journal_done(item.event_id)
             except (OSError, EtleError) as exc:
                 self.failures.append(f"the gap record for {lost} could not be stored either: {exc}")
+        if self._journal is not None:
+            self._journal.close()
         return records
+
+    def _journal_done(self, event_id: str) -> None:
+        if self._journal is not None:
+            self._journal.done(event_id)
 
     @property
     def pending(self) -> int:
@@ -285,6 +299,7 @@ class EvidenceBuilder:
                 self.failures.append(str(exc))
                 break
             self._pending.remove(item)
+            self._journal_done(item.event_id)
         return records
 
     def _judged(self, item: _Pending) -> _Pending | None:
@@ -295,8 +310,10 @@ class EvidenceBuilder:
             self.plate_checks[verdict.split(":")[0]] += 1
             return None
         self.plate_checks["confirmed"] += 1
-        if not self.admit(verdict):
+        if not self.admit(verdict):  # shed: the disk budget declared it in a signed gap
             return None
+        if self._journal is not None:
+            self._journal.add(item.event_id, verdict.describe())
         frames = item.frames
         return dataclasses.replace(item, violation=verdict, clip=self._clip(verdict, frames) if frames else None)
 

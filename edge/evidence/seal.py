@@ -9,6 +9,8 @@ silent break.
 
 from __future__ import annotations
 
+import logging
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -16,11 +18,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from edge.evidence.chain import ChainState, recover, write_gap
+from edge.evidence.chain import ChainState, ChainStateError, recover, write_gap
 from edge.evidence.keys import PRIVATE_KEY_FILE, Signer, load_signer
 from edge.evidence.signing import sign_event, with_link
 
 CHAIN_FILE = "chain.json"
+
+
+log = logging.getLogger(__name__)
 
 
 class SigningConfig(BaseModel):
@@ -76,6 +81,16 @@ class Sealer:
         path = write_gap(root, gap)
         self._chain.commit(gap)
         return path
+
+    def declare_lost(self, root: Path, reason: str, now: datetime) -> Path:
+        """A violation that will never be stored: reserve it a number and declare that number lost
+        in a signed gap whose reason says what it was (disk budget, a crash before its write)."""
+        stub_id = str(uuid.uuid4())
+        try:
+            self.seal(stub_id, {"schema": "etle.violation/1", "event_id": stub_id})  # reserves; never stored
+        except ChainStateError as exc:
+            log.warning("seq not reserved (%s); the gap covers the outstanding reservation instead", exc)
+        return self.record_gap(root, reason, now)
 
     def close(self) -> None:
         self._chain.close()

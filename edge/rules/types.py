@@ -45,6 +45,11 @@ class Violation:
     details: dict[str, DetailValue] = field(default_factory=dict)
     pending_plate: bool = False
 
+    def describe(self) -> str:
+        """One line naming the act, for records that must say what was lost (gap reasons)."""
+        return (f"{self.kind} at {self.detected_at.isoformat(timespec='milliseconds')} lane {self.lane} "
+                f"{self.vehicle_class} track {self.track_id} confidence {self.confidence:.2f} frame {self.frame_index}")
+
     @classmethod
     def of(
         cls, kind: ViolationKind, track: Track, where: tuple[str, str], span: tuple[TrackPoint, TrackPoint],
