@@ -12,6 +12,7 @@ field refers to.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -239,6 +240,9 @@ class Zone(Strict):
     max_dwell_s: float = Field(gt=0, le=3600, title="Max dwell", description="Seconds a vehicle may stand inside.")
 
 
+DEFAULT_EXEMPT: dict[str, tuple[str, ...]] = {"busway": ("bus",), "odd_even": ("motorcycle", "bus"), "class_ban": ()}
+
+
 class Restriction(Strict):
     """Who may use some lanes, and when: busway, class ban or odd-even (ganjil-genap)."""
 
@@ -271,12 +275,23 @@ class Restriction(Strict):
     def skips_holidays(self) -> bool:
         return self.skip_holidays if self.skip_holidays is not None else self.kind == "odd_even"
 
+    @property
+    def exempt_classes(self) -> tuple[str, ...]:
+        """The classes it lets through: its own list, else its kind's default (a busway: buses;
+        odd-even: motorcycles and buses, as in Jakarta; a class ban: none)."""
+        return tuple(self.allowed_classes) or DEFAULT_EXEMPT[self.kind]
+
     def time_windows(self) -> tuple[TimeWindow, ...]:
         return tuple(parse_window(text) for text in self.windows)
 
-    def active_at(self, moment: datetime, zone: str) -> bool:
-        """Whether the restriction holds at an aware moment (a frame's capture time) in the site zone."""
-        return any_active(self.time_windows(), moment, zone)
+    def active_at(self, moment: datetime, zone: str, holidays: Collection[date] = (),
+                  windows: tuple[TimeWindow, ...] | None = None) -> bool:
+        """Whether the restriction holds at an aware moment (a frame's capture time) in the site
+        zone: one of its windows, and not one of `holidays` if it skips those. `windows`: the
+        same windows already parsed (the rules' Scene keeps them)."""
+        if self.skips_holidays and moment.astimezone(ZoneInfo(zone)).date() in holidays:
+            return False
+        return any_active(self.time_windows() if windows is None else windows, moment, zone)
 
 
 class Calibration(Strict):

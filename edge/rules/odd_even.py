@@ -29,8 +29,6 @@ from edge.rules.scene import Scene
 from edge.rules.types import SignalState, Violation
 from edge.track import Track
 
-DEFAULT_EXEMPT_CLASSES = ("motorcycle", "bus")
-
 
 class OddEvenConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -92,8 +90,7 @@ def odd_even(
     for rule in scene.calibration.restrictions:
         if rule.kind != "odd_even" or lane_id not in rule.lanes:
             continue
-        exempt = tuple(rule.allowed_classes) or DEFAULT_EXEMPT_CLASSES
-        if track.class_name in exempt or not scene.restriction_active(rule, now.captured_at):
+        if track.class_name in rule.exempt_classes or not scene.restriction_active(rule, now.captured_at):
             continue
         entered = inside_since(track, scene, rule.lanes, config.min_inside_s)
         if entered is None or seconds_between(entered, now) < config.min_inside_s:

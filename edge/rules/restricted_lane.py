@@ -13,13 +13,10 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from edge.config import Restriction
 from edge.rules.motion import inside_since, seconds_between
 from edge.rules.scene import Scene
 from edge.rules.types import SignalState, Violation
 from edge.track import Track
-
-BUSWAY_DEFAULT = ("bus",)
 
 
 class RestrictedLaneConfig(BaseModel):
@@ -31,10 +28,6 @@ class RestrictedLaneConfig(BaseModel):
         description="Judged only where one pixel spans at most this many metres: the near part of the "
         "image, where the vehicle is big enough for its class to be trusted.",
     )
-
-
-def allowed(rule: Restriction) -> tuple[str, ...]:
-    return tuple(rule.allowed_classes) or (BUSWAY_DEFAULT if rule.kind == "busway" else ())
 
 
 def restricted_lane(
@@ -58,12 +51,12 @@ def restricted_lane(
             "allowed": ",".join(lane.allowed_classes),
         }))
     for rule in scene.calibration.restrictions:
-        if rule.kind == "odd_even" or lane_id not in rule.lanes or track.class_name in allowed(rule):
+        if rule.kind == "odd_even" or lane_id not in rule.lanes or track.class_name in rule.exempt_classes:
             continue
         if not scene.restriction_active(rule, now.captured_at):
             continue
         found.append(Violation.of("restricted_lane", track, (lane_id, rule.id), (entered, now), {
             "restriction": rule.id, "restriction_kind": rule.kind, "class": track.class_name,
-            "allowed": ",".join(allowed(rule)), "windows": "; ".join(rule.windows) or "always",
+            "allowed": ",".join(rule.exempt_classes), "windows": "; ".join(rule.windows) or "always",
         }))
     return found

@@ -17,7 +17,7 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-from edge.calibrate.windows import TimeWindow, any_active
+from edge.calibrate.windows import TimeWindow
 from edge.config import Calibration, Lane, Point, Restriction
 from edge.geometry import GroundPlane
 
@@ -86,10 +86,7 @@ class Scene:
     def restriction_active(self, rule: Restriction, moment: datetime) -> bool:
         """Whether the restriction holds at an aware moment: one of its windows, in the site's zone,
         and not a public holiday if it skips those."""
-        if rule.skips_holidays and self.local(moment).date() in self.holidays:
-            return False
-        windows = self.windows[rule.id] if rule.id in self.windows else rule.time_windows()
-        return any_active(windows, moment, self.timezone)
+        return rule.active_at(moment, self.timezone, self.holidays, self.windows.get(rule.id))
 
     def local(self, moment: datetime) -> datetime:
         return moment.astimezone(ZoneInfo(self.timezone))
