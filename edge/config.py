@@ -194,6 +194,15 @@ class StopLine(Strict):
     signal: Identifier = Field(
         title="Signal", description="Id of the signal governing it.", json_schema_extra=_ref("signals")
     )
+    junction_line: tuple[Point, Point] | None = Field(
+        default=None, title="Junction-entry line",
+        description="[start, end] in pixels where the junction begins (e.g. the far edge of the zebra "
+        "crossing), beyond the stop line and across the same lanes. A vehicle that crosses the stop line "
+        "on red runs the red only once it crosses this line too; one that stops between the two lines "
+        "has stopped past the stop line. Empty: junction_distance_m past the stop line on the ground "
+        "plane, or, without a ground plane, the stop line alone.",
+        json_schema_extra=_draw("segment"),
+    )
 
 
 class SolidLine(Strict):

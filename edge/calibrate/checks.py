@@ -16,10 +16,10 @@ import numpy as np
 import shapely
 from pydantic import TypeAdapter, ValidationError
 
-from edge.geometry import GroundPlane, polygon_is_valid
+from edge.geometry import GroundPlane, polygon_is_valid, side_of_line
 
 if TYPE_CHECKING:  # edge.config imports this module to run the checks at load time
-    from edge.config import Box, Point, SiteFile
+    from edge.config import Box, Point, SiteFile, StopLine
 
 __all__ = ["Problem", "check_site", "find_problems", "shape_problems"]
 
@@ -189,6 +189,43 @@ def _check_stop_lines(site: SiteFile, lane_shapes: dict[str, shapely.Polygon]) -
             outside = segment.difference(shapely.union_all(own).buffer(STOP_LINE_TOLERANCE_PX)).length
             if outside > 0:
                 yield Problem((*loc, "line"), f"extends {outside:.0f} px outside its lanes", stop.id)
+        if stop.junction_line is not None:
+            junction = (*loc, "junction_line")
+            yield from (Problem(junction, reason, stop.id) for reason in _junction_reasons(site, stop, lane_shapes))
+
+
+def _junction_reasons(site: SiteFile, stop: StopLine, lane_shapes: dict[str, shapely.Polygon]) -> Iterator[str]:
+    """A junction-entry line lies beyond its stop line, in its lanes' direction, across the same lanes."""
+    assert stop.junction_line is not None  # the caller checks
+    width, height = site.camera.resolution
+    if stop.junction_line[0] == stop.junction_line[1]:
+        yield "has zero length"
+        return
+    if not _inside_image(stop.junction_line, width, height):
+        yield f"has points outside the {width}x{height} image"
+    junction = shapely.LineString(stop.junction_line)
+    if junction.intersects(shapely.LineString(stop.line)):
+        yield "crosses the stop line; draw it beyond the stop line, where the junction begins"
+        return
+    lanes = {lane.id: lane for lane in site.calibration.lanes}
+    for lane_id in dict.fromkeys(stop.lanes):
+        if lane_id not in lane_shapes or lane_id not in lanes:
+            continue  # the lanes check names an unknown or broken lane
+        if not junction.intersects(lane_shapes[lane_id]):
+            yield f"does not cross the stop line's lane {lane_id!r}; draw it across every lane of the stop line"
+        elif not _ahead_of(lanes[lane_id].direction, stop.line, stop.junction_line):
+            yield (f"lies before the stop line in lane {lane_id!r}'s direction; the junction begins after the "
+                   "stop line, where traffic enters the intersection")
+
+
+def _ahead_of(direction: tuple[Point, Point], stop: tuple[Point, Point], junction: tuple[Point, Point]) -> bool:
+    """Whether the junction line's midpoint lies past the stop line in the lane's direction of travel
+    (the side a step along the lane's arrow moves a point to)."""
+    (ax, ay), (bx, by) = stop
+    step = np.subtract(direction[1], direction[0])
+    ahead = np.sign((bx - ax) * step[1] - (by - ay) * step[0])
+    mid = np.mean(np.asarray(junction, dtype=float), axis=0, keepdims=True)
+    return bool(ahead != 0 and np.sign(side_of_line(mid, stop)[0]) == ahead)
 
 
 def _check_signals(site: SiteFile) -> Iterator[Problem]:
@@ -270,6 +307,8 @@ def _beyond_horizon(site: SiteFile, plane: GroundPlane) -> Iterator[Problem]:
     shapes: list[tuple[str, int, str, str, Sequence[Point]]] = [
         *(("lanes", i, "polygon", x.id, x.polygon) for i, x in enumerate(cal.lanes)),
         *(("stop_lines", i, "line", x.id, x.line) for i, x in enumerate(cal.stop_lines)),
+        *(("stop_lines", i, "junction_line", x.id, x.junction_line) for i, x in enumerate(cal.stop_lines)
+          if x.junction_line is not None),
         *(("zones", i, "polygon", x.id, x.polygon) for i, x in enumerate(cal.zones)),
     ]
     for kind, i, field, item_id, points in shapes:

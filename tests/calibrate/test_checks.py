@@ -51,6 +51,7 @@ SOLID = {"id": "m1", "line": [[640, 320], [645, 450], [650, 690]]}
 L1 = "calibration.lanes.0 (l1)"
 S1 = "calibration.stop_lines.0 (s1)"
 G1 = "calibration.signals.0 (g1)"
+JUNCTION = "calibration.stop_lines.0.junction_line"
 
 # (rule, failing change, field, reason fragment, passing change)
 RULES: list[tuple[str, Change, str, str, Change]] = [
@@ -84,6 +85,16 @@ RULES: list[tuple[str, Change, str, str, Change]] = [
            _set("calibration.stop_lines.0.lanes", ["l1"]))),
     ("zero-length stop line", _set("calibration.stop_lines.0.line", [[450, 600], [450, 600]]),
      f"{S1}.line", "zero length", _set("calibration.stop_lines.0.line", [[450, 600], [800, 600]])),
+    ("junction line crossing the stop line", _set(JUNCTION, [[430, 640], [860, 590]]),
+     f"{S1}.junction_line", "crosses the stop line", _set(JUNCTION, [[430, 650], [860, 650]])),
+    ("junction line before the stop line", _set(JUNCTION, [[480, 550], [820, 550]]),
+     f"{S1}.junction_line", "lies before the stop line in lane 'l1'", _set(JUNCTION, [[425, 640], [870, 640]])),
+    ("junction line misses a lane of the stop line", _set(JUNCTION, [[430, 650], [600, 650]]),
+     f"{S1}.junction_line", "does not cross the stop line's lane 'l2'", _set(JUNCTION, [[430, 650], [860, 650]])),
+    ("junction line outside the image", _set(JUNCTION, [[430, 650], [860, 730]]),
+     f"{S1}.junction_line", "outside the 1280x720 image", _set(JUNCTION, [[430, 650], [860, 710]])),
+    ("zero-length junction line", _set(JUNCTION, [[430, 650], [430, 650]]),
+     f"{S1}.junction_line", "zero length", _set(JUNCTION, None)),
     ("stop line with unknown signal", _set("calibration.stop_lines.0.signal", "g7"),
      f"{S1}.signal", "unknown signal id 'g7'", _set("calibration.signals.0.id", "g1")),
     ("lamp ROI outside the image", _set("calibration.signals.0.roi.red", [1270, 50, 1300, 80]),
