@@ -1,0 +1,399 @@
+"""Events vs truth: which charge each event is, and the figures of a split.
+
+Pure: `score_scene` takes a parsed truth and parsed events; `summarise` folds scenes into the
+figures the issue asks for. The only I/O is `read_truth` / `read_event`, which parse one file each.
+Matching and verdicts follow the contract in evaluation/README.md.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+MIN_IOU = 0.3
+FRAME_SLACK = 2  # a box missing at the event's frame is looked up this many frames either side
+PLATE_BINS = ("<40", "40-80", ">=80", "n/a")
+Verdict = Literal["right", "wrong", "double"]
+Box = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True, slots=True)
+class TruthCharge:
+    kind: str
+    frame: int
+    window: tuple[int, int]
+    restrictions: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TruthVehicle:
+    id: str
+    cls: str
+    behaviour: str
+    near_miss: str | None
+    plate: str | None
+    speed_kmh: float | None
+    charges: tuple[TruthCharge, ...]
+    boxes: dict[int, Box]
+    plate_px: dict[int, float]
+
+
+@dataclass(frozen=True, slots=True)
+class Truth:
+    seed: int
+    vehicles: tuple[TruthVehicle, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    kind: str
+    frame: int
+    box: Box
+    plate: str | None
+    speed_kmh: float | None
+    restrictions: tuple[str, ...]  # restricted_lane: every restriction id the event names
+    evidence: str  # the evidence folder, as the report should name it
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """One event and what it was."""
+
+    seed: int
+    kind: str
+    frame: int
+    evidence: str
+    verdict: Verdict
+    vehicle: str | None
+    behaviour: str | None
+    near_miss: str | None
+    reason: str  # why wrong or double; for a right restricted_lane event, any restriction it fails to name
+    plate: Literal["exact", "wrong", "unreadable"] | None  # None: no truth vehicle to compare with
+    plate_bin: str
+    speed: tuple[float, float] | None  # (measured, true) km/h
+    names_all_restrictions: bool | None  # restricted_lane and right only
+
+
+@dataclass(frozen=True, slots=True)
+class VehicleOutcome:
+    id: str
+    near_miss: str | None
+    compliant: bool  # no charge scripted
+    charged: bool  # at least one event matched it
+
+
+@dataclass(frozen=True, slots=True)
+class SceneScore:
+    seed: int
+    scripted: tuple[tuple[str, int], ...]  # (kind, charges scripted)
+    judgements: tuple[Judgement, ...]
+    vehicles: tuple[VehicleOutcome, ...]
+
+
+def _box(values: Sequence[Any]) -> Box:
+    return (float(values[0]), float(values[1]), float(values[2]), float(values[3]))
+
+
+def parse_truth(data: dict[str, Any]) -> Truth:
+    vehicles = []
+    for v in data["vehicles"]:
+        charges = tuple(
+            TruthCharge(c["kind"], int(c["frame"]), (int(c["window"][0]), int(c["window"][1])),
+                        tuple(c.get("restrictions") or ()))
+            for c in v.get("charges", ()))
+        plate = v.get("plate")
+        speed = v.get("speed_kmh")
+        vehicles.append(TruthVehicle(
+            id=str(v["id"]), cls=str(v["class"]), behaviour=str(v["behaviour"]), near_miss=v.get("near_miss"),
+            plate=str(plate["text"]) if plate else None, speed_kmh=float(speed) if speed is not None else None,
+            charges=charges, boxes={int(b[0]): _box(b[1:5]) for b in v.get("boxes", ())},
+            plate_px={int(p[0]): float(p[1]) for p in v.get("plate_px", ())}))
+    return Truth(seed=int(data["seed"]), vehicles=tuple(vehicles))
+
+
+def named_restrictions(details: dict[str, Any]) -> tuple[str, ...]:
+    """`details.restrictions` (a list, or ids separated by "," or ";"), else `details.restriction`.
+
+    >>> named_restrictions({"restrictions": "busway-1; ban-2", "restriction": "busway-1"})
+    ('busway-1', 'ban-2')
+    >>> named_restrictions({"restriction": "busway-1"})
+    ('busway-1',)
+    """
+    named = details.get("restrictions")
+    if isinstance(named, str):
+        parts: Iterable[Any] = named.replace(";", ",").split(",")
+    elif isinstance(named, list | tuple):
+        parts = named
+    else:
+        parts = [details["restriction"]] if details.get("restriction") else []
+    return tuple(s for s in (str(p).strip() for p in parts) if s)
+
+
+def parse_event(data: dict[str, Any], evidence: str) -> Event:
+    violation = data["violation"]
+    details = violation.get("details") or {}
+    plate = data.get("plate")
+    speed = details.get("speed_kmh")
+    return Event(
+        kind=str(violation["type"]), frame=int(violation["frame_index"]), box=_box(data["vehicle"]["box"]),
+        plate=str(plate["text"]) if isinstance(plate, dict) else None,
+        speed_kmh=float(speed) if isinstance(speed, int | float) else None,
+        restrictions=named_restrictions(details), evidence=evidence)
+
+
+def read_truth(path: Path) -> Truth:
+    return parse_truth(json.loads(path.read_text(encoding="utf-8")))
+
+
+def read_event(path: Path, evidence: str) -> Event:
+    return parse_event(json.loads(path.read_text(encoding="utf-8")), evidence)
+
+
+def iou(a: Box, b: Box) -> float:
+    """
+    >>> iou((0, 0, 2, 2), (1, 0, 3, 2))
+    0.3333333333333333
+    >>> iou((0, 0, 1, 1), (2, 2, 3, 3))
+    0.0
+    """
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def _near(table: dict[int, Any], frame: int, slack: int) -> Any | None:
+    """The entry at `frame`, else the nearest one within `slack` frames (earlier first on a tie)."""
+    for offset in range(slack + 1):
+        for f in (frame - offset, frame + offset):
+            if f in table:
+                return table[f]
+    return None
+
+
+def match_vehicle(truth: Truth, event: Event) -> TruthVehicle | None:
+    best, best_iou = None, MIN_IOU
+    for vehicle in truth.vehicles:
+        box = _near(vehicle.boxes, event.frame, FRAME_SLACK)
+        overlap = iou(box, event.box) if box is not None else 0.0
+        if overlap >= best_iou:
+            best, best_iou = vehicle, overlap
+    return best
+
+
+def plate_bin(width_px: float | None) -> str:
+    """
+    >>> [plate_bin(w) for w in (None, 39.9, 40.0, 80.0)]
+    ['n/a', '<40', '40-80', '>=80']
+    """
+    if width_px is None:
+        return "n/a"
+    return "<40" if width_px < 40 else "40-80" if width_px < 80 else ">=80"
+
+
+def _plate_width(vehicle: TruthVehicle, frame: int) -> float | None:
+    """The plate's width at the event frame, else at the nearest frame it faces the camera."""
+    if not vehicle.plate_px:
+        return None
+    nearest = min(vehicle.plate_px, key=lambda f: (abs(f - frame), f))
+    return vehicle.plate_px[nearest]
+
+
+def _plate_outcome(vehicle: TruthVehicle, event: Event) -> Literal["exact", "wrong", "unreadable"] | None:
+    if event.plate is None:
+        return "unreadable" if vehicle.plate is not None else None
+    return "exact" if event.plate == vehicle.plate else "wrong"
+
+
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    verdict: Verdict
+    reason: str
+    charge: TruthCharge | None
+
+
+def _verdict(vehicle: TruthVehicle | None, event: Event, used: set[tuple[str, int]]) -> _Verdict:
+    if vehicle is None:
+        return _Verdict("wrong", "matches no vehicle", None)
+    of_kind = [(i, c) for i, c in enumerate(vehicle.charges) if c.kind == event.kind]
+    if not of_kind:
+        return _Verdict("wrong", f"no {event.kind} charge", None)
+    inside = [(i, c) for i, c in of_kind if c.window[0] <= event.frame <= c.window[1]]
+    if not inside:
+        return _Verdict("wrong", f"frame {event.frame} outside the {event.kind} window", None)
+    fresh = [(i, c) for i, c in inside if (vehicle.id, i) not in used]
+    if not fresh:
+        return _Verdict("double", f"{event.kind} already charged", inside[0][1])
+    index, charge = min(fresh, key=lambda ic: abs(ic[1].frame - event.frame))
+    used.add((vehicle.id, index))
+    return _Verdict("right", "", charge)
+
+
+def _judge(seed: int, vehicle: TruthVehicle | None, event: Event, found: _Verdict) -> Judgement:
+    names_all, reason = None, found.reason
+    if found.verdict == "right" and found.charge is not None and event.kind == "restricted_lane":
+        missing = sorted(set(found.charge.restrictions) - set(event.restrictions))
+        names_all = not missing
+        reason = f"does not name {', '.join(missing)}" if missing else ""
+    speed = None
+    if vehicle is not None and event.speed_kmh is not None and vehicle.speed_kmh:
+        speed = (event.speed_kmh, vehicle.speed_kmh)
+    return Judgement(
+        seed=seed, kind=event.kind, frame=event.frame, evidence=event.evidence, verdict=found.verdict,
+        vehicle=vehicle.id if vehicle else None, behaviour=vehicle.behaviour if vehicle else None,
+        near_miss=vehicle.near_miss if vehicle else None, reason=reason,
+        plate=_plate_outcome(vehicle, event) if vehicle else None,
+        plate_bin=plate_bin(_plate_width(vehicle, event.frame)) if vehicle else "n/a",
+        speed=speed, names_all_restrictions=names_all)
+
+
+def score_scene(truth: Truth, events: Sequence[Event]) -> SceneScore:
+    """Judge events in frame order, so the first event for an act is the charge and later ones are doubles."""
+    used: set[tuple[str, int]] = set()
+    judgements = []
+    for event in sorted(events, key=lambda e: (e.frame, e.evidence)):
+        vehicle = match_vehicle(truth, event)
+        judgements.append(_judge(truth.seed, vehicle, event, _verdict(vehicle, event, used)))
+    kinds = sorted({c.kind for v in truth.vehicles for c in v.charges})
+    scripted = tuple((k, sum(c.kind == k for v in truth.vehicles for c in v.charges)) for k in kinds)
+    matched = {j.vehicle for j in judgements}
+    vehicles = tuple(VehicleOutcome(v.id, v.near_miss, not v.charges, v.id in matched) for v in truth.vehicles)
+    return SceneScore(truth.seed, scripted, tuple(judgements), vehicles)
+
+
+@dataclass(frozen=True, slots=True)
+class KindFigures:
+    kind: str
+    scripted: int
+    reported: int
+    true_positives: int
+    precision: float | None  # None when nothing was reported
+    recall: float | None  # None when nothing was scripted
+
+
+@dataclass(frozen=True, slots=True)
+class TwinFigures:
+    """Compliant vehicles of one kind (a near-miss twin, or "background") and how many were charged."""
+
+    near_miss: str
+    vehicles: int
+    charged: int
+
+
+@dataclass(frozen=True, slots=True)
+class PlateFigures:
+    width: str  # one of PLATE_BINS: truth plate width in pixels at the event frame
+    exact: int
+    wrong: int
+    unreadable: int
+
+
+@dataclass(frozen=True, slots=True)
+class SpeedFigures:
+    events: int
+    mean_abs_kmh: float | None
+    mean_abs_pct: float | None
+    max_pct: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class SceneFigures:
+    seed: int
+    vehicles: int
+    scripted: int
+    reported: int
+    right: int
+    wrong: int
+    double: int
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    scenes: int
+    vehicles: int
+    scripted: int
+    reported: int
+    true_positives: int
+    kinds: tuple[KindFigures, ...]
+    near_misses: tuple[TwinFigures, ...]
+    background: TwinFigures
+    plates: tuple[PlateFigures, ...]
+    speed: SpeedFigures
+    restricted_lane_right: int
+    restricted_lane_naming_all: int
+    wrong_charges: tuple[Judgement, ...]
+    double_charges: tuple[Judgement, ...]
+    partly_named: tuple[Judgement, ...]  # right restricted_lane events that miss a restriction id
+    per_scene: tuple[SceneFigures, ...]
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def _kinds(scenes: Sequence[SceneScore], judgements: Sequence[Judgement]) -> tuple[KindFigures, ...]:
+    scripted: dict[str, int] = {}
+    for scene in scenes:
+        for kind, n in scene.scripted:
+            scripted[kind] = scripted.get(kind, 0) + n
+    figures = []
+    for kind in sorted(set(scripted) | {j.kind for j in judgements}):
+        reported = sum(j.kind == kind for j in judgements)
+        tp = sum(j.kind == kind and j.verdict == "right" for j in judgements)
+        n = scripted.get(kind, 0)
+        figures.append(KindFigures(kind, n, reported, tp, _ratio(tp, reported), _ratio(tp, n)))
+    return tuple(figures)
+
+
+def _twins(vehicles: Sequence[VehicleOutcome]) -> tuple[tuple[TwinFigures, ...], TwinFigures]:
+    twins = sorted({v.near_miss for v in vehicles if v.near_miss})
+    near = tuple(TwinFigures(t, sum(v.near_miss == t for v in vehicles),
+                             sum(v.near_miss == t and v.charged for v in vehicles)) for t in twins)
+    background = [v for v in vehicles if v.compliant and not v.near_miss]
+    return near, TwinFigures("background", len(background), sum(v.charged for v in background))
+
+
+def _plates(judgements: Sequence[Judgement]) -> tuple[PlateFigures, ...]:
+    def count(width: str, outcome: str) -> int:
+        return sum(j.plate_bin == width and j.plate == outcome for j in judgements)
+
+    return tuple(PlateFigures(w, count(w, "exact"), count(w, "wrong"), count(w, "unreadable")) for w in PLATE_BINS)
+
+
+def _speed(judgements: Sequence[Judgement]) -> SpeedFigures:
+    pairs = [j.speed for j in judgements if j.speed is not None]
+    if not pairs:
+        return SpeedFigures(0, None, None, None)
+    errors = [abs(measured - true) for measured, true in pairs]
+    pcts = [100.0 * e / true for e, (_, true) in zip(errors, pairs, strict=True)]
+    return SpeedFigures(len(pairs), sum(errors) / len(errors), sum(pcts) / len(pcts), max(pcts))
+
+
+def _scene_figures(scene: SceneScore) -> SceneFigures:
+    def n(verdict: str) -> int:
+        return sum(j.verdict == verdict for j in scene.judgements)
+
+    return SceneFigures(scene.seed, len(scene.vehicles), sum(k for _, k in scene.scripted), len(scene.judgements),
+                        n("right"), n("wrong"), n("double"))
+
+
+def summarise(scenes: Sequence[SceneScore]) -> Summary:
+    judgements = [j for s in scenes for j in s.judgements]
+    vehicles = [v for s in scenes for v in s.vehicles]
+    near, background = _twins(vehicles)
+    named = [j for j in judgements if j.names_all_restrictions is not None]
+    return Summary(
+        scenes=len(scenes), vehicles=len(vehicles),
+        scripted=sum(n for s in scenes for _, n in s.scripted), reported=len(judgements),
+        true_positives=sum(j.verdict == "right" for j in judgements),
+        kinds=_kinds(scenes, judgements), near_misses=near, background=background,
+        plates=_plates(judgements), speed=_speed(judgements),
+        restricted_lane_right=len(named), restricted_lane_naming_all=sum(bool(j.names_all_restrictions) for j in named),
+        wrong_charges=tuple(j for j in judgements if j.verdict == "wrong"),
+        double_charges=tuple(j for j in judgements if j.verdict == "double"),
+        partly_named=tuple(j for j in named if not j.names_all_restrictions),
+        per_scene=tuple(_scene_figures(s) for s in scenes))
