@@ -1,0 +1,131 @@
+"""`python -m evaluation render|run|score|report|all [--split ...] [--seeds ...] [--out build/eval]`.
+
+Scenes live in `<out>/<split>/<seed>/` (clip.mp4, site.yaml, truth.json; the run's evidence in run/).
+`score` writes `<out>/<split>/results.json`; `report` copies it to `evaluation/results/<split>.json`
+and regenerates `EVALUATION.md` from every committed results file. `all` renders what is missing,
+then runs, scores and reports. Without --split, every command does `eval`, then `tune`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from evaluation.report import dump_results, load_results, make_results, write_note
+from evaluation.runner import event_files, read_run, run_scene
+from evaluation.score import read_event, read_truth, score_scene, summarise
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS_DIR = ROOT / "evaluation" / "results"
+NOTE = ROOT / "EVALUATION.md"
+SPLITS = ("tune", "eval", "ci")
+COMMANDS = ("render", "run", "score", "report", "all")
+
+
+def _shown(path: Path) -> str:
+    """A path as the report names it: relative to the working folder when it lies below it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def scenes(out: Path, split: str, seeds: Sequence[int] | None) -> list[Path]:
+    found = sorted((p.parent for p in (out / split).glob("*/truth.json")), key=lambda p: (len(p.name), p.name))
+    return [p for p in found if seeds is None or p.name in {str(s) for s in seeds}]
+
+
+def render(out: Path, split: str, seeds: Sequence[int] | None, missing_only: bool) -> list[Path]:
+    from evaluation.render import render_split  # noqa: PLC0415 (written by the generator; heavy imports)
+
+    if missing_only and seeds is not None:
+        todo = [s for s in seeds if not (out / split / str(s) / "truth.json").exists()]
+        if not todo:
+            return scenes(out, split, seeds)
+        render_split(split, out, todo)
+        return scenes(out, split, seeds)
+    if missing_only and scenes(out, split, None):
+        return scenes(out, split, None)
+    render_split(split, out, list(seeds) if seeds is not None else None)
+    return scenes(out, split, seeds)
+
+
+def run(out: Path, split: str, seeds: Sequence[int] | None) -> None:
+    todo = scenes(out, split, seeds)
+    for n, scene in enumerate(todo, 1):
+        started = time.perf_counter()
+        result = run_scene(scene)
+        print(f"[{split} {n}/{len(todo)}] seed {result.seed}: {result.frames} frames, {result.violations} "
+              f"violation(s), pipeline {result.elapsed_s:.1f} s ({result.fps:.1f} fps), "
+              f"wall {time.perf_counter() - started:.1f} s", flush=True)
+        for fault in result.site_faults:
+            print(f"  FAIL-SAFE site file: {fault}", flush=True)
+
+
+def score(out: Path, split: str, seeds: Sequence[int] | None) -> Path | None:
+    scored, runs = [], []
+    for scene in scenes(out, split, seeds):
+        summary = read_run(scene)
+        if summary is None:
+            print(f"{_shown(scene)}: not run yet, left out", file=sys.stderr)
+            continue
+        events = [read_event(p, _shown(p.parent)) for p in event_files(scene)]
+        scored.append(score_scene(read_truth(scene / "truth.json"), events))
+        runs.append(summary)
+    if not scored:
+        print(f"{split}: no scene has been run under {_shown(out / split)}", file=sys.stderr)
+        return None
+    results = make_results(split, runs, summarise(scored), ROOT / "models")
+    path = out / split / "results.json"
+    dump_results(results, path)
+    s = results.summary
+    print(f"{split}: {s.scenes} scenes, {s.scripted} scripted, {s.reported} reported, {s.true_positives} right, "
+          f"{len(s.wrong_charges)} wrong, {len(s.double_charges)} double → {_shown(path)}")
+    return path
+
+
+def report(out: Path, split: str) -> None:
+    source = out / split / "results.json"
+    if not source.exists():
+        print(f"{split}: no results under {_shown(source.parent)} (run `score` first)", file=sys.stderr)
+        return
+    load_results(source)  # refuse to commit a file the report cannot read
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, RESULTS_DIR / f"{split}.json")
+    write_note(RESULTS_DIR, NOTE)
+    print(f"{split}: {_shown(RESULTS_DIR / f'{split}.json')} and {_shown(NOTE)} written")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m evaluation",
+                                     description="Render, run, score and report the evaluation scenes.")
+    parser.add_argument("command", choices=COMMANDS)
+    parser.add_argument("--split", choices=SPLITS, action="append",
+                        help="split to work on; repeatable (default: eval, then tune)")
+    parser.add_argument("--seeds", type=int, nargs="+", help="only these seeds of the split")
+    parser.add_argument("--out", type=Path, default=Path("build/eval"), help="scene folder (default: build/eval)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    out: Path = args.out
+    for split in args.split or ["eval", "tune"]:
+        if args.command in ("render", "all"):
+            rendered = render(out, split, args.seeds, missing_only=args.command == "all")
+            print(f"{split}: {len(rendered)} scene(s) under {_shown(out / split)}", flush=True)
+        if args.command in ("run", "all"):
+            run(out, split, args.seeds)
+        if args.command in ("score", "all"):
+            score(out, split, args.seeds)
+        if args.command in ("report", "all"):
+            report(out, split)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
