@@ -19,6 +19,7 @@ from edge.evidence.builder import EvidenceBuilder, EvidenceRecord, admit_all
 from edge.evidence.clock import ClockProbe
 from edge.evidence.event import ClockSource, ClockStatus, EventContext, FixedClock, ModelIdentity
 from edge.evidence.seal import Sealer
+from edge.footprint import Footprint
 from edge.rules.engine import RuleEngine
 from edge.rules.scene import Scene
 from edge.rules.types import SignalState, Violation
@@ -109,7 +110,11 @@ class Pipeline:
         self._settings = settings
         self._source = source
         self._detector = build_detector(settings.detector)
-        self._tracker = VehicleTracker(settings.tracker, cam.fps / settings.detect_every)
+        calibration = site.site.calibration
+        footprint = Footprint.of(calibration.ground_plane(), cam.resolution,
+                                 [(lane.polygon, lane.direction) for lane in calibration.lanes],
+                                 settings.tracker.footprint)
+        self._tracker = VehicleTracker(settings.tracker, cam.fps / settings.detect_every, footprint)
         # Fail-safe (a site file with faults): detect and track, but judge nothing.
         self._engine = None if site.faults else RuleEngine(
             Scene.of(site.site.calibration, site.site.site.timezone, site.site.site.holidays), settings.rules)

@@ -4,6 +4,11 @@ ByteTrack (trackers 2.6.1, Apache-2.0) is torch-free, consumes the same columnar
 `sv.Detections` our detectors produce, and allocates ids per instance (one tracker per
 camera never shares ids with another). We add what it does not keep: each track's recent
 positions and a confidence-weighted class vote, bounded in time and dropped with the track.
+
+A point's `anchor` is the front of the vehicle's ground footprint (`edge.footprint`) when the
+site has a ground plane, else the box's bottom centre. A box whose bottom the image border
+cuts has no footprint: it stays in the track's `seen` path (the evidence crops it, it may
+show the plate best) but not in `points`, which rules measure.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import supervision as sv
 from pydantic import BaseModel, ConfigDict, Field
 from trackers import ByteTrackTracker
 
+from edge.footprint import Footprint, FootprintConfig
 from edge.geometry import anchor_points
 
 
@@ -31,6 +37,7 @@ class TrackerConfig(BaseModel):
     minimum_iou: float = Field(default=0.1, ge=0, le=1, title="Minimum IoU to associate")
     minimum_consecutive_frames: int = Field(default=2, ge=1, title="Frames before a track gets an id")
     history_s: float = Field(default=20.0, gt=0, title="History kept per track", description="Seconds.")
+    footprint: FootprintConfig = Field(default_factory=FootprintConfig, title="Ground footprint")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,11 +52,14 @@ class TrackPoint:
 
 @dataclass(frozen=True, slots=True)
 class Track:
-    """A vehicle's recent path, newest point last. `class_name` is the confidence-weighted vote."""
+    """A vehicle's recent path, newest point last. `class_name` is the confidence-weighted vote.
+
+    `points` are the positions rules may measure (never empty); `seen` every box, for evidence."""
 
     id: int
     class_name: str
     points: tuple[TrackPoint, ...]
+    seen: tuple[TrackPoint, ...] = ()
 
     @property
     def last(self) -> TrackPoint:
@@ -69,8 +79,10 @@ class TrackUpdate:
 class VehicleTracker:
     """One per camera. `update` takes the detector's output for one frame."""
 
-    def __init__(self, config: TrackerConfig, fps: float) -> None:
+    def __init__(self, config: TrackerConfig, fps: float, footprint: Footprint | None = None) -> None:
+        """`fps`: the rate of `update` calls (the detector's), `footprint`: the site's, if it has a ground plane."""
         self._config = config
+        self._footprint = footprint
         # trackers counts its buffer in 30 fps frames and rescales by frame_rate.
         self._tracker = ByteTrackTracker(
             lost_track_buffer=max(1, round(config.lost_track_s * 30)),
@@ -82,15 +94,21 @@ class VehicleTracker:
         )
         self._max_points = max(2, round(config.history_s * fps))
         self._fps = fps
-        self._history: dict[int, deque[TrackPoint]] = {}
+        self._history: dict[int, deque[TrackPoint]] = {}  # measurable points
+        self._path: dict[int, deque[TrackPoint]] = {}  # every box
         self._votes: dict[int, defaultdict[str, float]] = {}
-        self._last_seen: dict[int, int] = {}
+        self._last_seen: dict[int, datetime] = {}
+
+    def _anchors(self, xyxy: np.ndarray, names: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self._footprint is None:
+            return anchor_points(xyxy), np.ones(len(xyxy), dtype=bool)
+        return self._footprint.estimate(xyxy, [str(n) for n in names])
 
     def update(self, detections: sv.Detections, frame_index: int, captured_at: datetime) -> TrackUpdate:
         tracked = self._tracker.update(detections)
         ids = np.asarray(tracked.tracker_id if tracked.tracker_id is not None else [], dtype=int)
-        anchors = anchor_points(np.asarray(tracked.xyxy, dtype=np.float64))
         names = tracked.data.get("class_name", np.array(["unknown"] * len(tracked)))
+        anchors, measurable = self._anchors(np.asarray(tracked.xyxy, dtype=np.float64), np.asarray(names))
         confidences = tracked.confidence if tracked.confidence is not None else np.ones(len(tracked))
         active = []
         for row in np.flatnonzero(ids >= 0):
@@ -103,26 +121,31 @@ class VehicleTracker:
                 confidence=float(confidences[row]),
                 class_name=str(names[row]),
             )
+            path = self._path.setdefault(track_id, deque(maxlen=self._max_points))
+            path.append(point)
             history = self._history.setdefault(track_id, deque(maxlen=self._max_points))
-            history.append(point)
+            if measurable[row]:
+                history.append(point)
             votes = self._votes.setdefault(track_id, defaultdict(float))
             votes[point.class_name] += point.confidence
-            self._last_seen[track_id] = frame_index
-            active.append(Track(id=track_id, class_name=max(votes, key=votes.__getitem__), points=tuple(history)))
-        return TrackUpdate(active=tuple(active), ended=self._prune(frame_index))
+            self._last_seen[track_id] = captured_at
+            if history:
+                active.append(Track(id=track_id, class_name=max(votes, key=votes.__getitem__),
+                                    points=tuple(history), seen=tuple(path)))
+        return TrackUpdate(active=tuple(active), ended=self._prune(captured_at))
 
-    def _prune(self, frame_index: int) -> tuple[int, ...]:
-        # A track unseen for longer than ByteTrack keeps it lost is gone for good.
-        horizon = self._config.lost_track_s * self._fps + 1
-        ended = tuple(t for t, seen in self._last_seen.items() if frame_index - seen > horizon)
+    def _prune(self, now: datetime) -> tuple[int, ...]:
+        # A track unseen for longer than ByteTrack keeps it lost is gone for good. Time, not
+        # frame numbers: updates come every detector step, frame indexes count camera frames.
+        horizon = self._config.lost_track_s + 1.0 / self._fps
+        ended = tuple(t for t, seen in self._last_seen.items() if (now - seen).total_seconds() > horizon)
         for track_id in ended:
-            del self._history[track_id], self._votes[track_id], self._last_seen[track_id]
+            del self._history[track_id], self._path[track_id], self._votes[track_id], self._last_seen[track_id]
         return ended
 
     def flush(self) -> tuple[int, ...]:
         """End every track (end of stream)."""
         ended = tuple(self._last_seen)
-        self._history.clear()
-        self._votes.clear()
-        self._last_seen.clear()
+        for table in (self._history, self._path, self._votes, self._last_seen):
+            table.clear()
         return ended

@@ -320,7 +320,7 @@ class EvidenceBuilder:
     def _views(self, violation: Violation, frames: FrameRing) -> list[VehicleView]:
         """The vehicle in every kept frame (the span of the clip and the overviews)."""
         track = self._tracks.get(violation.track_id)
-        boxes = {p.frame_index: p.xyxy for p in track.points} if track is not None else {}
+        boxes = {p.frame_index: p.xyxy for p in track.seen or track.points} if track is not None else {}
         boxes[violation.frame_index] = violation.box
         views = []
         for index, box in sorted(boxes.items()):

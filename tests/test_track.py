@@ -1,0 +1,81 @@
+"""The tracker adapter: history kept and dropped in seconds whatever the detector cadence, and
+boxes cut by the image border kept for evidence but not measured."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+import supervision as sv
+
+from edge.track import TrackerConfig, VehicleTracker
+
+T0 = datetime(2026, 1, 15, 0, 30, tzinfo=UTC)
+CAMERA_FPS = 10.0
+
+
+def car(x: float, y: float) -> sv.Detections:
+    return sv.Detections(xyxy=np.array([[x, y, x + 80, y + 60]], dtype=float), confidence=np.array([0.9]),
+                         class_id=np.array([2]), data={"class_name": np.array(["car"])})
+
+
+def empty() -> sv.Detections:
+    return sv.Detections(xyxy=np.empty((0, 4)), confidence=np.empty(0), class_id=np.empty(0, dtype=int),
+                         data={"class_name": np.array([], dtype=str)})
+
+
+def run(tracker: VehicleTracker, every: int, frames: range, visible: bool) -> list[tuple[int, tuple[int, ...]]]:
+    """Feed camera frames `frames`, detecting every `every`-th; (frame, ended ids) per update."""
+    out = []
+    for frame in frames:
+        if frame % every:
+            continue
+        dets = car(100 + frame * 2, 200) if visible else empty()
+        update = tracker.update(dets, frame, T0 + timedelta(seconds=frame / CAMERA_FPS))
+        out.append((frame, update.ended))
+    return out
+
+
+@pytest.mark.parametrize("every", [1, 2, 3])
+def test_a_lost_track_ends_after_lost_track_s_whatever_the_cadence(every: int) -> None:
+    config = TrackerConfig(lost_track_s=1.5)
+    tracker = VehicleTracker(config, CAMERA_FPS / every)
+    run(tracker, every, range(0, 30), visible=True)
+    gone = [(f, ended) for f, ended in run(tracker, every, range(30, 80), visible=False) if ended]
+    assert len(gone) == 1
+    frame, ended = gone[0]
+    last = max(f for f in range(30) if f % every == 0)
+    lost_for_s = (frame - last) / CAMERA_FPS
+    step_s = every / CAMERA_FPS  # one detector step: the tracker decides only when it is called
+    assert config.lost_track_s < lost_for_s <= config.lost_track_s + 2 * step_s + 1e-9, (every, frame)
+
+
+@pytest.mark.parametrize("every", [1, 2, 3])
+def test_history_spans_history_s_whatever_the_cadence(every: int) -> None:
+    tracker = VehicleTracker(TrackerConfig(history_s=2.0), CAMERA_FPS / every)
+    track = None
+    for frame in range(0, 60, every):
+        update = tracker.update(car(100 + frame, 200), frame, T0 + timedelta(seconds=frame / CAMERA_FPS))
+        track = update.active[0] if update.active else track
+    assert track is not None
+    span = (track.points[-1].captured_at - track.points[0].captured_at).total_seconds()
+    assert 1.7 <= span <= 2.0
+
+
+def test_without_a_ground_plane_the_anchor_is_the_bottom_centre() -> None:
+    tracker = VehicleTracker(TrackerConfig(), CAMERA_FPS)
+    track = None
+    for frame in range(4):
+        update = tracker.update(car(100, 200), frame, T0 + timedelta(seconds=frame / CAMERA_FPS))
+        track = update.active[0] if update.active else track
+    assert track is not None
+    assert track.last.anchor == (140.0, 260.0)
+    assert len(track.seen) == len(track.points)
+
+
+def test_empty_updates() -> None:
+    tracker = VehicleTracker(TrackerConfig(), CAMERA_FPS)
+    update = tracker.update(empty(), 0, T0)
+    assert update.active == () and update.ended == ()
+    assert tracker.flush() == ()
