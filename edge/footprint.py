@@ -129,6 +129,7 @@ class PinholeCamera:
 
 
 # The eight corners of a unit cuboid centred on its footprint: (along, across, up) factors.
+_ITERATIONS = 3  # Gauss-Newton steps: from the start below the fit settles in one or two
 _CORNERS = np.array([[a, c, u] for a in (-0.5, 0.5) for c in (-0.5, 0.5) for u in (0.0, 1.0)])
 
 
@@ -175,16 +176,18 @@ class Footprint:
             out[points_in_polygon(bottoms, poly)] = head  # reversed: the first lane listed wins, as lane_at
         return out
 
-    def _boxes(self, centres: FloatArray, frames: FloatArray, dims: FloatArray) -> tuple[FloatArray, BoolArray]:
-        """Projected boxes (N, 4) of cuboids on `centres` (N, 2) with `frames` (N, 3, 3) columns
-        along/across/up and sizes `dims` (N, 3); False where a corner is behind the camera."""
-        offsets = np.einsum("kj,nj,nij->nki", _CORNERS, dims, frames)  # (N, 8, 3)
-        world = offsets + np.c_[centres, np.zeros(len(centres))][:, None, :]
-        pix, depth = self.camera.project(world)
-        ok = np.all(depth > 0.1, axis=1)
-        boxes = np.c_[pix[..., 0].min(axis=1), pix[..., 1].min(axis=1), pix[..., 0].max(axis=1),
-                      pix[..., 1].max(axis=1)]
-        return np.nan_to_num(boxes), ok
+    def _boxes(self, centres: FloatArray, corners_cam: FloatArray) -> tuple[FloatArray, BoolArray]:
+        """Projected boxes (N, 4) of cuboids standing on `centres` (N, 2), given their corners'
+        offsets from the centre already rotated into the camera frame (N, 8, 3); False where a
+        corner is behind the camera."""
+        cam = corners_cam + (np.c_[centres, np.zeros(len(centres))] @ self.camera.r.T + self.camera.t)[:, None, :]
+        depth = cam[..., 2]
+        k = self.camera.k
+        with np.errstate(divide="ignore", invalid="ignore"):
+            u = (k[0, 0] * cam[..., 0] + k[0, 2] * depth) / depth
+            v = (k[1, 1] * cam[..., 1] + k[1, 2] * depth) / depth
+        boxes = np.c_[u.min(axis=1), v.min(axis=1), u.max(axis=1), v.max(axis=1)]
+        return np.nan_to_num(boxes), np.all(depth > 0.1, axis=1)
 
     def estimate(self, xyxy: NDArray[np.floating], class_names: Sequence[str]) -> tuple[FloatArray, BoolArray]:
         """Image point of each box's footprint front `(N, 2)` and whether it could be judged
@@ -211,10 +214,12 @@ class Footprint:
         ok = self.plane.visible(bottoms) & (weights[:, 2] > 0)
         n = len(boxes)
         steps = np.array([[0.0, 0.0], [0.01, 0.0], [0.0, 0.01]])
-        frames3, dims3 = np.tile(frames, (3, 1, 1)), np.tile(dims, (3, 1))
-        for _ in range(5):
+        # The corners' offsets do not move with the centre: rotate them into the camera once.
+        corners_cam = np.einsum("kj,nj,nij->nki", _CORNERS, dims, frames) @ self.camera.r.T
+        corners3 = np.tile(corners_cam, (3, 1, 1))
+        for _ in range(_ITERATIONS):
             # The box at the centre and one centimetre along X and Y, in one batch (finite differences).
-            probed, fronts = self._boxes(np.concatenate([centres + s for s in steps]), frames3, dims3)
+            probed, fronts = self._boxes(np.concatenate([centres + s for s in steps]), corners3)
             pred, moved_x, moved_y = (probed[i * n:(i + 1) * n, [0, 2, 3]] for i in range(3))
             front = fronts[:n]
             resid = (pred - target) * weights
@@ -222,7 +227,7 @@ class Footprint:
             normal = np.einsum("nki,nkj->nij", jac, jac) + 1e-6 * np.eye(2)
             delta = np.linalg.solve(normal, -np.einsum("nki,nk->ni", jac, resid)[..., None])[..., 0]
             centres = centres + np.where(ok[:, None] & front[:, None], np.clip(delta, -5.0, 5.0), 0.0)
-        _, front = self._boxes(centres, frames, dims)
+        _, front = self._boxes(centres, corners_cam)
         ok &= front & np.all(np.isfinite(centres), axis=1)
         leading = np.nan_to_num(centres) + along[:, :2] * dims[:, :1] / 2
         points = np.where(ok[:, None], self.plane.to_image(leading), bottoms)
