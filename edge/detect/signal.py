@@ -77,7 +77,7 @@ class Debouncer:
             self._candidate, self._candidate_since, self._count = reading, at, 0
         self._count += 1
         if self._count >= self._frames:
-            self.state = SignalState(self.state.signal_id, reading, self._candidate_since)
+            self.state = self.state.after(reading, self._candidate_since)
             self._count = 0
         return self.state
 

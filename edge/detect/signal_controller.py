@@ -82,7 +82,7 @@ class ControllerSignalReader:
         with self._lock:
             self._heard = received_at
             if message.signal in self._ids and self._states[message.signal].state != message.state:
-                self._states[message.signal] = SignalState(message.signal, message.state, message.at)
+                self._states[message.signal] = self._states[message.signal].after(message.state, message.at)
 
     def read(self, at: datetime) -> dict[str, SignalState]:
         with self._lock:

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
-from edge.config import LoadedSite
+from edge.config import LoadedSite, SiteFile, ViolationKind
 from edge.rules.types import Violation
 
 if TYPE_CHECKING:  # types only: the event module stays free of the ONNX and OCR imports
@@ -23,6 +23,21 @@ if TYPE_CHECKING:  # types only: the event module stays free of the ONNX and OCR
     from edge.plates.vote import FrameRead
 
 SCHEMA = "etle.violation/1"
+# The violation kind whose article a restriction of each kind breaks (restricted_lane details name them).
+RESTRICTION_ARTICLE: dict[str, ViolationKind] = {
+    "lane_classes": "restricted_lane", "busway": "restricted_lane", "class_ban": "restricted_lane",
+    "odd_even": "odd_even",
+}
+
+
+def articles(site: SiteFile, violation: Violation) -> list[str]:
+    """Every article of law the act broke, each once, the violation kind's own first (one act,
+    one charge: a lane that is a busway and bans the class is one event naming both provisions).
+    The articles come from the site file's `articles`, else the defaults."""
+    kinds = str(violation.details.get("restriction_kinds") or "").split(",")
+    named = [site.article(violation.kind), *(site.article(RESTRICTION_ARTICLE[k]) for k in kinds
+                                             if k in RESTRICTION_ARTICLE)]
+    return list(dict.fromkeys(named))
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +172,7 @@ def build_event(
         "violation": {
             "type": violation.kind,
             "article": site.article(violation.kind),
+            "articles": articles(site, violation),
             "detected_at": rfc3339(violation.detected_at, tz),
             "lane": violation.lane,
             "frame_index": violation.frame_index,

@@ -1,7 +1,13 @@
 """Runs every rule on each track update and counts each act once per vehicle.
 
-The only rule state is bookkeeping for counting once: which (vehicle, kind, feature) was
-already reported, and where each vehicle was last seen. When the tracker loses a vehicle and
+One act, one charge (DESIGN.md, rule semantics; the precedence is in the README): running the
+red and stopping past the line at the same stop line are one act, `red_light` winning (it is
+evaluated first, and whichever of the two is reported first blocks the other); every
+restricted_lane finding of a vehicle in one lane is one act (the rule names every restriction
+it breaks in that one violation). Any other kind is its own act per feature.
+
+The only rule state is bookkeeping for counting once: which (vehicle, act) was already
+reported, and where each vehicle was last seen. When the tracker loses a vehicle and
 re-finds it under a new id near the same place shortly after, the new id is treated as the
 same vehicle, so an id switch never doubles a ticket. State is dropped with the tracks.
 """
@@ -11,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -29,6 +36,27 @@ from edge.rules.wrong_way import WrongWayConfig, wrong_way
 from edge.track import Track, TrackUpdate
 
 Rule = Callable[[Track, Scene, Mapping[str, SignalState], Any], list[Violation]]
+_CROSSING_ACT = ("red_light", "stop_line")  # one act at one stop line; red_light is evaluated first
+
+
+def act_of(violation: Violation) -> tuple[str, str]:
+    """The act a violation charges, per vehicle: what must be charged at most once.
+
+    >>> from datetime import UTC, datetime
+    >>> def v(kind, lane, feature):
+    ...     return Violation(kind, 1, "car", 0.9, lane, feature, datetime(2026, 1, 1, tzinfo=UTC), 5, 4, (0, 0, 1, 1))
+    >>> act_of(v("red_light", "l1", "s1")) == act_of(v("stop_line", "l1", "s1"))
+    True
+    >>> act_of(v("restricted_lane", "l1", "busway")) == act_of(v("restricted_lane", "l1", "l1"))
+    True
+    >>> act_of(v("speeding", "l1", "l1"))
+    ('speeding', 'l1')
+    """
+    if violation.kind in _CROSSING_ACT:
+        return "stop_line_crossing", violation.feature
+    if violation.kind == "restricted_lane":
+        return "restricted_lane", violation.lane
+    return violation.kind, violation.feature
 
 
 class ReidConfig(BaseModel):
@@ -54,7 +82,8 @@ class RulesConfig(BaseModel):
     def rules(self) -> list[tuple[Rule, BaseModel]]:
         return [
             (red_light, self.red_light),
-            (stop_line, self.stop_line),
+            # Both rules must read the grace and the junction alike: stop_line gets red_light's settings.
+            (partial(stop_line, red=self.red_light), self.stop_line),
             (solid_line, self.solid_line_crossing),
             (wrong_way, self.wrong_way),
             (speeding, self.speeding),
@@ -90,7 +119,7 @@ class RuleEngine:
             seen = self._reported.setdefault(vehicle, set())
             for rule, config in self._rules:
                 for violation in rule(track, self._scene, signals, config):
-                    key = (violation.kind, violation.feature)
+                    key = act_of(violation)
                     if key not in seen:
                         seen.add(key)
                         found.append(violation)

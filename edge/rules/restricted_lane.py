@@ -1,6 +1,8 @@
 """restricted_lane: a vehicle of a class not allowed in a lane — a busway (only buses), a
 motorcycle or truck ban — while the restriction's time windows hold, in the site's time zone.
-The lane's own permanent `allowed_classes` count too. The vehicle must have stayed in the lane
+The lane's own permanent `allowed_classes` count too. One act, one charge: a vehicle in a lane
+gets ONE violation naming every restriction it breaks there (`restrictions`, `restriction_kinds`),
+and the event names every article (`edge.evidence.event`). The vehicle must have stayed in the lane
 for `min_inside_s`, so clipping a busway's corner while changing lanes is not an offence.
 The class is judged only where the camera sees the vehicle large (`max_m_per_px`, as the
 speed trap): far away the detector's class is a guess (a bus reads as a truck), and a track's
@@ -10,6 +12,7 @@ class vote made of far detections alone must not ticket a bus in its own busway.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -43,20 +46,34 @@ def restricted_lane(
     entered = inside_since(track, scene, (lane_id,), config.min_inside_s)
     if entered is None or seconds_between(entered, now) < config.min_inside_s:
         return []
-    found = []
+    broken = _broken(track, scene, lane_id, now.captured_at)
+    if not broken:
+        return []
+    # One act, one charge: one violation per vehicle and lane naming every restriction it breaks;
+    # its feature is the first restriction of the site file that it breaks, else the lane itself.
+    primary = next((rule_id for rule_id, kind, _, _ in broken if kind != "lane_classes"), lane_id)
+    named = sorted(broken)
+    return [Violation.of("restricted_lane", track, (lane_id, primary), (entered, now), {
+        "restriction": primary,
+        "restrictions": ",".join(rule_id for rule_id, _, _, _ in named),
+        "restriction_kinds": ",".join(kind for _, kind, _, _ in named),
+        "class": track.class_name,
+        "allowed": "; ".join(f"{rule_id}: {allowed}" for rule_id, _, allowed, _ in named),
+        "windows": "; ".join(f"{rule_id}: {windows}" for rule_id, _, _, windows in named),
+    })]
+
+
+def _broken(track: Track, scene: Scene, lane_id: str, moment: datetime) -> list[tuple[str, str, str, str]]:
+    """(id, kind, allowed classes, windows) of each restriction the track's class breaks in the lane
+    at `moment`: the lane's own allowed_classes (id: the lane's id, kind lane_classes) first, then each
+    active busway or class ban, in site-file order."""
+    broken = []
     lane = scene.lane(lane_id)
     if track.class_name not in lane.allowed_classes:
-        found.append(Violation.of("restricted_lane", track, (lane_id, lane_id), (entered, now), {
-            "restriction": lane_id, "restriction_kind": "lane_classes", "class": track.class_name,
-            "allowed": ",".join(lane.allowed_classes),
-        }))
+        broken.append((lane_id, "lane_classes", ",".join(lane.allowed_classes), "always"))
     for rule in scene.calibration.restrictions:
         if rule.kind == "odd_even" or lane_id not in rule.lanes or track.class_name in rule.exempt_classes:
             continue
-        if not scene.restriction_active(rule, now.captured_at):
-            continue
-        found.append(Violation.of("restricted_lane", track, (lane_id, rule.id), (entered, now), {
-            "restriction": rule.id, "restriction_kind": rule.kind, "class": track.class_name,
-            "allowed": ",".join(rule.exempt_classes), "windows": "; ".join(rule.windows) or "always",
-        }))
-    return found
+        if scene.restriction_active(rule, moment):
+            broken.append((rule.id, rule.kind, ",".join(rule.exempt_classes), "; ".join(rule.windows) or "always"))
+    return broken

@@ -15,11 +15,19 @@ DetailValue = float | int | str | None
 
 @dataclass(frozen=True, slots=True)
 class SignalState:
-    """A signal's debounced state and when it began (capture time of its first frame)."""
+    """A signal's debounced state and when it began (capture time of its first frame), and the
+    state before it with when that began: at a red's end, the rules know the whole red interval
+    without keeping a signal history of their own (`edge.rules.stop_line`)."""
 
     signal_id: str
     state: LightState
     since: datetime
+    previous: LightState = "unknown"
+    previous_since: datetime | None = None
+
+    def after(self, state: LightState, at: datetime) -> SignalState:
+        """The state that follows this one from `at` on, remembering this one as its previous."""
+        return SignalState(self.signal_id, state, at, self.state, self.since)
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,8 +55,16 @@ def still(at: tuple[float, float], steps: int) -> list[tuple[float, float]]:
     return [at] * steps
 
 
-def signal(state: LightState, since_s: float = -2.0) -> dict[str, SignalState]:
-    return {"sig": SignalState("sig", state, T0 + timedelta(seconds=since_s))}
+def signal(state: LightState, since_s: float = -2.0, previous: LightState = "unknown",
+           previous_since_s: float | None = None) -> dict[str, SignalState]:
+    """The signal's state since `since_s` (seconds from T0), after `previous` since `previous_since_s`."""
+    before = T0 + timedelta(seconds=previous_since_s) if previous_since_s is not None else None
+    return {"sig": SignalState("sig", state, T0 + timedelta(seconds=since_s), previous, before)}
+
+
+def after_red(red_since_s: float, red_ended_s: float, state: LightState = "green") -> dict[str, SignalState]:
+    """The first state after a red that lasted from `red_since_s` to `red_ended_s`."""
+    return signal(state, red_ended_s, "red", red_since_s)
 
 
 def kmh(speed_kmh: float, seconds: float, x: float = 35.0, y0: float = 20.0) -> list[tuple[float, float]]:

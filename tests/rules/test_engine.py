@@ -8,8 +8,7 @@ from edge.rules.engine import RuleEngine, RulesConfig
 from edge.rules.odd_even import OddEvenConfig
 from edge.track import TrackUpdate
 from tests.rules.scene import SCENE as METRIC
-from tests.rules.scene import line, still
-from tests.rules.scene import signal as msignal
+from tests.rules.scene import after_red, line, still
 from tests.rules.scene import track as mtrack
 from tests.rules.test_red_light import SCENE, signal, track
 
@@ -35,14 +34,17 @@ def test_empty_update() -> None:
 
 
 def test_an_id_switch_does_not_double_count() -> None:
-    """A vehicle standing past the line on red is reported (and, in an odd-even lane, is a suspect
-    to check by its plate); the tracker loses it and re-finds it as a new id at the same spot:
-    still one act, one check. A different vehicle (a bus in the busway) is its own act."""
+    """A vehicle that crossed on red and stands past the line is reported when the red ends (and, in
+    an odd-even lane, is a suspect to check by its plate); the tracker loses it and re-finds it as
+    a new id at the same spot: still one act, one check. A different vehicle (a bus in the busway
+    that crossed on red too) is its own act."""
     engine = RuleEngine(METRIC, RulesConfig(odd_even=OddEvenConfig(min_box_width_px=40)))  # 2 m car at 20 px/m
+    green = after_red(-2.0, 1.9)
     first = mtrack([*line((35, 250), (35, 310), 5), *still((35, 310), 15)], track_id=1)
-    found = engine.evaluate(TrackUpdate(active=(first,), ended=()), msignal("red"))
+    found = engine.evaluate(TrackUpdate(active=(first,), ended=()), green)
     assert [(v.kind, v.pending_plate) for v in found] == [("stop_line", False), ("odd_even", True)]
     again = mtrack(still((36, 311), 15), track_id=2, t0=first.last.captured_at + timedelta(seconds=0.3))
-    assert engine.evaluate(TrackUpdate(active=(again,), ended=(1,)), msignal("red")) == []
-    other = mtrack(still((105, 320), 15), track_id=3, cls="bus", t0=first.last.captured_at + timedelta(seconds=0.3))
-    assert [v.kind for v in engine.evaluate(TrackUpdate(active=(other,), ended=()), msignal("red"))] == ["stop_line"]
+    assert engine.evaluate(TrackUpdate(active=(again,), ended=(1,)), green) == []
+    other = mtrack([*line((105, 250), (105, 310), 5), *still((105, 310), 15)], track_id=3, cls="bus")
+    assert [(v.kind, v.lane) for v in engine.evaluate(TrackUpdate(active=(other,), ended=()), green)] == [
+        ("stop_line", "b")]

@@ -1,4 +1,7 @@
-"""red_light as a table: a track's last step and the signal's state → expected violations."""
+"""red_light as a table: a track's last step and the signal's state → expected violations.
+
+This scene has no ground plane and no junction line: the stop-line crossing alone decides (the
+two-line semantics are in test_crossing.py)."""
 
 from __future__ import annotations
 
@@ -75,8 +78,11 @@ def test_violation_records_time_into_red_and_frames() -> None:
 
 
 def test_violation_records_the_speed_at_the_crossing_on_a_ground_plane() -> None:
-    """The metric scene is 20 px per metre: 12 px per 0.1 s is 6 m/s, 21.6 km/h."""
-    crossing = mtrack(line((35, 236), (35, 308), 6))
+    """The metric scene is 20 px per metre: 12 px per 0.1 s is 6 m/s, 21.6 km/h. The violation is
+    emitted where it enters the junction (5 m past the stop line, y 400, point 14); the speed is the
+    speed at the stop line (point 6, y 308)."""
+    crossing = mtrack(line((35, 236), (35, 404), 14))
     (v,) = red_light(crossing, METRIC, {"sig": SignalState("sig", "red", T0 - timedelta(seconds=2))},
                      RedLightConfig())
     assert v.details["speed_kmh"] == pytest.approx(21.6, abs=0.05)
+    assert (v.frame_index, v.before_frame) == (14, 5)

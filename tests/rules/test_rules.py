@@ -20,26 +20,33 @@ from edge.rules.stop_line import StopLineConfig, stop_line
 from edge.rules.types import SignalState, Violation
 from edge.rules.wrong_way import WrongWayConfig, wrong_way
 from edge.track import Track
-from tests.rules.scene import CAL, SCENE, T0, kmh, line, signal, still, track
+from tests.rules.scene import CAL, SCENE, T0, after_red, kmh, line, signal, still, track
 
 Rule = Callable[[Track, Scene, Mapping[str, SignalState], Any], list[Violation]]
 NO_SIGNAL: dict[str, SignalState] = {}
 
 CASES: list[tuple[str, Rule, Any, Track, dict[str, SignalState], int]] = [
-    # stop_line: standing past the line while red
-    ("stop_line: stands 0.5 m past the line on red", stop_line, StopLineConfig(),
-     track(line((35, 250), (35, 310), 5) + still((35, 310), 15)), signal("red"), 1),
+    # stop_line: crossed on red, stood past the line before the junction; judged when the red ends.
+    # Each track crosses y 300 at 0.5 s; the last point is at 1.9 s (2.4 s for the 20-point ones).
+    ("stop_line: stands 0.5 m past the line, red over", stop_line, StopLineConfig(),
+     track(line((35, 250), (35, 310), 5) + still((35, 310), 15)), after_red(-2.0, 1.9), 1),
+    ("stop_line: stands 0.5 m past the line, still red", stop_line, StopLineConfig(),
+     track(line((35, 250), (35, 310), 5) + still((35, 310), 15)), signal("red"), 0),
+    ("stop_line: red then unknown: the red interval is still known", stop_line, StopLineConfig(),
+     track(line((35, 250), (35, 310), 5) + still((35, 310), 15)), after_red(-2.0, 1.9, "unknown"), 1),
     ("stop_line: stops 0.3 m before the line", stop_line, StopLineConfig(),
-     track(line((35, 250), (35, 294), 5) + still((35, 294), 15)), signal("red"), 0),
-    ("stop_line: past the line but green", stop_line, StopLineConfig(),
+     track(line((35, 250), (35, 294), 5) + still((35, 294), 15)), after_red(-2.0, 1.9), 0),
+    ("stop_line: crossed before the red (a queue)", stop_line, StopLineConfig(),
+     track(line((35, 250), (35, 310), 5) + still((35, 310), 15)), after_red(0.6, 1.9), 0),
+    ("stop_line: green, no red before it", stop_line, StopLineConfig(),
      track(line((35, 250), (35, 310), 5) + still((35, 310), 15)), signal("green"), 0),
     ("stop_line: past the line, signal unknown", stop_line, StopLineConfig(),
      track(line((35, 250), (35, 310), 5) + still((35, 310), 15)), signal("unknown"), 0),
     ("stop_line: only 0.5 s standing", stop_line, StopLineConfig(),
-     track(line((35, 250), (35, 310), 5) + still((35, 310), 5)), signal("red"), 0),
+     track(line((35, 250), (35, 310), 5) + still((35, 310), 5)), after_red(-2.0, 1.0), 0),
     ("stop_line: driving through, never standing", stop_line, StopLineConfig(),
-     track(line((35, 250), (35, 360), 10)), signal("red"), 0),
-    ("stop_line: empty track", stop_line, StopLineConfig(), track([]), signal("red"), 0),
+     track(line((35, 250), (35, 360), 10)), after_red(-2.0, 1.0), 0),
+    ("stop_line: empty track", stop_line, StopLineConfig(), track([]), after_red(-2.0, 1.9), 0),
     # solid_line_crossing: across the marka utuh between lanes a and b
     ("solid: lane change across the solid line", solid_line, SolidLineConfig(),
      track(line((50, 150), (95, 200), 10)), NO_SIGNAL, 1),
@@ -201,3 +208,31 @@ def test_public_holidays_lift_odd_even_but_not_the_busway() -> None:
     rules = [r.model_copy(update={"skip_holidays": True}) if r.kind == "busway" else r for r in CAL.restrictions]
     lifted = Scene.of(CAL.model_copy(update={"restrictions": rules}), holidays=[date(2026, 1, 15)])
     assert restricted_lane(car_in_busway, lifted, NO_SIGNAL, RestrictedLaneConfig()) == []
+
+
+# One act, one charge: lane b is a busway (busway-b, Mon-Fri 06-10) and, here, its own classes are
+# buses only; lane a bans trucks (no-trucks-a) and, here, its own classes exclude trucks too.
+_LANES = [lane.model_copy(update={"allowed_classes": ["bus"] if lane.id == "b" else ["car", "motorcycle", "bus"]})
+          for lane in CAL.lanes]
+BOTH = Scene.of(CAL.model_copy(update={"lanes": _LANES}))
+ONE_ACT_CASES: list[tuple[str, Track, list[tuple[str, str, str, str, str, int]]]] = [
+    ("car in a busway lane whose classes exclude cars: one charge naming both",
+     track(line((105, 100), (105, 300), 20)), [("restricted_lane", "b", "busway-b", "b,busway-b",
+                                                "lane_classes,busway", 20)]),
+    ("truck in lane a, banned twice over: one charge naming both",
+     track(line((35, 100), (35, 300), 20), cls="truck"), [("restricted_lane", "a", "no-trucks-a", "a,no-trucks-a",
+                                                          "lane_classes,class_ban", 20)]),
+    ("car in the busway lane outside the window: the lane's own classes alone",
+     track(line((105, 100), (105, 300), 20), t0=T0 + timedelta(hours=5)), [("restricted_lane", "b", "b", "b",
+                                                                            "lane_classes", 20)]),
+    ("bus in the busway: nothing", track(line((105, 100), (105, 300), 20), cls="bus"), []),
+    ("empty track", track([]), []),
+]
+
+
+@pytest.mark.parametrize(("name", "trk", "expected"), ONE_ACT_CASES, ids=[c[0] for c in ONE_ACT_CASES])
+def test_restricted_lane_is_one_charge_per_lane(name: str, trk: Track,
+                                                expected: list[tuple[str, str, str, str, str, int]]) -> None:
+    found = restricted_lane(trk, BOTH, NO_SIGNAL, RestrictedLaneConfig())
+    assert [(v.kind, v.lane, v.feature, str(v.details["restrictions"]), str(v.details["restriction_kinds"]),
+             v.frame_index) for v in found] == expected, name
