@@ -141,6 +141,7 @@ def _meets(k: KindFigures) -> str:
 
 def _kind_table(s: Summary) -> list[str]:
     lines = _head("kind", "scripted", "reported", "TP", "precision", "recall", "bar")
+    lines[1] = lines[1].rsplit("|", 2)[0] + "| --- |"  # the bar column is words
     lines += [_row(k.kind, k.scripted, k.reported, k.true_positives, _f(k.precision), _f(k.recall), _meets(k))
               for k in s.kinds]
     overall_p = s.true_positives / s.reported if s.reported else None
@@ -153,9 +154,9 @@ def _compliant_lines(s: Summary) -> list[str]:
     near = sum(t.vehicles for t in s.near_misses)
     charged = sum(t.charged for t in s.near_misses)
     lines = [f"Near misses charged: **{charged}** of {near} near-miss vehicles; compliant background vehicles "
-             f"charged: **{s.background.charged}** of {s.background.vehicles}.", ""]
+             f"charged: **{s.background.charged}** of {s.background.vehicles}."]
     if s.near_misses:
-        lines += _head("near-miss twin", "vehicles", "charged")
+        lines += ["", *_head("near-miss twin", "vehicles", "charged")]
         lines += [_row(t.near_miss, t.vehicles, t.charged) for t in s.near_misses]
     return lines
 
