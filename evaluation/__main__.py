@@ -11,12 +11,12 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
-import time
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from evaluation.report import dump_results, load_results, make_results, write_note
-from evaluation.runner import event_files, read_run, run_scene
+from evaluation.runner import SceneRun, event_files, read_run, run_scene
 from evaluation.score import read_event, read_truth, score_scene, summarise
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,16 +54,23 @@ def render(out: Path, split: str, seeds: Sequence[int] | None, missing_only: boo
     return scenes(out, split, seeds)
 
 
-def run(out: Path, split: str, seeds: Sequence[int] | None) -> None:
+def _report_run(split: str, n: int, total: int, result: SceneRun) -> None:
+    print(f"[{split} {n}/{total}] seed {result.seed}: {result.frames} frames, {result.violations} violation(s), "
+          f"pipeline {result.elapsed_s:.1f} s ({result.fps:.1f} fps)", flush=True)
+    for fault in result.site_faults:
+        print(f"  FAIL-SAFE site file: {fault}", flush=True)
+
+
+def run(out: Path, split: str, seeds: Sequence[int] | None, jobs: int) -> None:
+    """Each scene in its own process when jobs > 1 (a scene is one pipeline: one detector session)."""
     todo = scenes(out, split, seeds)
-    for n, scene in enumerate(todo, 1):
-        started = time.perf_counter()
-        result = run_scene(scene)
-        print(f"[{split} {n}/{len(todo)}] seed {result.seed}: {result.frames} frames, {result.violations} "
-              f"violation(s), pipeline {result.elapsed_s:.1f} s ({result.fps:.1f} fps), "
-              f"wall {time.perf_counter() - started:.1f} s", flush=True)
-        for fault in result.site_faults:
-            print(f"  FAIL-SAFE site file: {fault}", flush=True)
+    if jobs <= 1:
+        for n, scene in enumerate(todo, 1):
+            _report_run(split, n, len(todo), run_scene(scene))
+        return
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        for n, result in enumerate(pool.map(run_scene, todo), 1):
+            _report_run(split, n, len(todo), result)
 
 
 def score(out: Path, split: str, seeds: Sequence[int] | None) -> Path | None:
@@ -107,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--split", choices=SPLITS, action="append",
                         help="split to work on; repeatable (default: eval, then tune)")
     parser.add_argument("--seeds", type=int, nargs="+", help="only these seeds of the split")
+    parser.add_argument("--jobs", type=int, default=1, help="scenes run at once, one process each (default: 1)")
     parser.add_argument("--out", type=Path, default=Path("build/eval"), help="scene folder (default: build/eval)")
     return parser
 
@@ -119,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             rendered = render(out, split, args.seeds, missing_only=args.command == "all")
             print(f"{split}: {len(rendered)} scene(s) under {_shown(out / split)}", flush=True)
         if args.command in ("run", "all"):
-            run(out, split, args.seeds)
+            run(out, split, args.seeds, args.jobs)
         if args.command in ("score", "all"):
             score(out, split, args.seeds)
         if args.command in ("report", "all"):
