@@ -104,7 +104,10 @@ def test_the_scene_scripts_every_geometric_kind_with_compliant_counterparts() ->
 
 def judge(events: list[dict[str, Any]]) -> tuple[list[tuple[str, dict[str, Any], dict[str, Any]]], list[str]]:
     """Match events to scripted violations: same vehicle (box IoU at the event's frame), kind and
-    feature, inside the scripted frame window. Returns (matches, reasons for unmatched events)."""
+    feature, inside the scripted frame window. Returns (matches, reasons for unmatched events).
+
+    A red_light event is emitted where the vehicle enters the junction (red means proceeding);
+    its act began at the stop-line crossing, the frame the scene scripts."""
     matched: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
     unmatched = []
     for event in events:
@@ -114,9 +117,10 @@ def judge(events: list[dict[str, Any]]) -> tuple[list[tuple[str, dict[str, Any],
         if vehicle is None:
             unmatched.append(f"{where}: matches no scripted vehicle")
             continue
+        act = event["violation"]["details"].get("stop_line_crossed_frame", frame) if kind == "red_light" else frame
         hits = [e for e in vehicle["expected_violations"]
                 if e["kind"] == kind and e["feature"] == feature_of(event)
-                and e["window"][0] <= frame <= e["window"][1]]
+                and e["window"][0] <= act <= e["window"][1]]
         if not hits:
             unmatched.append(f"{where}: {vehicle['id']} ({vehicle['behaviour']}) scripts no such violation")
             continue
@@ -149,7 +153,9 @@ def test_every_scripted_violation_is_found_once_and_nothing_else(
         vehicle = next(v for v in TRUTH["vehicles"] if v["id"] == vid)
         assert event["vehicle"]["class"] == vehicle["class"], (vid, expected["kind"])
         if expected["kind"] == "red_light":
-            assert abs(event["violation"]["frame_index"] - vehicle["stop_line_cross_frame"]) <= 2
+            details = event["violation"]["details"]
+            assert abs(details["stop_line_crossed_frame"] - vehicle["stop_line_cross_frame"]) <= 2
+            assert event["violation"]["frame_index"] > details["stop_line_crossed_frame"]  # then into the junction
         if expected["kind"] == "odd_even":  # judged on the right plate, not a misread of the same parity
             assert event["plate"]["text"] == vehicle["plate"]["text"]
             assert event["violation"]["details"]["plate_number"] == expected["plate_number"]

@@ -208,14 +208,17 @@ def _junction_reasons(site: SiteFile, stop: StopLine, lane_shapes: dict[str, sha
         yield "crosses the stop line; draw it beyond the stop line, where the junction begins"
         return
     lanes = {lane.id: lane for lane in site.calibration.lanes}
+    behind = []
     for lane_id in dict.fromkeys(stop.lanes):
         if lane_id not in lane_shapes or lane_id not in lanes:
             continue  # the lanes check names an unknown or broken lane
         if not junction.intersects(lane_shapes[lane_id]):
             yield f"does not cross the stop line's lane {lane_id!r}; draw it across every lane of the stop line"
         elif not _ahead_of(lanes[lane_id].direction, stop.line, stop.junction_line):
-            yield (f"lies before the stop line in lane {lane_id!r}'s direction; the junction begins after the "
-                   "stop line, where traffic enters the intersection")
+            behind.append(repr(lane_id))
+    if behind:
+        yield (f"lies before the stop line for lane {', '.join(behind)} (against the traffic); draw it past the "
+               "stop line, where traffic enters the junction")
 
 
 def _ahead_of(direction: tuple[Point, Point], stop: tuple[Point, Point], junction: tuple[Point, Point]) -> bool:

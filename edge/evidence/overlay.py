@@ -57,6 +57,8 @@ def draw_calibration(
         cv2.polylines(out, [_pts(zone.polygon)], True, ZONE_COLOUR, 2, cv2.LINE_AA)
     for stop in calibration.stop_lines:
         cv2.polylines(out, [_pts(stop.line)], False, STOP_COLOUR, 3, cv2.LINE_AA)
+        if stop.junction_line is not None:  # where the junction begins (red means proceeding past it)
+            cv2.polylines(out, [_pts(stop.junction_line)], False, STOP_COLOUR, 1, cv2.LINE_AA)
     for solid in calibration.solid_lines:
         cv2.polylines(out, [_pts(solid.line)], False, SOLID_COLOUR, 2, cv2.LINE_AA)
     for sig in calibration.signals:

@@ -106,6 +106,7 @@ def red_light(
             "time_into_red_s": round(into_red, 3),
             "speed_kmh": _speed_kmh(points[:index + 1], scene, config.speed_window_s),
             "stop_line_crossed_at": crossed.captured_at.isoformat(),
+            "stop_line_crossed_frame": crossed.frame_index,
             "junction": junction_source(stop, scene, config.junction_distance_m),
             "junction_entered_at": now.captured_at.isoformat(),
             "junction_time_into_red_s": round((now.captured_at - signal.since).total_seconds(), 3),

@@ -88,6 +88,7 @@ def _judge(track: Track, stop: StopLine, scene: Scene, signal: SignalState, conf
     return Violation.of("stop_line", track, (crossing.lane, stop.id), (points[crossing.index - 1], points[-1]), {
         "stop_line": stop.id, "signal": stop.signal, "signal_state": "red",
         "red_since": red_start.isoformat(), "red_ended": red_end.isoformat(),
+        "stop_line_crossed_frame": crossed.frame_index,
         "time_into_red_s": round(into_red, 3), "stopped_s": round(stood_s, 2), "past_line_px": round(past, 1),
         "junction": junction_source(stop, scene, red.junction_distance_m),
     })

@@ -170,3 +170,40 @@ def tags_with_field(browser: webdriver.Chrome) -> list[str]:
     tags(browser)
     return [f"{tag.get_attribute('data-field')}: {tag.text}" for tag in
             browser.find_elements(By.CSS_SELECTOR, "#tags .problem-tag")]
+
+
+def test_draw_move_and_save_a_junction_line(chrome: webdriver.Chrome, demo_copy: Path) -> None:
+    """The technician selects the stop line, draws its junction-entry line on the wrong side (the
+    check says so next to it), drags both ends past the stop line, and saves."""
+    plane = load_site(demo_copy).site.calibration.ground_plane()
+    assert plane is not None
+    # The demo's stop line is at 23 m along the road, across 0–10.5 m; traffic comes down from far.
+    wrong, right = (plane.to_image(np.array([[0.3, y], [10.2, y]])).round(1).tolist() for y in (26.0, 19.0))
+    (ax, ay), (bx, by) = load_site(demo_copy).site.calibration.stop_lines[0].line
+    with running_tool(demo_copy) as tool:
+        chrome.get(tool.url)
+        wait(chrome, lambda b: b.execute_script("return document.body.dataset.ready") == "1")
+        canvas = chrome.find_element(By.ID, "canvas")
+        assert tags(chrome) == []
+
+        chrome.find_element(By.CSS_SELECTOR, "[data-tool=junction]").click()
+        assert "Select a stop line first" in chrome.find_element(By.ID, "hint").text
+        chrome.find_element(By.CSS_SELECTOR, "[data-tool=select]").click()
+        click(chrome, canvas, ((ax + bx) / 2 + 40, (ay + by) / 2))  # on the stop line, clear of the lane lines
+        wait(chrome, lambda b: "stop-1" in b.find_element(By.CSS_SELECTOR, "#items .item.selected").text)
+        chrome.find_element(By.CSS_SELECTOR, "[data-tool=junction]").click()
+        click(chrome, canvas, tuple(wrong[0]))
+        click(chrome, canvas, tuple(wrong[1]))
+        shown = tags_with_field(chrome)
+        assert any("stop_lines.0 (stop-1).junction_line" in t and "lies before the stop line" in t
+                   for t in shown), shown
+
+        drag(chrome, canvas, tuple(wrong[0]), tuple(right[0]))  # the select tool: the stop line stays selected
+        drag(chrome, canvas, tuple(wrong[1]), tuple(right[1]))
+        assert tags(chrome) == []
+        chrome.find_element(By.ID, "save").click()
+        wait(chrome, lambda b: "saved version 2" in b.find_element(By.ID, "status").text)
+
+    stop = load_site(demo_copy).site.calibration.stop_lines[0]
+    assert stop.junction_line is not None and near(stop.junction_line, [tuple(p) for p in right])
+    assert near(stop.line, [(ax, ay), (bx, by)])  # the stop line itself did not move

@@ -88,7 +88,7 @@ RULES: list[tuple[str, Change, str, str, Change]] = [
     ("junction line crossing the stop line", _set(JUNCTION, [[430, 640], [860, 590]]),
      f"{S1}.junction_line", "crosses the stop line", _set(JUNCTION, [[430, 650], [860, 650]])),
     ("junction line before the stop line", _set(JUNCTION, [[480, 550], [820, 550]]),
-     f"{S1}.junction_line", "lies before the stop line in lane 'l1'", _set(JUNCTION, [[425, 640], [870, 640]])),
+     f"{S1}.junction_line", "lies before the stop line for lane 'l1', 'l2'", _set(JUNCTION, [[425, 640], [870, 640]])),
     ("junction line misses a lane of the stop line", _set(JUNCTION, [[430, 650], [600, 650]]),
      f"{S1}.junction_line", "does not cross the stop line's lane 'l2'", _set(JUNCTION, [[430, 650], [860, 650]])),
     ("junction line outside the image", _set(JUNCTION, [[430, 650], [860, 730]]),

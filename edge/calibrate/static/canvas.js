@@ -5,6 +5,8 @@ import { KINDS, LAMPS, LAMP_COLOURS, state, items, groundPoints, handles, ground
 export const view = { canvas: null, ctx: null, image: null, draft: null, pointer: null };
 const HIT_PX = 9; // screen pixels
 
+const JUNCTION_COLOUR = "#ff9a30";
+
 export function setup(canvas) {
   view.canvas = canvas;
   view.ctx = canvas.getContext("2d");
@@ -93,6 +95,7 @@ export function hitTest(p) {
     items(kind).forEach((item, index) => {
       const geom = KINDS[kind].geom;
       if ((geom === "segment" || geom === "polyline") && polylineDistance(p, item.line) <= r) shapes.push({ kind, index, size: 0 });
+      if (kind === "stop_lines" && polylineDistance(p, item.junction_line) <= r) shapes.push({ kind, index, size: 0 });
       if (geom === "polygon" && insidePolygon(p, item.polygon)) shapes.push({ kind, index, size: area(item.polygon) });
       if (geom === "lamps") {
         for (const [, [x1, y1, x2, y2]] of boxes(item)) {
@@ -136,6 +139,7 @@ export function anchorOf(loc) {
   const item = typeof loc[2] === "number" && KINDS[kind] ? items(kind)[loc[2]] : null;
   if (!item) return null;
   if (loc[3] === "direction" && Array.isArray(item.direction)) return centroid(item.direction);
+  if (loc[3] === "junction_line" && Array.isArray(item.junction_line)) return centroid(item.junction_line);
   if (KINDS[kind].geom === "polygon") return centroid(item.polygon);
   if (KINDS[kind].geom === "lamps") {
     const box = item.roi?.[typeof loc[4] === "string" ? loc[4] : "red"];
@@ -193,6 +197,7 @@ function drawItem(ctx, kind, item, s, emphasis) {
     ctx.lineWidth = (emphasis.selected ? 5 : 3) * s;
     ctx.stroke();
     label(ctx, item.id ?? "?", centroid(item.line), colour, s); // the ends are often ground points
+    if (kind === "stop_lines") drawJunction(ctx, item, s, emphasis);
   } else if (geom === "lamps") {
     for (const [lamp, [x1, y1, x2, y2]] of boxes(item)) {
       ctx.strokeStyle = LAMP_COLOURS[lamp];
@@ -202,6 +207,17 @@ function drawItem(ctx, kind, item, s, emphasis) {
     if (Array.isArray(green)) label(ctx, item.id ?? "?", [green[0], green[3] + 18 * s], colour, s);
   }
   ctx.setLineDash([]);
+}
+
+// Where the junction begins, dashed: crossing it on red is running the red; stopping before it is stop_line.
+function drawJunction(ctx, stop, s, emphasis) {
+  if (!path(ctx, stop.junction_line, false)) return;
+  ctx.strokeStyle = JUNCTION_COLOUR;
+  ctx.lineWidth = (emphasis.selected ? 4 : 2) * s;
+  ctx.setLineDash([10 * s, 6 * s]);
+  ctx.stroke();
+  ctx.setLineDash(emphasis.bad ? [8 * s, 5 * s] : []);
+  label(ctx, `${stop.id ?? "?"} junction`, centroid(stop.junction_line), JUNCTION_COLOUR, s);
 }
 
 function drawGround(ctx, s) {

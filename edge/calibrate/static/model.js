@@ -136,6 +136,8 @@ export function handles(kind, item) {
     case "polygon":
       return [...list(item.polygon), ...(kind === "lanes" ? list(item.direction) : [])];
     case "segment":
+      // A stop line's junction-entry line moves with it and is edited through it.
+      return [...list(item.line), ...(kind === "stop_lines" ? list(item.junction_line) : [])];
     case "polyline":
       return list(item.line);
     case "lamps":

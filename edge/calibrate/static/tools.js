@@ -8,6 +8,7 @@ const HINTS = {
   lane: "Click the lane's corners on the road; click the first corner again (or press Enter) to close it.",
   arrow: "Click the tail, then the head of the selected lane's legal direction (inside the lane).",
   stop_line: "Click both ends of the stop line.",
+  junction: "Click both ends of the selected stop line's junction-entry line, where the junction begins (e.g. the far edge of the zebra crossing).",
   solid_line: "Click along the solid line; press Enter (or Finish) after the last point.",
   zone: "Click the zone's corners; click the first corner again (or press Enter) to close it.",
   signal: "Drag a box over the RED lamp of the signal head.",
@@ -26,6 +27,7 @@ export function setTool(name, hint) {
   view.draft = name === "select" || name === "ground" ? null : { points: [], rubber: name !== "signal", box: name === "signal", lamps: [] };
   tool.hint = hint ?? HINTS[name];
   if (name === "arrow" && state.selection?.kind !== "lanes") tool.hint = "Select a lane first (Select tool, click inside it), then Direction.";
+  if (name === "junction" && state.selection?.kind !== "stop_lines") tool.hint = "Select a stop line first (Select tool, click on it), then Junction line.";
   announce();
   render();
 }
@@ -75,6 +77,10 @@ function onDrawClick(p) {
     if (signals.length === 1) stop.signal = signals[0].id;
     addItem("stop_lines", stop);
     setTool("select", "Check the stop line's lanes and signal in the Selected form.");
+  } else if (tool.name === "junction" && draft.points.length === 2) {
+    const stop = state.selection?.kind === "stop_lines" ? selectedItem() : null;
+    if (stop) change(() => { stop.junction_line = draft.points.map(rounded); });
+    setTool("select", "Drag the junction line's ends to adjust it; Shift-click one of them to remove it.");
   } else if (tool.name === "arrow" && draft.points.length === 2) {
     const lane = state.selection?.kind === "lanes" ? selectedItem() : null;
     if (lane) change(() => { lane.direction = draft.points.map(rounded); });
@@ -97,6 +103,9 @@ function addGroundPoint(p) {
 
 function removeVertex(kind, index, handle) {
   const item = items(kind)[index];
+  if (kind === "stop_lines" && Array.isArray(item.junction_line) && item.junction_line.includes(handle.get())) {
+    return change(() => { delete item.junction_line; }); // a line without one end is no line: remove it whole
+  }
   const list = KINDS[kind].geom === "polygon" ? item.polygon : item.line;
   const minimum = KINDS[kind].geom === "polygon" ? 3 : 2;
   const at = Array.isArray(list) ? list.indexOf(handle.get()) : -1;
@@ -133,6 +142,7 @@ function onDown(event) {
     return render();
   }
   if (tool.name === "arrow" && state.selection?.kind !== "lanes") return setTool("arrow");
+  if (tool.name === "junction" && state.selection?.kind !== "stop_lines") return setTool("junction");
   onDrawClick(p);
 }
 
