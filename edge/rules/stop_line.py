@@ -37,6 +37,12 @@ class StopLineConfig(BaseModel):
                                   description="Metres the ground point may wander while standing.")
     beyond_px: float = Field(default=4.0, ge=0, title="Past the line by",
                              description="Pixels past the line's centre before it counts (paint width, box jitter).")
+    decide_within_s: float = Field(
+        default=2.0, gt=0, le=10, title="Decided within",
+        description="Seconds after the red's end during which a vehicle is judged: the first frames of the "
+        "next state (a vision signal's debounce reports the change a few frames late); later frames judge "
+        "nothing new.",
+    )
 
 
 def _longest_stand(points: tuple[TrackPoint, ...], scene: Scene, radius_m: float) -> tuple[float, int]:
@@ -55,16 +61,18 @@ def _longest_stand(points: tuple[TrackPoint, ...], scene: Scene, radius_m: float
     return best, end
 
 
-def _red_interval(signal: SignalState) -> tuple[datetime, datetime] | None:
-    """The red that has just ended, if the current state follows one."""
+def _red_interval(signal: SignalState, now: datetime, within_s: float) -> tuple[datetime, datetime] | None:
+    """The red that has just ended, if the current state follows one and began at most `within_s` ago."""
     if signal.state == "red" or signal.previous != "red" or signal.previous_since is None:
+        return None
+    if (now - signal.since).total_seconds() > within_s:
         return None
     return signal.previous_since, signal.since
 
 
 def _judge(track: Track, stop: StopLine, scene: Scene, signal: SignalState, config: StopLineConfig,
            red: RedLightConfig) -> Violation | None:
-    interval = _red_interval(signal)
+    interval = _red_interval(signal, track.last.captured_at, config.decide_within_s)
     crossing = last_crossing(track.points, stop, scene) if interval is not None else None
     if interval is None or crossing is None:
         return None

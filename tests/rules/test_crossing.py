@@ -125,6 +125,13 @@ def test_stop_line_is_decided_on_the_first_frame_after_the_red() -> None:
     assert v.details["junction"] == "5 m past the stop line"
 
 
+def test_stop_line_is_decided_only_just_after_the_red() -> None:
+    """Later frames judge nothing new (the engine has counted the act already, or it was unseen)."""
+    standing = APPROACH + still((35, 320), 70)  # green at 4.0 s: decided until 6.0 s (decide_within_s 2 s)
+    assert len(stop_line(track(standing[:61]), SCENE, signals_at(RED_THEN_GREEN, 6.0), StopLineConfig())) == 1
+    assert stop_line(track(standing[:62]), SCENE, signals_at(RED_THEN_GREEN, 6.1), StopLineConfig()) == []
+
+
 def test_red_light_records_both_crossings() -> None:
     (v,) = red_light(track(CREEPER_RUNS[:36]), SCENE, signals_at(RED, 3.5), RedLightConfig())
     assert v.details["time_into_red_s"] == pytest.approx(2.5)  # at the stop line, 0.5 s after T0
