@@ -640,9 +640,9 @@ SCENE = (
     # A TransJakarta-style bus in the busway: allowed there.
     Vehicle("v2", "bus_red", 0, False, "pass_green", FreeFlow(10.0, 46),
             plate=_plate("B", "7512", "TGA", "yellow", "11.27")),  # a public bus: yellow
-    # A car in the busway that crosses on the last of amber and brakes too late: it stands
-    # on the zebra, 2.5 m past the stop line, all through red.
-    Vehicle("v3", "car_white", 0, True, "stop_past_line", StopAndGo(11.0, -2.5, 4.0, 86, 165, 2.5, 11.0),
+    # A car in the busway that brakes too late: it crosses the stop line 0.6 s into red and
+    # stands on the zebra, 2.5 m past the line and short of the junction, to the end of red.
+    Vehicle("v3", "car_white", 0, True, "stop_past_line", StopAndGo(11.0, -2.5, 4.0, 97, 165, 2.5, 11.0),
             plate=_plate("D", "1847", "AQ", "black", "06.26")),
     Vehicle("v4", "car_silver", 2, True, "run_red", FreeFlow(13.0, 95),  # 1.5 s into red
             plate=_plate("B", "2817", "PKW", "black", "08.27")),  # the style before 2022
@@ -900,7 +900,7 @@ BEHAVIOURS: dict[str, tuple[str | None, frozenset[str]]] = {
     "pass_green": ("green", frozenset()),
     "run_red": ("red", frozenset({"red_light"})),
     "stop_on_red": ("green", frozenset()),
-    "stop_past_line": ("amber", frozenset({"stop_line"})),
+    "stop_past_line": ("red", frozenset({"stop_line"})),
     "speeding": ("green", frozenset({"speeding"})),
     "lane_change_solid": ("green", frozenset({"solid_line_crossing"})),
     "lane_change_dashed": ("green", frozenset()),
@@ -910,6 +910,7 @@ BEHAVIOURS: dict[str, tuple[str | None, frozenset[str]]] = {
 }
 NEAR_Y = 33.0  # nearer than this one pixel spans < 0.1 m of road: the speed trap, where classes are judged
 DEBOUNCE_FRAMES = 3  # the signal reader's default
+JUNCTION_M = 5.0  # red_light's junction_distance_m: the site file draws no junction line
 
 
 def _violations(v: Vehicle, spec: SpriteSpec, ys: list[float], seen: list[int],
@@ -926,15 +927,20 @@ def _violations(v: Vehicle, spec: SpriteSpec, ys: list[float], seen: list[int],
         out.append({"kind": kind, "frame": frame, "window": list(window), "lane": lane, "feature": feature, **extra})
 
     cross = next((f for f in range(1, N_FRAMES) if ys[f - 1] >= STOP_Y > ys[f]), None)
-    if cross is not None and phase_at(cross) == "red":
+    junction = next((f for f in range(1, N_FRAMES) if ys[f - 1] >= STOP_Y - JUNCTION_M > ys[f]), None)
+    # Red means proceeding: over the stop line on red, then into the junction still on red.
+    if cross is not None and phase_at(cross) == "red" and junction is not None and phase_at(junction) == "red":
         add("red_light", cross, (cross - 2, cross + 2), "stop-1", time_into_red_s=round((cross - red_start) / FPS, 2))
     at_rest = [f for f in range(1, N_FRAMES) if ys[f] == ys[f - 1]]
     if at_rest:
         rest0, y_rest = at_rest[0] - 1, ys[at_rest[0]]
         red_rest = [f for f in at_rest if red_start <= f <= red_end]
-        if red_rest and y_rest < STOP_Y - 0.2:
-            frame = max(rest0, red_start + DEBOUNCE_FRAMES) + FPS
-            add("stop_line", frame, (frame - 5, frame + 15), "stop-1", gap_m=round(STOP_Y - y_rest, 2))
+        crossed_on_red = cross is not None and phase_at(cross) == "red"
+        if red_rest and crossed_on_red and STOP_Y - JUNCTION_M < y_rest < STOP_Y - 0.2:
+            # Judged when the red ends (the reader sees green after its debounce), not before:
+            # a creeper who then ran the red would be red_light only.
+            frame = red_end + 1 + DEBOUNCE_FRAMES
+            add("stop_line", frame, (red_end, frame + 2 * FPS), "stop-1", gap_m=round(STOP_Y - y_rest, 2))
         x_rest = v.x_at(y_rest)
         in_box = NO_STOP_X[0] < x_rest < NO_STOP_X[1] and NO_STOP_Y[0] < y_rest < NO_STOP_Y[1]
         dwell = (at_rest[-1] - rest0) / FPS
