@@ -44,7 +44,7 @@ def test_a_lost_track_ends_after_lost_track_s_whatever_the_cadence(every: int) -
     run(tracker, every, range(0, 30), visible=True)
     gone = [(f, ended) for f, ended in run(tracker, every, range(30, 80), visible=False) if ended]
     assert len(gone) == 1
-    frame, ended = gone[0]
+    frame, _ = gone[0]
     last = max(f for f in range(30) if f % every == 0)
     lost_for_s = (frame - last) / CAMERA_FPS
     step_s = every / CAMERA_FPS  # one detector step: the tracker decides only when it is called
