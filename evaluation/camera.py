@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -30,6 +31,10 @@ class Camera:
     roll_deg: float
 
     def rotation(self) -> F64:
+        return self._rotation
+
+    @cached_property
+    def _rotation(self) -> F64:
         yaw, pitch, roll = (math.radians(a) for a in (self.yaw_deg, self.pitch_deg, self.roll_deg))
         fwd = np.array([math.sin(yaw), math.cos(yaw), 0.0])
         right = np.array([math.cos(yaw), -math.sin(yaw), 0.0])
@@ -41,11 +46,15 @@ class Camera:
         )
         return np.stack([right, down, fwd])
 
-    @property
+    @cached_property
     def centre(self) -> F64:
         return np.array([self.x_m, 0.0, self.height_m])
 
     def matrix(self) -> F64:
+        return self._matrix
+
+    @cached_property
+    def _matrix(self) -> F64:
         k = np.array([[self.focal_px, 0, self.width / 2], [0, self.focal_px, self.height / 2], [0, 0, 1]])
         rot = self.rotation()
         return k @ np.column_stack([rot, -rot @ self.centre])

@@ -136,6 +136,7 @@ class Finish:
                 "rain": (1.04, 1.0, 0.95)}[lighting]
         self.lut = np.stack([np.clip(curves[lighting] * 255 * t, 0, 255) for t in tint], axis=1).astype(np.uint8)
         self.lut = self.lut.reshape(256, 1, 3)
+        self.identity = lighting == "day"
         sigma = 3.5 if lighting in ("dusk", "rain") else 2.0
         noise = [np.clip(rng.normal(0, sigma, (h, w, 3)), -12, 12).astype(np.float32) for _ in range(4)]
         self.pos = [np.clip(n, 0, None).astype(np.uint8) for n in noise]
@@ -151,7 +152,7 @@ class Finish:
                 self.rain.append(cv2.cvtColor(cv2.GaussianBlur(layer, (3, 3), 0), cv2.COLOR_GRAY2BGR))
 
     def apply(self, img: Image, frame: int) -> Image:
-        out = cv2.LUT(img, self.lut)
+        out = img if self.identity else cv2.LUT(img, self.lut)
         if self.rain:
             out = cv2.add(out, self.rain[frame % len(self.rain)])
         k = frame % len(self.pos)

@@ -70,7 +70,7 @@ def render_frames(st: Setting, placed: list[Placed], plates: dict[str, PlateSpec
     try:
         for f in range(n):
             img = background.copy()
-            owner = np.full((st.cam.height, st.cam.width), -1, np.int16)
+            owner = np.full((st.cam.height // 2, st.cam.width // 2), -1, np.int16)  # half size: shares only
             live = [p for p in placed if p.track.box_w[f] > 0]
             live.sort(key=lambda p: -float(np.hypot(p.track.xs[f] - centre[0], p.track.ys[f] - centre[1])))
             areas: dict[int, float] = {}
@@ -82,8 +82,8 @@ def render_frames(st: Setting, placed: list[Placed], plates: dict[str, PlateSpec
                              images.get(p.id) if shows_plate else None)
                 h = hull(st.cam, p.plan.body, pose)
                 if h is not None:
-                    cv2.fillConvexPoly(owner, h, k)
-                    areas[k] = max(1.0, float(cv2.contourArea(h)))
+                    cv2.fillConvexPoly(owner, h // 2, k)
+                    areas[k] = max(1.0, float(cv2.contourArea(h)) / 4)
             counts = np.bincount((owner + 1).ravel(), minlength=len(live) + 1)
             for k, p in enumerate(live):
                 visible[p.id][f] = min(1.0, counts[k + 1] / areas[k]) if k in areas else 0.0

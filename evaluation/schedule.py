@@ -138,6 +138,8 @@ def schedule(st: Setting, bank: TextureBank) -> list[Placed]:
             kinds += [k for k in kinds if k.startswith("odd_even")]
         queues.append(kinds)
     done, misses, turn = [0, 0], [dict.fromkeys(q, 0) for q in queues], [0, 0]
+    placed_of = dict.fromkeys(VIOLATIONS + TWINS, 0)
+    cap = 2  # no kind crowds out the others: each appears about equally over a split
     while True:
         open_groups = [g for g in (0, 1) if done[g] < target and any(m < 3 for m in misses[g].values())]
         if not open_groups:
@@ -145,11 +147,13 @@ def schedule(st: Setting, bank: TextureBank) -> list[Placed]:
         g = min(open_groups, key=lambda k: done[k])  # alternate, so twins get their share of the road
         name = queues[g][turn[g] % len(queues[g])]
         turn[g] += 1
-        if misses[g][name] >= 3:
+        if misses[g][name] >= 3 or placed_of[name] >= cap:
+            misses[g][name] = 3 if placed_of[name] >= cap else misses[g][name]
             continue
         got = sch.try_add(name)
         if got:
             done[g] += 1
+            placed_of[name] += 1
         else:
             misses[g][name] += 1 if got is False else 3
     for _ in range(int(rng.integers(8, 16))):

@@ -78,7 +78,7 @@ def _lanes(st: Setting) -> list[dict[str, object]]:
     cam, lay = st.cam, st.lay
     out = []
     near = max(0.5, st.ctx.near_y - 6.0)
-    for k in range(lay.n_lanes):
+    for k in st.ctx.usable:  # lanes that leave the frame near the stop line carry no traffic and no rules
         xl, xr = lay.edges[k], lay.edges[k + 1]
         far = lay.stop_y + 110.0
         ring = [cam.ground(xl, far), cam.ground(xl, near), cam.ground(xr, near), cam.ground(xr, far)]
@@ -88,7 +88,7 @@ def _lanes(st: Setting) -> list[dict[str, object]]:
         xc = lay.centre(k)
         out.append({
             "id": lay.lane_id(k), "polygon": [_r(p) for p in poly],
-            "direction": [_r(cam.ground(xc, lay.stop_y + 12.0)), _r(cam.ground(xc, lay.stop_y - 2.0))],
+            "direction": [_r(cam.ground(xc, lay.stop_y + 8.0)), _r(cam.ground(xc, lay.junction_y + 0.5))],
             "speed_limit_kmh": lay.speed_limits_kmh[k],
             "allowed_classes": ["bus"] if lay.busway and k == 0 else list(ALL_CLASSES)})
     return out
@@ -126,8 +126,10 @@ def site_dict(st: Setting) -> dict[str, object]:
     lanes = _lanes(st)
     lane_ids = {str(lane["id"]) for lane in lanes}
     image, world = homography_points(st)
-    stop = _ground_line(cam, 0.0, lay.road_w, lay.stop_y, lay.stop_y)
-    junction = _ground_line(cam, 0.0, lay.road_w, lay.junction_y, lay.junction_y)
+    # across the lanes the site file describes (those in view), as a technician would draw them
+    x0, x1 = lay.edges[min(st.ctx.usable)], lay.edges[max(st.ctx.usable) + 1]
+    stop = _ground_line(cam, x0, x1, lay.stop_y, lay.stop_y)
+    junction = _ground_line(cam, x0, x1, lay.junction_y, lay.junction_y)
     solid = _ground_line(cam, lay.solid_x, lay.solid_x, lay.solid_y[0], lay.solid_y[1])
     (zx0, zx1), (zy0, zy1) = lay.zone_x, lay.zone_y
     zone = clip_polygon([cam.ground(zx0, zy1), cam.ground(zx0, zy0), cam.ground(zx1, zy0), cam.ground(zx1, zy1)],
