@@ -66,7 +66,7 @@ def draw_vehicle(img: Image, cam: Camera, body: Body, pose: Pose, tex: Texture, 
     faces = visible_faces(cam, pts)
     colour = np.array(body.colour)
     for face in faces:
-        if face in ("front", "rear"):
+        if face in ("front", "rear") or body.cls == "motorcycle":  # a rider on a bike is no box: photo only
             continue
         _poly(roi, uv[list(FACES[face])], tuple(colour * SHADE[face]), x0, y0)
         if face in ("left", "right"):
@@ -75,8 +75,8 @@ def draw_vehicle(img: Image, cam: Camera, body: Body, pose: Pose, tex: Texture, 
     shown = next((f for f in faces if f in ("front", "rear")), None)
     if shown is None:
         return
-    full = face_quad(cam, pts, shown, body.height)
-    _poly(roi, full, GLASS if body.cls != "motorcycle" else tuple(colour * 0.5), x0, y0)
+    if body.face_h < body.height:
+        _poly(roi, face_quad(cam, pts, shown, body.height), GLASS, x0, y0)
     _texture(roi, tex, face_quad(cam, pts, shown, body.face_h), x0, y0)
     if plate is not None:
         quad = cam.project(plate_world(pts, shown, body, tex.sprite.plate_box, cam))

@@ -94,11 +94,16 @@ def render_frames(st: Setting, placed: list[Placed], plates: dict[str, PlateSpec
     return visible
 
 
-def render_scene(seed: int, split: str, out: Path) -> Path:
-    """Render one scene; return its folder."""
+def plan_scene(seed: int, split: str) -> tuple[Setting, list[Placed], dict[str, PlateSpec | None]]:
+    """Everything about a scene but its pixels: setting, traffic with charges, plates."""
     st = draw_setting(seed, split)
     placed = schedule(st, bank())
-    plates = _plates(st, placed)
+    return st, placed, _plates(st, placed)
+
+
+def render_scene(seed: int, split: str, out: Path) -> Path:
+    """Render one scene; return its folder."""
+    st, placed, plates = plan_scene(seed, split)
     folder = out / split / str(seed)
     folder.mkdir(parents=True, exist_ok=True)
     visible = render_frames(st, placed, plates, folder / "clip.mp4")

@@ -102,6 +102,10 @@ def make_body(cls: VClass, sprite: Sprite, colour: tuple[float, float, float], r
     width = min(w0 * k[0], max_width)
     face_h = sprite.face_height_m * width / sprite.face_width_m
     height = max(h0 * k[2], face_h)
+    if cls == "motorcycle" or face_h < 0.8 * height:
+        # a photo much lower than the body (a side or three-quarter view) would leave a dark slab
+        # the detector cannot read as a vehicle: stretch it over the whole face
+        face_h = height
     return Body(cls, round(width, 3), round(l0 * k[1], 3), round(height, 3), sprite.name, colour, round(face_h, 3))
 
 
