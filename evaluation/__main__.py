@@ -40,18 +40,15 @@ def scenes(out: Path, split: str, seeds: Sequence[int] | None) -> list[Path]:
 
 
 def render(out: Path, split: str, seeds: Sequence[int] | None, missing_only: bool) -> list[Path]:
-    from evaluation.render import render_split  # noqa: PLC0415 (written by the generator; heavy imports)
+    # Imported here: the generator's imports are heavy and only render needs them.
+    from evaluation.render import render_split  # noqa: PLC0415
+    from evaluation.splits import seeds_of  # noqa: PLC0415
 
-    if missing_only and seeds is not None:
-        todo = [s for s in seeds if not (out / split / str(s) / "truth.json").exists()]
-        if not todo:
-            return scenes(out, split, seeds)
+    wanted = list(seeds) if seeds is not None else seeds_of(split)
+    todo = [s for s in wanted if not (missing_only and (out / split / str(s) / "truth.json").exists())]
+    if todo:
         render_split(split, out, todo)
-        return scenes(out, split, seeds)
-    if missing_only and scenes(out, split, None):
-        return scenes(out, split, None)
-    render_split(split, out, list(seeds) if seeds is not None else None)
-    return scenes(out, split, seeds)
+    return scenes(out, split, wanted)
 
 
 def _report_run(split: str, n: int, total: int, result: SceneRun) -> None:
