@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from evaluation.layout import STOP_HALF_M, Layout, SignalPlan
-from evaluation.motion import LaneChange, Motion, Path, creep_steps, cruise, stop_and_go
+from evaluation.motion import LaneChange, Motion, Path, cruise, stop_and_go
 from evaluation.vehicles import Body, VClass
 
 VIOLATIONS = ("red_light_run", "creep_stop_on_red", "solid_cross", "wrong_way", "busway_intrusion", "class_ban",
@@ -108,31 +108,52 @@ def _red(rng: Rng, ctx: Ctx, tail_s: float) -> tuple[float, float] | None:
     return reds[int(rng.integers(len(reds)))] if reds else None
 
 
-def _through(plan_b: str, twin: str | None, body: Body, lane: int, x: float, y_front: float, t: float,
-             v: float, change: LaneChange | None = None, wrong: bool = False) -> Plan:
-    """An oncoming vehicle at constant speed whose front passes ``y_front`` at ``t``."""
-    return Plan(plan_b, twin, body, lane, Path(y_front + body.length / 2, -1, cruise(t, v), x, change), v, wrong)
+Seat = tuple[Body, int, float]  # the vehicle, its lane and its lateral position
 
 
-def _stopping(plan_b: str, twin: str | None, body: Body, lane: int, x: float, y_front: float, t_rest: float,
-              t_go: float, v: float) -> Plan:
+def _twin(name: str) -> str | None:
+    return name if name in TWINS else None
+
+
+def _through(name: str, seat: Seat, at: tuple[float, float, float], change: LaneChange | None = None,
+             wrong: bool = False) -> Plan:
+    """An oncoming vehicle at constant speed ``at`` = (front Y, time, speed): the front passes Y then."""
+    (body, lane, x), (y_front, t, v) = seat, at
+    path = Path(y_front + body.length / 2, -1, cruise(t, v), x, change)
+    return Plan(name, _twin(name), body, lane, path, v, wrong)
+
+
+def _stopping(name: str, seat: Seat, y_front: float, t_rest: float, t_go: float, v: float) -> Plan:
+    body, lane, x = seat
     motion, dist = stop_and_go(t_rest, t_go, v, 2.8, v, 2.0)
-    return Plan(plan_b, twin, body, lane, Path(y_front + body.length / 2 + dist, -1, motion, x), v)
+    return Plan(name, _twin(name), body, lane, Path(y_front + body.length / 2 + dist, -1, motion, x), v)
 
 
-def straight(name: str, twin: str | None, rng: Rng, ctx: Ctx, bodies: Bodies, cls: VClass, lanes: list[int],
-             speed_k: tuple[float, float] = (0.6, 0.85), wrong: bool = False, toward: float = 0.0) -> Plan | None:
-    """Drive straight through on green in one of ``lanes`` (the common case of most acts)."""
-    if not lanes:
+@dataclass(frozen=True)
+class Want:
+    """What a straight-through act asks for: class, lanes, speed as a share of the limit, plate, lateral push."""
+
+    cls: VClass
+    lanes: list[int]
+    speed_k: tuple[float, float] = (0.6, 0.85)  # this default means: the lane's flow speed
+    wrong_parity: bool = False
+    toward: float = 0.0
+
+
+def straight(name: str, rng: Rng, ctx: Ctx, bodies: Bodies, want: Want) -> Plan | None:
+    """Drive straight through on green in one of the lanes (the common case of most acts)."""
+    if not want.lanes:
         return None
-    lane = lanes[int(rng.integers(len(lanes)))]
-    body = bodies(cls, lane)
-    k = ctx.flow[lane] * float(rng.uniform(0.97, 1.03)) if speed_k == (0.6, 0.85) else float(rng.uniform(*speed_k))
+    lane = want.lanes[int(rng.integers(len(want.lanes)))]
+    body = bodies(want.cls, lane)
+    flow = want.speed_k == (0.6, 0.85)
+    k = ctx.flow[lane] * float(rng.uniform(0.97, 1.03)) if flow else float(rng.uniform(*want.speed_k))
     v = ctx.limit_ms(lane) * k
     t = _green_time(rng, ctx, body, v)
     if t is None:
         return None
-    return _through(name, twin, body, lane, _x(rng, ctx, lane, body, toward), ctx.lay.stop_y, t, v, wrong=wrong)
+    seat = (body, lane, _x(rng, ctx, lane, body, want.toward))
+    return _through(name, seat, (ctx.lay.stop_y, t, v), wrong=want.wrong_parity)
 
 
 def red_light_run(rng: Rng, ctx: Ctx, bodies: Bodies) -> list[Plan] | None:
@@ -144,10 +165,10 @@ def red_light_run(rng: Rng, ctx: Ctx, bodies: Bodies) -> list[Plan] | None:
     body = bodies(cls, lane)
     v = ctx.limit_ms(lane) * ctx.flow[lane] * float(rng.uniform(0.97, 1.03))
     t = red[0] + float(rng.uniform(1.0, max(1.2, red[1] - red[0] - 3.0)))
-    return [_through("red_light_run", None, body, lane, _x(rng, ctx, lane, body), ctx.lay.stop_y, t, v)]
+    return [_through("red_light_run", (body, lane, _x(rng, ctx, lane, body)), (ctx.lay.stop_y, t, v))]
 
 
-def _at_red(name: str, twin: str | None, rng: Rng, ctx: Ctx, bodies: Bodies, cls: VClass,
+def _at_red(name: str, rng: Rng, ctx: Ctx, bodies: Bodies, cls: VClass,
             past_m: Callable[[Body], float]) -> list[Plan] | None:
     """Come to rest on red with the front ``past_m`` beyond the stop line; go on after green."""
     red, lanes = _red(rng, ctx, 6.0), ctx.general(cls)
@@ -159,7 +180,7 @@ def _at_red(name: str, twin: str | None, rng: Rng, ctx: Ctx, bodies: Bodies, cls
     t_rest = red[0] + float(rng.uniform(2.5, 4.5))
     t_go = red[1] + float(rng.uniform(0.8, 2.0))
     y = ctx.lay.stop_y - past_m(body)
-    return [_stopping(name, twin, body, lane, _x(rng, ctx, lane, body), y, t_rest, t_go, v)]
+    return [_stopping(name, (body, lane, _x(rng, ctx, lane, body)), y, t_rest, t_go, v)]
 
 
 def creep_stop_on_red(rng: Rng, ctx: Ctx, bodies: Bodies) -> list[Plan] | None:
@@ -168,18 +189,18 @@ def creep_stop_on_red(rng: Rng, ctx: Ctx, bodies: Bodies) -> list[Plan] | None:
     def past(body: Body) -> float:
         return float(np.clip(rng.uniform(0.5, 0.7) * gap, 1.5, min(3.0, gap - 1.2)))
 
-    return _at_red("creep_stop_on_red", None, rng, ctx, bodies, _pick(rng, {"car": 5, "motorcycle": 3, "pickup": 1}),
+    return _at_red("creep_stop_on_red", rng, ctx, bodies, _pick(rng, {"car": 5, "motorcycle": 3, "pickup": 1}),
                    past)
 
 
 def stop_short(rng: Rng, ctx: Ctx, bodies: Bodies) -> list[Plan] | None:
     cls = _pick(rng, {"car": 5, "motorcycle": 3, "pickup": 1, "bus": 1})
-    return _at_red("stop_short", "stop_short", rng, ctx, bodies, cls, lambda b: -(STOP_HALF_M + 0.3))
+    return _at_red("stop_short", rng, ctx, bodies, cls, lambda b: -(STOP_HALF_M + 0.3))
 
 
 def wait_red(rng: Rng, ctx: Ctx, bodies: Bodies) -> list[Plan] | None:
     cls = _pick(rng, {"car": 5, "motorcycle": 4, "pickup": 1})
-    return _at_red("wait_red", None, rng, ctx, bodies, cls, lambda b: -float(rng.uniform(1.5, 4.0)))
+    return _at_red("wait_red", rng, ctx, bodies, cls, lambda b: -float(rng.uniform(1.5, 4.0)))
 
 
 def amber_cross(rng: Rng, ctx: Ctx, bodies: Bodies) -> list[Plan] | None:
@@ -192,10 +213,10 @@ def amber_cross(rng: Rng, ctx: Ctx, bodies: Bodies) -> list[Plan] | None:
     v = ctx.limit_ms(lane) * ctx.flow[lane] * float(rng.uniform(0.97, 1.03))
     t_tail = red[0] - float(rng.uniform(0.4, 1.0))  # the tail passes the junction line before red
     t = t_tail - (ctx.lay.junction_gap_m + body.length) / v
-    return [_through("amber_cross", "amber_cross", body, lane, _x(rng, ctx, lane, body), ctx.lay.stop_y, t, v)]
+    return [_through("amber_cross", (body, lane, _x(rng, ctx, lane, body)), (ctx.lay.stop_y, t, v))]
 
 
-def _lane_change(name: str, twin: str | None, rng: Rng, ctx: Ctx, bodies: Bodies, y_mid: float) -> list[Plan] | None:
+def _lane_change(name: str, rng: Rng, ctx: Ctx, bodies: Bodies, y_mid: float) -> list[Plan] | None:
     s = ctx.lay.solid_sep
     pair = [s - 1, s]
     if not all(k in ctx.general("car") for k in pair):
@@ -211,17 +232,17 @@ def _lane_change(name: str, twin: str | None, rng: Rng, ctx: Ctx, bodies: Bodies
     half = float(rng.uniform(3.5, 5.0))
     x0 = ctx.lay.centre(src)
     change = LaneChange(ctx.lay.centre(dst) - x0, y_mid + half, y_mid - half)
-    return [_through(name, twin, body, src, x0, ctx.lay.stop_y, t, v, change)]
+    return [_through(name, (body, src, x0), (ctx.lay.stop_y, t, v), change)]
 
 
 def solid_cross(rng: Rng, ctx: Ctx, bodies: Bodies) -> list[Plan] | None:
     y0, y1 = ctx.lay.solid_y
-    return _lane_change("solid_cross", None, rng, ctx, bodies, float(rng.uniform(y0 + 6.0, y1 - 6.0)))
+    return _lane_change("solid_cross", rng, ctx, bodies, float(rng.uniform(y0 + 6.0, y1 - 6.0)))
 
 
 def dashed_lane_change(rng: Rng, ctx: Ctx, bodies: Bodies) -> list[Plan] | None:
     y1 = ctx.lay.solid_y[1]
-    return _lane_change("dashed_lane_change", "dashed_lane_change", rng, ctx, bodies,
+    return _lane_change("dashed_lane_change", rng, ctx, bodies,
                         float(rng.uniform(y1 + 8.0, y1 + 12.0)))
 
 
@@ -230,7 +251,7 @@ def tall_straight(rng: Rng, ctx: Ctx, bodies: Bodies) -> list[Plan] | None:
     cls = _pick(rng, {"bus": 1, "truck": 1})
     side = int(rng.integers(2))
     lanes = [k for k in [s - 1 + side] if k in ctx.general(cls)]
-    plan = straight("tall_straight", "tall_straight", rng, ctx, bodies, cls, lanes, toward=1.0 if side == 0 else -1.0)
+    plan = straight("tall_straight", rng, ctx, bodies, Want(cls, lanes, toward=1.0 if side == 0 else -1.0))
     return None if plan is None else [plan]
 
 
@@ -253,54 +274,54 @@ def _busway_lanes(ctx: Ctx) -> list[int]:
 
 def busway_intrusion(rng: Rng, ctx: Ctx, bodies: Bodies) -> list[Plan] | None:
     cls = _pick(rng, {"car": 2, "motorcycle": 1})
-    plan = straight("busway_intrusion", None, rng, ctx, bodies, cls, _busway_lanes(ctx), (0.45, 0.7))
+    plan = straight("busway_intrusion", rng, ctx, bodies, Want(cls, _busway_lanes(ctx), (0.45, 0.7)))
     return None if plan is None else [plan]
 
 
 def bus_in_busway(rng: Rng, ctx: Ctx, bodies: Bodies) -> list[Plan] | None:
-    plan = straight("bus_in_busway", "bus_in_busway", rng, ctx, bodies, "bus", _busway_lanes(ctx), (0.55, 0.85))
+    plan = straight("bus_in_busway", rng, ctx, bodies, Want("bus", _busway_lanes(ctx), (0.55, 0.85)))
     return None if plan is None else [plan]
 
 
 def class_ban(rng: Rng, ctx: Ctx, bodies: Bodies) -> list[Plan] | None:
     lanes = [ctx.ban_lane] if ctx.ban_lane in ctx.usable else []
-    plan = straight("class_ban", None, rng, ctx, bodies, "truck", lanes, (0.45, 0.7))
+    plan = straight("class_ban", rng, ctx, bodies, Want("truck", lanes, (0.45, 0.7)))
     return None if plan is None else [plan]
 
 
 def outside_window(rng: Rng, ctx: Ctx, bodies: Bodies) -> list[Plan] | None:
     lanes = [ctx.idle_lane] if ctx.idle_lane in ctx.usable else []
-    plan = straight("outside_window", "outside_window", rng, ctx, bodies, "motorcycle", lanes)
+    plan = straight("outside_window", rng, ctx, bodies, Want("motorcycle", lanes))
     return None if plan is None else [plan]
 
 
 def speeding(rng: Rng, ctx: Ctx, bodies: Bodies) -> list[Plan] | None:
     cls = _pick(rng, {"car": 5, "motorcycle": 3, "pickup": 1})
-    plan = straight("speeding", None, rng, ctx, bodies, cls, ctx.general(cls), (1.3, 1.5))
+    plan = straight("speeding", rng, ctx, bodies, Want(cls, ctx.general(cls), (1.3, 1.5)))
     return None if plan is None else [plan]
 
 
 def under_limit(rng: Rng, ctx: Ctx, bodies: Bodies) -> list[Plan] | None:
     cls = _pick(rng, {"car": 5, "motorcycle": 3, "pickup": 1, "bus": 1})
-    plan = straight("under_limit", "under_limit", rng, ctx, bodies, cls, ctx.general(cls), (0.95, 0.95))
+    plan = straight("under_limit", rng, ctx, bodies, Want(cls, ctx.general(cls), (0.95, 0.95)))
     return None if plan is None else [plan]
 
 
-def _odd_even(name: str, twin: str | None, rng: Rng, ctx: Ctx, bodies: Bodies, cls: VClass,
+def _odd_even(name: str, rng: Rng, ctx: Ctx, bodies: Bodies, cls: VClass,
               wrong: bool) -> list[Plan] | None:
     lanes = [k for k in ctx.odd_even_lanes if k in ctx.general(cls)]
-    plan = straight(name, twin, rng, ctx, bodies, cls, lanes, (0.45, 0.7), wrong=wrong)
+    plan = straight(name, rng, ctx, bodies, Want(cls, lanes, (0.45, 0.7), wrong_parity=wrong))
     return None if plan is None else [plan]
 
 
 def odd_even(rng: Rng, ctx: Ctx, bodies: Bodies) -> list[Plan] | None:
-    return _odd_even("odd_even", None, rng, ctx, bodies, "car", True)
+    return _odd_even("odd_even", rng, ctx, bodies, "car", True)
 
 
 def odd_even_complies(rng: Rng, ctx: Ctx, bodies: Bodies) -> list[Plan] | None:
-    return _odd_even("odd_even_complies", "odd_even_complies", rng, ctx, bodies, "car", False)
+    return _odd_even("odd_even_complies", rng, ctx, bodies, "car", False)
 
 
 def odd_even_exempt(rng: Rng, ctx: Ctx, bodies: Bodies) -> list[Plan] | None:
     cls = _pick(rng, {"motorcycle": 2, "bus": 1})
-    return _odd_even("odd_even_exempt", "odd_even_exempt", rng, ctx, bodies, cls, True)
+    return _odd_even("odd_even_exempt", rng, ctx, bodies, cls, True)

@@ -65,12 +65,12 @@ class Camera:
 
     def depth(self, xyz: npt.ArrayLike) -> F64:
         pts = np.atleast_2d(np.asarray(xyz, np.float64))
-        return (pts - self.centre) @ self.rotation()[2]
+        return np.asarray((pts - self.centre) @ self.rotation()[2], np.float64)
 
     def project(self, xyz: npt.ArrayLike) -> F64:
         pts = np.atleast_2d(np.asarray(xyz, np.float64))
         hom = np.column_stack([pts, np.ones(len(pts))]) @ self.matrix().T
-        return hom[:, :2] / hom[:, 2:3]
+        return np.asarray(hom[:, :2] / hom[:, 2:3], np.float64)
 
     def ground(self, x: float, y: float) -> tuple[float, float]:
         u, v = self.project([x, y, 0.0])[0]

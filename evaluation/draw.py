@@ -9,8 +9,19 @@ import numpy.typing as npt
 
 from evaluation.camera import Camera
 from evaluation.layout import Layout, State
-from evaluation.vehicles import FACES, GLASS, SHADE, Body, Pose, Texture, corners, face_quad, plate_world, \
-    side_details, visible_faces
+from evaluation.vehicles import (
+    FACES,
+    GLASS,
+    SHADE,
+    Body,
+    Pose,
+    Texture,
+    corners,
+    face_quad,
+    plate_world,
+    side_details,
+    visible_faces,
+)
 
 Image = npt.NDArray[np.uint8]
 F32 = npt.NDArray[np.float32]
@@ -42,9 +53,9 @@ def _texture(roi: Image, tex: Texture, quad: npt.NDArray[np.float64], ox: int, o
 
 
 def _paste_plate(roi: Image, plate: Image, quad: npt.NDArray[np.float64], ox: int, oy: int) -> None:
-    from plate_synth import paste  # noqa: PLC0415 (scripts/ is put on the path by render.py)
+    from plate_synth import paste  # type: ignore[import-not-found]  # noqa: PLC0415 (truth.py puts scripts/ on the path)
 
-    roi[:] = paste(roi, plate, (quad - [ox, oy]).astype(np.float32))
+    roi[:] = np.asarray(paste(roi, plate, (quad - [ox, oy]).astype(np.float32)), np.uint8)
 
 
 def draw_vehicle(img: Image, cam: Camera, body: Body, pose: Pose, tex: Texture, plate: Image | None) -> None:
@@ -107,23 +118,24 @@ def draw_signal(img: Image, cam: Camera, lay: Layout, state: State, glare: float
     rad = max(4.0, r * cam.px_per_m(x, y, top))
     for colour, centre3 in lamps.items():
         u, v = cam.project([centre3])[0]
-        c = (int(round(u)), int(round(v)))
+        c = (round(u), round(v))
         lit = colour == state
-        bgr = LAMP_BGR[colour] if lit else LAMP_OFF_BGR[colour]
+        bgr: tuple[int, ...] = LAMP_BGR[colour] if lit else LAMP_OFF_BGR[colour]
         if not lit and glare > 0:  # the sun on an unlit lens: a pale sheen, never as bright as a lit lamp
             bgr = tuple(min(255, int(b + 60 * glare)) for b in bgr)
         if lit:
             pad = int(rad * 3)
-            x0, y0, x1, y1 = max(c[0] - pad, 0), max(c[1] - pad, 0), min(c[0] + pad, cam.width), min(c[1] + pad, cam.height)
+            x0, y0 = max(c[0] - pad, 0), max(c[1] - pad, 0)
+            x1, y1 = min(c[0] + pad, cam.width), min(c[1] + pad, cam.height)
             if x1 > x0 and y1 > y0:
                 glow = np.zeros((y1 - y0, x1 - x0, 3), np.float32)
                 cv2.circle(glow, (c[0] - x0, c[1] - y0), int(rad * 1.3), tuple(float(k) for k in bgr), -1)
                 glow = cv2.GaussianBlur(glow, (0, 0), rad * 0.8) * 0.8
                 img[y0:y1, x0:x1] = np.clip(img[y0:y1, x0:x1] + glow, 0, 255).astype(np.uint8)
-        cv2.circle(img, c, int(round(rad)), tuple(int(k) for k in bgr), -1, cv2.LINE_AA)
+        cv2.circle(img, c, round(rad), tuple(int(k) for k in bgr), -1, cv2.LINE_AA)
         if lit:
             core = tuple(min(255, k + 150) for k in bgr)
-            cv2.circle(img, c, max(1, int(round(rad * 0.55))), core, -1, cv2.LINE_AA)
+            cv2.circle(img, c, max(1, round(rad * 0.55)), core, -1, cv2.LINE_AA)
 
 
 class Finish:
@@ -149,7 +161,8 @@ class Finish:
                     x0, y0 = int(rng.integers(0, w)), int(rng.integers(0, h))
                     length = int(rng.integers(8, 22))
                     cv2.line(layer, (x0, y0), (x0 + length // 5, y0 + length), 60, 1, cv2.LINE_AA)
-                self.rain.append(cv2.cvtColor(cv2.GaussianBlur(layer, (3, 3), 0), cv2.COLOR_GRAY2BGR))
+                streaks = cv2.cvtColor(cv2.GaussianBlur(layer, (3, 3), 0), cv2.COLOR_GRAY2BGR)
+                self.rain.append(np.asarray(streaks, np.uint8))
 
     def apply(self, img: Image, frame: int) -> Image:
         out = img if self.identity else cv2.LUT(img, self.lut)

@@ -139,7 +139,8 @@ def _buildings(img: F32, cam: Camera, lay: Layout, rng: np.random.Generator, ss:
         for z in np.arange(4.2, h - 1.5, 3.3):
             for yy in np.arange(y0 + 1.2, y1 - 2.0, 3.0):
                 lit = 0.55 if rng.random() < 0.8 else 0.75
-                _fill(img, cam, [[x, yy, z], [x, yy + 1.7, z], [x, yy + 1.7, z + 1.5], [x, yy, z + 1.5]], shade(lit), ss)
+                window = [[x, yy, z], [x, yy + 1.7, z], [x, yy + 1.7, z + 1.5], [x, yy, z + 1.5]]
+                _fill(img, cam, window, shade(lit), ss)
 
 
 def render_background(cam: Camera, lay: Layout, rng: np.random.Generator) -> Image:

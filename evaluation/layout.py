@@ -92,7 +92,8 @@ class Layout:
         """World centres of the three lamps (they face the camera, as a repeater head does)."""
         x, y = self.signal_xy
         step = 2.6 * self.lamp_radius_m
-        return {c: (x, y, self.signal_top_m - 0.3 * step - (k + 0.5) * step) for k, c in enumerate(("red", "amber", "green"))}
+        top = self.signal_top_m - 0.3 * step
+        return {c: (x, y, top - (k + 0.5) * step) for k, c in enumerate(("red", "amber", "green"))}
 
 
 @dataclass(frozen=True)

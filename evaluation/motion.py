@@ -48,7 +48,8 @@ def cruise(t_anchor: float, v: float) -> Motion:
     return Motion(t_anchor, v)
 
 
-def stop_and_go(t_rest: float, t_go: float, v_in: float, decel: float, v_out: float, accel: float) -> tuple[Motion, float]:
+def stop_and_go(t_rest: float, t_go: float, v_in: float, decel: float, v_out: float,
+                accel: float) -> tuple[Motion, float]:
     """Brake evenly to rest at ``t_rest``, stand until ``t_go``, pull away; and the braking distance."""
     tb = v_in / decel
     segs = ((-decel, tb), (0.0, max(0.0, t_go - t_rest)), (accel, v_out / accel))

@@ -11,8 +11,8 @@ import numpy.typing as npt
 
 from evaluation.draw import Finish, draw_signal, draw_vehicle, hull
 from evaluation.ground import render_background
-from evaluation.schedule import Placed, schedule
 from evaluation.scene import Setting, draw_setting
+from evaluation.schedule import Placed, schedule
 from evaluation.sitefile import site_yaml
 from evaluation.splits import seeds_of
 from evaluation.truth import PlateSpec, compact_json, make_plate, truth_dict
@@ -33,7 +33,7 @@ def _plates(st: Setting, placed: list[Placed]) -> dict[str, PlateSpec | None]:
 
 
 def _plate_images(placed: list[Placed], plates: dict[str, PlateSpec | None]) -> dict[str, npt.NDArray[np.uint8]]:
-    from plate_synth import render_plate  # noqa: PLC0415 (truth.py put scripts/ on the path)
+    from plate_synth import render_plate  # type: ignore[import-not-found]  # noqa: PLC0415 (truth.py: scripts/ on the path)
 
     out = {}
     for p in placed:

@@ -47,8 +47,11 @@ def _stop_distance(rng: np.random.Generator, w: int, f: float, cam_x: float, roa
     return max(need, float(rng.uniform(16, 28)))
 
 
-def _aim(w: int, h: int, f: float, x: float, height: float, target_x: float, dist: float, v_frac: float,
-         yaw_j: float, roll: float) -> Camera:
+def _aim(size: tuple[int, int], f: float, mount: tuple[float, float, float, float],
+         look: tuple[float, float, float]) -> Camera:
+    """A camera at ``mount`` = (x, height, yaw jitter, roll) aimed so the ground point ``look`` =
+    (target X, distance, ...) lands at the image row fraction ``look[2]``."""
+    (w, h), (x, height, yaw_j, roll), (target_x, dist, v_frac) = size, mount, look
     yaw = math.degrees(math.atan2(target_x - x, dist)) + yaw_j
     horiz = math.hypot(dist, target_x - x)
     pitch = math.degrees(math.atan(height / horiz) - math.atan((v_frac - 0.5) * h / f))
@@ -60,7 +63,8 @@ def near_y(cam: Camera) -> float:
     return max(cam.to_ground(u, cam.height - 1)[1] for u in (0.0, cam.width / 2, cam.width - 1.0))
 
 
-def _camera(rng: np.random.Generator, wide: bool, widths: tuple[float, ...], short: bool = False) -> tuple[Camera, float]:
+def _camera(rng: np.random.Generator, wide: bool, widths: tuple[float, ...],
+            short: bool = False) -> tuple[Camera, float]:
     """Wide views aim at the road's middle; enforcement views at two or three lanes of it.
 
     ``short`` (the CI scenes): an enforcement lens on a 1280x720 frame over lanes 1-3, so that
@@ -73,14 +77,15 @@ def _camera(rng: np.random.Generator, wide: bool, widths: tuple[float, ...], sho
         target = sum(widths[:k0]) + sum(widths[k0 : k0 + 3]) / 2
     f = w * float(rng.uniform(0.75, 1.05) if wide else rng.uniform(1.15, 1.45) * (1.15 if short else 1.0))
     where = int(rng.integers(3))
-    x = [road_w * float(rng.uniform(0.3, 0.8)), road_w + float(rng.uniform(0.5, 3.0)), -float(rng.uniform(0.3, 1.0))][where]
+    x = [road_w * float(rng.uniform(0.3, 0.8)), road_w + float(rng.uniform(0.5, 3.0)),
+         -float(rng.uniform(0.3, 1.0))][where]
     if not wide:
         x = target + float(rng.uniform(-3.0, 3.0))
     height = float(rng.uniform(5.0, 12.0) if wide else rng.uniform(5.0, 9.0))
     dist = _stop_distance(rng, w, f, x, road_w, wide)
     yaw_j, roll = float(rng.uniform(-2, 2)), float(rng.uniform(-1.5, 1.5))
     v_frac = float(rng.uniform(0.35, 0.55) if wide else rng.uniform(0.35, 0.5))
-    return _aim(w, h, f, x, height, target, dist, v_frac, yaw_j, roll), dist
+    return _aim((w, h), f, (x, height, yaw_j, roll), (target, dist, v_frac)), dist
 
 
 def _ray_at(cam: Camera, u: float, v: float, y_plane: float) -> tuple[float, float, float] | None:
@@ -92,7 +97,8 @@ def _ray_at(cam: Camera, u: float, v: float, y_plane: float) -> tuple[float, flo
     return float(p[0]), float(p[1]), float(p[2])
 
 
-def _signal(rng: np.random.Generator, cam: Camera, lay: Layout) -> tuple[SignalMount, tuple[float, float], float, float]:
+def _signal(rng: np.random.Generator, cam: Camera,
+            lay: Layout) -> tuple[SignalMount, tuple[float, float], float, float]:
     """Mount, ground position, lamp radius and the head's top height; lamps at least ~9 px across."""
     road_w, stop_y = lay.road_w, lay.stop_y
     options: list[tuple[SignalMount, tuple[float, float], float]] = [
@@ -120,7 +126,7 @@ def _signal(rng: np.random.Generator, cam: Camera, lay: Layout) -> tuple[SignalM
 def _plate_px_near(cam: Camera, x: float, y_near: float) -> float:
     """Width of a car plate (0.5 m up) at its closest approach still in frame in a lane."""
     y = y_near
-    while y > 1.0 and cam.inside(*cam.ground(x, y - 0.2)) and cam.inside(*map(float, cam.project([[x, y - 0.2, 0.5]])[0])):
+    while y > 1.0 and cam.inside(*cam.ground(x, y - 0.2)):
         y -= 0.2
     for y_try in np.arange(y, y_near + 20.0, 0.2):
         if cam.inside(*map(float, cam.project([[x, y_try, 0.5]])[0])):
@@ -182,11 +188,11 @@ def draw_setting(seed: int, split: str) -> Setting:
     short = split == "ci"
     wide = not short and bool(rng.random() < 0.5)
     # 1080p at high frame rates would cost more render and pipeline time than it adds
-    rates = ([10.0, 12.5, 15.0, 20.0, 25.0], [0.3, 0.25, 0.25, 0.1, 0.1]) if wide else ([10.0, 12.5, 15.0], [0.4, 0.4, 0.2])
+    rates = (([10.0, 12.5, 15.0, 20.0, 25.0], [0.3, 0.25, 0.25, 0.1, 0.1]) if wide
+             else ([10.0, 12.5, 15.0], [0.4, 0.4, 0.2]))
     fps = 10.0 if short else float(rng.choice(rates[0], p=rates[1]))
     frames = round((20.0 if short else float(rng.uniform(36, 45))) * fps)
     widths, busway = _lanes(rng, short)
-    road_w = sum(widths)
     for _ in range(100):
         cam, dist = _camera(rng, wide, widths, short)
         # the junction, its zebra and a yellow box must fit between the stop line and the frame's bottom

@@ -117,7 +117,8 @@ class Scheduler:
             except ValueError as exc:
                 self.refusals[f"{name}: {exc}"] = self.refusals.get(f"{name}: {exc}", 0) + 1
                 continue
-            if any(c.frame >= len(t.box_w) or t.box_w[c.frame] < NEAR_PX for cs, t in zip(got, tracks) for c in cs):
+            pairs = zip(got, tracks, strict=True)
+            if any(c.frame >= len(t.box_w) or t.box_w[c.frame] < NEAR_PX for cs, t in pairs for c in cs):
                 self.refusals[f"{name}: unseen act"] = self.refusals.get(f"{name}: unseen act", 0) + 1
                 continue
             for p, (t, h), cs in zip(plans, sighted, got, strict=True):
@@ -158,9 +159,9 @@ def schedule(st: Setting, bank: TextureBank) -> list[Placed]:
             misses[g][name] += 1 if got is False else 3
     for _ in range(int(rng.integers(8, 16))):
         sch.try_add(str(rng.choice(["pass_green", "pass_green", "wait_red"])))
-    global LAST_REFUSALS
-    LAST_REFUSALS = dict(sch.refusals)
+    LAST_REFUSALS.clear()
+    LAST_REFUSALS.update(sch.refusals)
     return sch.placed
 
 
-LAST_REFUSALS: dict[str, int] = {}
+LAST_REFUSALS: dict[str, int] = {}  # why the last schedule's tries failed, for tuning

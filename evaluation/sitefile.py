@@ -139,8 +139,8 @@ def site_dict(st: Setting) -> dict[str, object]:
         u, v = cam.project([centre])[0]
         r = max(4.0, lay.lamp_radius_m * cam.px_per_m(*lay.signal_xy, lay.signal_top_m))
         rois[colour] = [math.floor(u - r), math.floor(v - r), math.ceil(u + r), math.ceil(v + r)]
-    stop_line: dict[str, object] = {"id": IDS["stop"], "line": stop, "lanes": sorted(lane_ids, key=lambda s: int(s[5:])),
-                                    "signal": IDS["signal"]}
+    ordered = sorted(lane_ids, key=lambda s: int(s[5:]))
+    stop_line: dict[str, object] = {"id": IDS["stop"], "line": stop, "lanes": ordered, "signal": IDS["signal"]}
     if junction is not None:
         stop_line["junction_line"] = junction
     calib: dict[str, object] = {

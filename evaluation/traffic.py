@@ -9,17 +9,18 @@ import numpy as np
 
 from evaluation import behaviours as b
 from evaluation.behaviours import Bodies, Ctx, Plan, Rng
-from evaluation.motion import Path, creep_steps, stop_and_go
+from evaluation.motion import Path, creep_steps, cruise, stop_and_go
+from evaluation.vehicles import Body, VClass
 
 Builder = Callable[[Rng, Ctx, Bodies], "list[Plan] | None"]
 
 
-def _zone_lanes(ctx: Ctx, cls: b.VClass) -> list[int]:
+def _zone_lanes(ctx: Ctx, cls: VClass) -> list[int]:
     first, last = ctx.lay.zone_lanes
     return [k for k in ctx.general(cls) if first <= k <= last]
 
 
-def _box_entry(rng: Rng, ctx: Ctx, bodies: Bodies) -> tuple[int, b.Body, float, float, float] | None:
+def _box_entry(rng: Rng, ctx: Ctx, bodies: Bodies) -> tuple[int, Body, float, float, float] | None:
     """A lane through the box, a body, its speed, where its centre rests and when it crosses on green."""
     cls = b._pick(rng, {"car": 3, "pickup": 1})
     lanes = _zone_lanes(ctx, cls)
@@ -83,7 +84,7 @@ def _occluder(rng: Rng, ctx: Ctx, bodies: Bodies, target: Plan) -> Plan | None:
     y_meet = ctx.lay.stop_y + float(rng.uniform(4.0, 12.0))
     t_meet = target.path.motion.t0 + (target.path.y_ref - (y_meet + target.body.length / 2)) / target.cruise_ms
     y_bus = y_meet + bus.length / 2 - 1.0
-    plan = Plan("pass_green", None, bus, lane, Path(y_bus, -1, b.cruise(t_meet, v), ctx.lay.centre(lane)), v)
+    plan = Plan("pass_green", None, bus, lane, Path(y_bus, -1, cruise(t_meet, v), ctx.lay.centre(lane)), v)
     t_bus_stop = t_meet - (y_bus - bus.length / 2 - ctx.lay.stop_y) / v
     state = ctx.signals.state_at(int(t_bus_stop * ctx.fps))
     return plan if state == "green" else None
@@ -91,7 +92,7 @@ def _occluder(rng: Rng, ctx: Ctx, bodies: Bodies, target: Plan) -> Plan | None:
 
 def occluded_pass(rng: Rng, ctx: Ctx, bodies: Bodies) -> list[Plan] | None:
     cls = b._pick(rng, {"car": 2, "motorcycle": 1})
-    target = b.straight("occluded_pass", "occluded_pass", rng, ctx, bodies, cls, ctx.general(cls), (0.4, 0.55))
+    target = b.straight("occluded_pass", rng, ctx, bodies, b.Want(cls, ctx.general(cls), (0.4, 0.55)))
     bus = None if target is None else _occluder(rng, ctx, bodies, target)
     return None if target is None or bus is None else [target, bus]
 
@@ -99,10 +100,10 @@ def occluded_pass(rng: Rng, ctx: Ctx, bodies: Bodies) -> list[Plan] | None:
 def reentry_violator(rng: Rng, ctx: Ctx, bodies: Bodies) -> list[Plan] | None:
     if ctx.lay.busway and 0 in ctx.usable:
         cls = b._pick(rng, {"car": 2, "motorcycle": 1})
-        target = b.straight("reentry_violator", None, rng, ctx, bodies, cls, [0], (0.4, 0.55))
+        target = b.straight("reentry_violator", rng, ctx, bodies, b.Want(cls, [0], (0.4, 0.55)))
     else:
         lanes = [ctx.ban_lane] if ctx.ban_lane in ctx.usable else []
-        target = b.straight("reentry_violator", None, rng, ctx, bodies, "truck", lanes, (0.4, 0.55))
+        target = b.straight("reentry_violator", rng, ctx, bodies, b.Want("truck", lanes, (0.4, 0.55)))
     bus = None if target is None else _occluder(rng, ctx, bodies, target)
     return None if target is None or bus is None else [target, bus]
 
@@ -110,7 +111,7 @@ def reentry_violator(rng: Rng, ctx: Ctx, bodies: Bodies) -> list[Plan] | None:
 def pass_green(rng: Rng, ctx: Ctx, bodies: Bodies) -> list[Plan] | None:
     cls = b._pick(rng, {"car": 4, "motorcycle": 4, "pickup": 1, "bus": 0.6, "truck": 0.6})
     lanes = ctx.general(cls) + (b._busway_lanes(ctx) if cls == "bus" else [])
-    plan = b.straight("pass_green", None, rng, ctx, bodies, cls, lanes)
+    plan = b.straight("pass_green", rng, ctx, bodies, b.Want(cls, lanes))
     return None if plan is None else [plan]
 
 

@@ -10,20 +10,21 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from evaluation.schedule import Placed
 from evaluation.scene import Setting
+from evaluation.schedule import Placed
 from evaluation.vehicles import boxes_many
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT / "scripts") not in sys.path:
     sys.path.insert(0, str(ROOT / "scripts"))  # plate_synth lives with the other plate scripts
 
-from plate_synth import LETTERS, PlateSpec  # noqa: E402
+from plate_synth import LETTERS, PlateSpec  # type: ignore[import-not-found]  # noqa: E402
 
 from edge.plates.indonesia import PlateText  # noqa: E402
 from edge.plates.regions import REGIONS  # noqa: E402
 
 F64 = npt.NDArray[np.float64]
+__all__ = ["PlateSpec", "compact_json", "make_plate", "truth_dict"]
 
 
 def make_plate(rng: np.random.Generator, p: Placed, st: Setting) -> PlateSpec:
@@ -41,7 +42,7 @@ def make_plate(rng: np.random.Generator, p: Placed, st: Setting) -> PlateSpec:
     suffix = "".join(rng.choice(list(LETTERS), int(rng.integers(1, 4))))
     expiry = f"{int(rng.integers(1, 13)):02d}.{int(rng.integers(27, 32))}"
     kind = "motorcycle" if cls == "motorcycle" else "car"
-    return PlateSpec(PlateText(code, "".join(number), suffix), colour, expiry, kind)  # type: ignore[arg-type]
+    return PlateSpec(PlateText(code, "".join(number), suffix), colour, expiry, kind)
 
 
 def signal_json(st: Setting) -> dict[str, list[dict[str, object]]]:
@@ -83,7 +84,8 @@ def truth_dict(st: Setting, placed: list[Placed], plates: dict[str, PlateSpec | 
                    "junction_y_m": round(st.lay.junction_y, 3), "solid_x_m": st.lay.solid_x,
                    "solid_y_m": [round(v, 3) for v in st.lay.solid_y], "zone_x_m": list(st.lay.zone_x),
                    "zone_y_m": [round(v, 3) for v in st.lay.zone_y], "max_dwell_s": st.lay.max_dwell_s,
-                   "signal_mount": st.lay.signal_mount, "odd_even_lanes": [st.lay.lane_id(k) for k in st.ctx.odd_even_lanes]},
+                   "signal_mount": st.lay.signal_mount,
+                   "odd_even_lanes": [st.lay.lane_id(k) for k in st.ctx.odd_even_lanes]},
         "signals": signal_json(st),
         "vehicles": [vehicle_json(st, p, plates[p.id], visible[p.id]) for p in placed],
     }

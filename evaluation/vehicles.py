@@ -183,8 +183,8 @@ def plate_world(pts: F64, face: str, b: Body, box: tuple[float, float, float, fl
     centre = left[:2] + along * fx * b.width
     zc = b.face_h * (1 - fy)
     zc = min(max(zc, ph / 2 + 0.05), b.height - ph / 2)
-    l, r = centre - along * pw / 2, centre + along * pw / 2
-    return np.array([[*l, zc + ph / 2], [*r, zc + ph / 2], [*r, zc - ph / 2], [*l, zc - ph / 2]])
+    lft, rgt = centre - along * pw / 2, centre + along * pw / 2
+    return np.array([[*lft, zc + ph / 2], [*rgt, zc + ph / 2], [*rgt, zc - ph / 2], [*lft, zc - ph / 2]])
 
 
 def side_details(b: Body, pts: F64, face: str) -> list[tuple[F64, tuple[float, float, float]]]:
