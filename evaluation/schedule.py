@@ -18,6 +18,8 @@ F64 = npt.NDArray[np.float64]
 TARGET = 13  # violating vehicles and near-miss twins per scene, each
 CI_TARGET = 11
 TRIES = 30
+HARD_FIRST = ("wrong_way", "illegal_stop", "queue_in_box", "odd_even", "odd_even_exempt", "odd_even_complies",
+              "creep_stop_on_red", "stop_short", "tall_straight", "occluded_pass", "reentry_violator")
 
 
 @dataclass(frozen=True)
@@ -134,7 +136,9 @@ def schedule(st: Setting, bank: TextureBank) -> list[Placed]:
     target = CI_TARGET if st.split == "ci" else TARGET
     queues = []
     for group in (VIOLATIONS, TWINS):
-        kinds = [str(k) for k in rng.permutation(group)]
+        # acts that hold a lane long, or need rare room, go first; the rest in a seeded order
+        first = [k for k in HARD_FIRST if k in group]
+        kinds = first + [str(k) for k in rng.permutation(group) if k not in first]
         if st.ctx.odd_even_lanes:  # odd-even only happens in some scenes: give it more weight there
             kinds += [k for k in kinds if k.startswith("odd_even")]
         queues.append(kinds)
@@ -148,8 +152,9 @@ def schedule(st: Setting, bank: TextureBank) -> list[Placed]:
         g = min(open_groups, key=lambda k: done[k])  # alternate, so twins get their share of the road
         name = queues[g][turn[g] % len(queues[g])]
         turn[g] += 1
-        if misses[g][name] >= 3 or placed_of[name] >= cap:
-            misses[g][name] = 3 if placed_of[name] >= cap else misses[g][name]
+        limit = 1 if name == "wrong_way" else cap  # it holds a whole lane for ~10 s
+        if misses[g][name] >= 3 or placed_of[name] >= limit:
+            misses[g][name] = 3 if placed_of[name] >= limit else misses[g][name]
             continue
         got = sch.try_add(name)
         if got:
