@@ -167,7 +167,8 @@ def _usable(cam: Camera, lay: Layout, y_near: float) -> tuple[int, ...]:
     return tuple(out)
 
 
-def _layout(rng: np.random.Generator, cam: Camera, widths: tuple[float, ...], busway: bool, stop_y: float) -> Layout:
+def _layout(rng: np.random.Generator, cam: Camera, widths: tuple[float, ...], busway: bool, stop_y: float,
+            short: bool) -> Layout:
     n = len(widths)
     y_near = near_y(cam)
     gap = float(rng.uniform(4.0, min(8.0, stop_y - y_near - 3.5)))
@@ -176,8 +177,9 @@ def _layout(rng: np.random.Generator, cam: Camera, widths: tuple[float, ...], bu
     zone_y = (max(y_near + 0.5, stop_y - gap - 8.0), stop_y - gap - 0.5)
     base = int(rng.choice([40, 50, 60]))
     limits = tuple(40 if busway and k == 0 else base for k in range(n))
+    dwell = 3.0 if short else float(rng.choice([3.0, 4.0, 5.0]))
     draft = Layout(widths, busway, stop_y, gap, solid_sep, float(rng.uniform(15, 25)), (first_general, n - 1),
-                   zone_y, float(rng.choice([3.0, 4.0, 5.0])), limits, "right_pole", (0.0, 0.0), 0.15, 4.6)
+                   zone_y, dwell, limits, "right_pole", (0.0, 0.0), 0.15, 4.6)
     mount, xy, radius, top = _signal(rng, cam, draft)
     return Layout(widths, busway, stop_y, gap, solid_sep, draft.solid_len_m, draft.zone_lanes, zone_y,
                   draft.max_dwell_s, limits, mount, xy, round(radius, 3), round(top, 2))
@@ -201,7 +203,7 @@ def draw_setting(seed: int, split: str) -> Setting:
             break
     else:
         raise ValueError(f"seed {seed}: no camera shows the junction")
-    lay = _layout(rng, cam, widths, busway, round(dist, 2))
+    lay = _layout(rng, cam, widths, busway, round(dist, 2), short)
     signals = _signals(rng, fps, frames, short)
     usable = _usable(cam, lay, near_y(cam))
     general = [k for k in range(lay.n_lanes) if not (busway and k == 0)]

@@ -29,9 +29,9 @@ def _box_entry(rng: Rng, ctx: Ctx, bodies: Bodies) -> tuple[int, Body, float, fl
     lane = lanes[int(rng.integers(len(lanes)))]
     body = bodies(cls, lane)
     y0, y1 = ctx.lay.zone_y
-    if y1 - y0 < body.length * 0.6:
+    if y1 - y0 < 2.0:  # the centre must rest inside, a metre clear of either edge
         return None
-    y_rest = float(rng.uniform(y0 + 0.3 * (y1 - y0), y0 + 0.7 * (y1 - y0)))
+    y_rest = float(rng.uniform(y0 + 0.3 * (y1 - y0), y0 + 0.7 * (y1 - y0))) if y1 - y0 > 3 else (y0 + y1) / 2
     v = ctx.limit_ms(lane) * float(rng.uniform(0.4, 0.55))
     t_cross = b._green_time(rng, ctx, body, v, early=4.0)
     return None if t_cross is None else (lane, body, v, y_rest, t_cross)
