@@ -164,9 +164,22 @@ class Finish:
                 streaks = cv2.cvtColor(cv2.GaussianBlur(layer, (3, 3), 0), cv2.COLOR_GRAY2BGR)
                 self.rain.append(np.asarray(streaks, np.uint8))
 
+    def tone(self, img: Image) -> Image:
+        """The scene's light on a BGR or BGRA image (alpha untouched); applied once per scene, not per frame."""
+        if self.identity:
+            return img
+        out = img.copy()
+        out[..., :3] = cv2.LUT(np.ascontiguousarray(img[..., :3]), self.lut)
+        return out
+
+    def tone_colour(self, bgr: tuple[float, float, float]) -> tuple[float, float, float]:
+        px = self.tone(np.array([[bgr]], np.uint8))[0, 0]
+        return float(px[0]), float(px[1]), float(px[2])
+
     def apply(self, img: Image, frame: int) -> Image:
-        out = img if self.identity else cv2.LUT(img, self.lut)
+        """Rain and sensor noise: what changes from frame to frame."""
+        out = img
         if self.rain:
-            out = cv2.add(out, self.rain[frame % len(self.rain)])
+            out = np.asarray(cv2.add(out, self.rain[frame % len(self.rain)]), np.uint8)
         k = frame % len(self.pos)
         return np.asarray(cv2.subtract(cv2.add(out, self.pos[k]), self.neg[k]), np.uint8)
