@@ -18,6 +18,8 @@ F64 = npt.NDArray[np.float64]
 TARGET = 13  # violating vehicles and near-miss twins per scene, each
 CI_TARGET = 11
 TRIES = 30
+# easy to place (or, wrong_way, holding a lane ~10 s): one per scene leaves room for the rarer acts
+ONE_PER_SCENE = ("wrong_way", "red_light_run", "amber_cross", "solid_cross")
 HARD_FIRST = ("wrong_way", "illegal_stop", "queue_in_box", "odd_even", "odd_even_exempt", "odd_even_complies",
               "creep_stop_on_red", "stop_short", "tall_straight", "occluded_pass", "reentry_violator")
 
@@ -152,7 +154,7 @@ def schedule(st: Setting, bank: TextureBank) -> list[Placed]:
         g = min(open_groups, key=lambda k: done[k])  # alternate, so twins get their share of the road
         name = queues[g][turn[g] % len(queues[g])]
         turn[g] += 1
-        limit = 1 if name == "wrong_way" else cap  # it holds a whole lane for ~10 s
+        limit = 1 if name in ONE_PER_SCENE else cap
         if misses[g][name] >= 3 or placed_of[name] >= limit:
             misses[g][name] = 3 if placed_of[name] >= limit else misses[g][name]
             continue
