@@ -50,7 +50,8 @@ class Ctx:
 
     def general(self, cls: VClass) -> list[int]:
         lanes = [k for k in self.usable if not (self.lay.busway and k == 0)]
-        return [k for k in lanes if not (cls == "truck" and k == self.ban_lane)]
+        # a pick-up is a truck to a COCO detector: keep it out of the no-trucks lane too
+        return [k for k in lanes if not (cls in ("truck", "pickup") and k == self.ban_lane)]
 
     def limit_ms(self, lane: int) -> float:
         return self.lay.speed_limits_kmh[lane] / 3.6
