@@ -78,6 +78,11 @@ class RulesConfig(BaseModel):
     restricted_lane: RestrictedLaneConfig = Field(default_factory=RestrictedLaneConfig, title="restricted_lane")
     odd_even: OddEvenConfig = Field(default_factory=OddEvenConfig, title="odd_even")
     same_vehicle: ReidConfig = Field(default_factory=ReidConfig, title="Same vehicle after an id switch")
+    judged_classes: tuple[str, ...] = Field(
+        default=("car", "motorcycle", "bus", "truck"), title="Classes judged",
+        description="Tracks of other classes are never charged: a pedestrian is not a vehicle, a bicycle "
+        "has no plate, and the detector often calls a motorcycle's rider seen alone a person.",
+    )
 
     def rules(self) -> list[tuple[Rule, BaseModel]]:
         return [
@@ -115,6 +120,8 @@ class RuleEngine:
             self._identify(track, active)
         found = []
         for track in update.active:
+            if track.class_name not in self._config.judged_classes:
+                continue
             vehicle = self._vehicle_of[track.id]
             seen = self._reported.setdefault(vehicle, set())
             for rule, config in self._rules:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 from edge.rules.engine import RuleEngine, RulesConfig
@@ -48,3 +49,13 @@ def test_an_id_switch_does_not_double_count() -> None:
     other = mtrack([*line((105, 250), (105, 310), 5), *still((105, 310), 15)], track_id=3, cls="bus")
     assert [(v.kind, v.lane) for v in engine.evaluate(TrackUpdate(active=(other,), ended=()), green)] == [
         ("stop_line", "b")]
+
+
+def test_only_vehicles_are_judged() -> None:
+    """A person or a bicycle crossing on red is tracked but never charged (no plate; a rider seen alone
+    reads as a person); the same step by a car is."""
+    engine = RuleEngine(SCENE, RulesConfig())
+    crossings = {name: dataclasses.replace(track(190, 210), id=i, class_name=name)
+                 for i, name in enumerate(("person", "bicycle", "car"), start=1)}
+    found = engine.evaluate(TrackUpdate(active=tuple(crossings.values()), ended=()), signal("red"))
+    assert [(v.kind, v.vehicle_class, v.track_id) for v in found] == [("red_light", "car", 3)]
