@@ -192,9 +192,10 @@ def split_section(r: Results) -> list[str]:
              f"restricted_lane events naming every restriction the act breaks: "
              f"{s.restricted_lane_naming_all} of {s.restricted_lane_right} right ones.", "",
              *_plate_lines(s), ""]
-    sp = s.speed
-    lines += [f"Speed error over {sp.events} events carrying a measured speed: mean absolute "
-              f"{_f(sp.mean_abs_kmh, 1)} km/h ({_f(sp.mean_abs_pct, 1)} %), max {_f(sp.max_pct, 1)} %.", ""]
+    for sp, which in ((s.speed, "right events"), (s.speed_all, "all matched events")):
+        error = f"{_f(sp.mean_abs_kmh, 1)} km/h ({_f(sp.mean_abs_pct, 1)} %), max {_f(sp.max_pct, 1)} %"
+        lines += [f"Speed error over {sp.events} {which} carrying a measured speed (vs the true cruising "
+                  f"speed): mean absolute {error}.", ""]
     if r.plate_checks:
         checks = ", ".join(f"{why} {n}" for why, n in r.plate_checks)
         lines += [f"odd_even suspects checked by plate: {checks}.", ""]

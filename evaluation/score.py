@@ -322,7 +322,8 @@ class Summary:
     near_misses: tuple[TwinFigures, ...]
     background: TwinFigures
     plates: tuple[PlateFigures, ...]
-    speed: SpeedFigures
+    speed: SpeedFigures  # right events: the measurement of a charged act
+    speed_all: SpeedFigures  # every matched event that carries a speed, wrong ones too
     restricted_lane_right: int
     restricted_lane_naming_all: int
     wrong_charges: tuple[Judgement, ...]
@@ -391,7 +392,8 @@ def summarise(scenes: Sequence[SceneScore]) -> Summary:
         scripted=sum(n for s in scenes for _, n in s.scripted), reported=len(judgements),
         true_positives=sum(j.verdict == "right" for j in judgements),
         kinds=_kinds(scenes, judgements), near_misses=near, background=background,
-        plates=_plates(judgements), speed=_speed(judgements),
+        plates=_plates(judgements), speed=_speed([j for j in judgements if j.verdict == "right"]),
+        speed_all=_speed(judgements),
         restricted_lane_right=len(named), restricted_lane_naming_all=sum(bool(j.names_all_restrictions) for j in named),
         wrong_charges=tuple(j for j in judgements if j.verdict == "wrong"),
         double_charges=tuple(j for j in judgements if j.verdict == "double"),

@@ -129,7 +129,9 @@ def test_speed_error_against_the_true_speed() -> None:
     events = [event("speeding", 15, CAR_1, "a", details={"speed_kmh": 42.0}),
               event("speeding", 15, CAR_2, "b", details={"speed_kmh": 38.0, "limit_kmh": 30}),
               event("stop_line", 15, NOWHERE, "c", details={"speed_kmh": 99.0})]  # no vehicle: no truth speed
-    speed = summarise([score_scene(TRUTH, events)]).speed
+    s = summarise([score_scene(TRUTH, events)])
+    assert (s.speed.events, s.speed.mean_abs_kmh) == (0, None)  # no speeding charge in TRUTH: none right
+    speed = s.speed_all
     assert speed.events == 2
     assert speed.mean_abs_kmh == pytest.approx(2.0)
     assert speed.mean_abs_pct == pytest.approx(5.0) and speed.max_pct == pytest.approx(5.0)
@@ -138,7 +140,7 @@ def test_speed_error_against_the_true_speed() -> None:
 def test_nothing_to_score() -> None:
     s = summarise([])
     assert (s.scenes, s.scripted, s.reported, s.kinds, s.wrong_charges, s.double_charges) == (0, 0, 0, (), (), ())
-    assert s.speed.events == 0 and s.speed.mean_abs_kmh is None
+    assert s.speed.events == s.speed_all.events == 0 and s.speed.mean_abs_kmh is None
     assert all(p.exact + p.wrong + p.unreadable == 0 for p in s.plates)
 
 
