@@ -192,7 +192,7 @@ def split_section(r: Results) -> list[str]:
              f"restricted_lane events naming every restriction the act breaks: "
              f"{s.restricted_lane_naming_all} of {s.restricted_lane_right} right ones.", "",
              *_plate_lines(s), ""]
-    for sp, which in ((s.speed, "right events"), (s.speed_all, "all matched events")):
+    for sp, which in ((s.speed, "right events"), (s.speed_all, "matched events (wrong ones too)")):
         error = f"{_f(sp.mean_abs_kmh, 1)} km/h ({_f(sp.mean_abs_pct, 1)} %), max {_f(sp.max_pct, 1)} %"
         lines += [f"Speed error over {sp.events} {which} carrying a measured speed (vs the true cruising "
                   f"speed): mean absolute {error}.", ""]
