@@ -10,10 +10,12 @@ So each box is explained by a cuboid of its class's typical size standing on the
 aligned with the lane it is in: the camera is recovered from the site's ground homography
 (principal point at the image centre, square pixels: one homography then fixes the focal
 length, rotation and position), and the footprint centre (X, Y) is fitted by Gauss-Newton
-so that the cuboid's projected box matches the detected box's left, right and bottom edges.
-Its top edge is not used (heights vary most, and a roof is often cut). An edge the image
-border cuts is not used either; a box whose bottom is cut has no footprint at all (its
-ground contact is out of view), and is reported as such, never guessed.
+so that the cuboid's projected box matches the detected box's bottom edge and its side edges
+made by the vehicle's end face nearest the camera. A side edge pushed out by a visible side
+face is not used: detectors differ in how much of a plain side they box, while the near end
+face's corner is where it is either way. The top edge is not used (heights vary most, and a
+roof is often cut), nor an edge the image border cuts; a box whose bottom is cut has no
+footprint at all (its ground contact is out of view), and is reported as such, never guessed.
 
 Pure numpy, vectorised over the boxes of a frame.
 """
@@ -129,7 +131,7 @@ class PinholeCamera:
 
 
 # The eight corners of a unit cuboid centred on its footprint: (along, across, up) factors.
-_ITERATIONS = 3  # Gauss-Newton steps: from the start below the fit settles in one or two
+_ITERATIONS = 4  # alternating steps along and across: they settle in two or three
 _CORNERS = np.array([[a, c, u] for a in (-0.5, 0.5) for c in (-0.5, 0.5) for u in (0.0, 1.0)])
 
 
@@ -176,18 +178,38 @@ class Footprint:
             out[points_in_polygon(bottoms, poly)] = head  # reversed: the first lane listed wins, as lane_at
         return out
 
-    def _boxes(self, centres: FloatArray, corners_cam: FloatArray) -> tuple[FloatArray, BoolArray]:
-        """Projected boxes (N, 4) of cuboids standing on `centres` (N, 2), given their corners'
-        offsets from the centre already rotated into the camera frame (N, 8, 3); False where a
-        corner is behind the camera."""
+    def _pixels(self, centres: FloatArray, corners_cam: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Image u, v and depth (N, 8) of the corners of cuboids standing on `centres` (N, 2),
+        given the corners' offsets from the centre already rotated into the camera frame (N, 8, 3)."""
         cam = corners_cam + (np.c_[centres, np.zeros(len(centres))] @ self.camera.r.T + self.camera.t)[:, None, :]
         depth = cam[..., 2]
         k = self.camera.k
         with np.errstate(divide="ignore", invalid="ignore"):
             u = (k[0, 0] * cam[..., 0] + k[0, 2] * depth) / depth
             v = (k[1, 1] * cam[..., 1] + k[1, 2] * depth) / depth
+        return np.nan_to_num(u), np.nan_to_num(v), depth
+
+    def _boxes(self, centres: FloatArray, corners_cam: FloatArray) -> tuple[FloatArray, BoolArray]:
+        """Projected boxes (N, 4) of the cuboids; False where a corner is behind the camera."""
+        u, v, depth = self._pixels(centres, corners_cam)
         boxes = np.c_[u.min(axis=1), v.min(axis=1), u.max(axis=1), v.max(axis=1)]
-        return np.nan_to_num(boxes), np.all(depth > 0.1, axis=1)
+        return boxes, np.all(depth > 0.1, axis=1)
+
+    def _clean_sides(self, centres: FloatArray, corners_cam: FloatArray) -> FloatArray:
+        """Weights (N, 2) of the box's left and right edges: 1 where the edge is the end face
+        nearest the camera, 0 where a side face the camera sees pushes it out.
+
+        A detector may box a vehicle's side face or only its front (how much of a flat-painted
+        side it includes varies): the edge made by the near end face is where it is either way."""
+        u, _, depth = self._pixels(centres, corners_cam)
+        near_first = depth[:, :4].mean(axis=1) < depth[:, 4:].mean(axis=1)  # _CORNERS: 4 of each end
+        face = np.where(near_first[:, None], u[:, :4], u[:, 4:])
+        face_lo, face_hi = face.min(axis=1), face.max(axis=1)
+        grow = np.c_[face_lo - u.min(axis=1), u.max(axis=1) - face_hi]
+        clean = grow <= np.maximum(0.1 * (face_hi - face_lo), 2.0)[:, None]
+        # Near the camera the roof can push both out: then the edge pushed out least.
+        least = np.c_[grow[:, 0] <= grow[:, 1], grow[:, 1] < grow[:, 0]]
+        return np.asarray(np.where(clean.any(axis=1)[:, None], clean, least), dtype=np.float64)
 
     def estimate(self, xyxy: NDArray[np.floating], class_names: Sequence[str]) -> tuple[FloatArray, BoolArray]:
         """Image point of each box's footprint front `(N, 2)` and whether it could be judged
@@ -211,22 +233,30 @@ class Footprint:
         # oncoming vehicle; a receding one starts a length off and takes an iteration more.
         centres = self.plane.to_world(bottoms) - along[:, :2] * dims[:, :1] / 2
         target = boxes[:, [0, 2, 3]]
-        ok = self.plane.visible(bottoms) & (weights[:, 2] > 0)
         n = len(boxes)
-        steps = np.array([[0.0, 0.0], [0.01, 0.0], [0.0, 0.01]])
         # The corners' offsets do not move with the centre: rotate them into the camera once.
         corners_cam = np.einsum("kj,nj,nij->nki", _CORNERS, dims, frames) @ self.camera.r.T
+        # Where the border cuts the clean side edge, the other could be the side face's or the
+        # front's (detectors differ): no footprint rather than a guess.
+        side = weights[:, :2] * self._clean_sides(centres, corners_cam)
+        ok = self.plane.visible(bottoms) & (weights[:, 2] > 0) & (side.sum(axis=1) > 0)
+        # Distance along the lane from the bottom edge alone, the lateral offset from the clean
+        # side edge(s) alone, alternately: far away a pixel of side-edge jitter would otherwise
+        # move the vehicle metres along the road (perspective couples the two).
         corners3 = np.tile(corners_cam, (3, 1, 1))
+        steps = (np.zeros((n, 2)), along[:, :2] * 0.01, across[:, :2] * 0.01)
         for _ in range(_ITERATIONS):
-            # The box at the centre and one centimetre along X and Y, in one batch (finite differences).
+            # The box at the centre and one centimetre along and across, in one batch.
             probed, fronts = self._boxes(np.concatenate([centres + s for s in steps]), corners3)
-            pred, moved_x, moved_y = (probed[i * n:(i + 1) * n, [0, 2, 3]] for i in range(3))
+            pred, moved_a, moved_c = (probed[i * n:(i + 1) * n, [0, 2, 3]] for i in range(3))
             front = fronts[:n]
-            resid = (pred - target) * weights
-            jac = np.stack([moved_x - pred, moved_y - pred], axis=2) * weights[:, :, None] / 0.01
-            normal = np.einsum("nki,nkj->nij", jac, jac) + 1e-6 * np.eye(2)
-            delta = np.linalg.solve(normal, -np.einsum("nki,nk->ni", jac, resid)[..., None])[..., 0]
-            centres = centres + np.where(ok[:, None] & front[:, None], np.clip(delta, -5.0, 5.0), 0.0)
+            resid = pred - target
+            slope_a = (moved_a[:, 2] - pred[:, 2]) / 0.01
+            slope_c = (moved_c[:, :2] - pred[:, :2]) / 0.01
+            step_a = -resid[:, 2] / np.where(np.abs(slope_a) > 1e-9, slope_a, np.inf)
+            step_c = -np.sum(side * slope_c * resid[:, :2], axis=1) / np.maximum(np.sum(side * slope_c**2, axis=1), 1e-9)
+            delta = along[:, :2] * np.clip(step_a, -5, 5)[:, None] + across[:, :2] * np.clip(step_c, -5, 5)[:, None]
+            centres = centres + np.where(ok[:, None] & front[:, None], delta, 0.0)
         _, front = self._boxes(centres, corners_cam)
         ok &= front & np.all(np.isfinite(centres), axis=1)
         leading = np.nan_to_num(centres) + along[:, :2] * dims[:, :1] / 2
