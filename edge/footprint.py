@@ -254,7 +254,8 @@ class Footprint:
             slope_a = (moved_a[:, 2] - pred[:, 2]) / 0.01
             slope_c = (moved_c[:, :2] - pred[:, :2]) / 0.01
             step_a = -resid[:, 2] / np.where(np.abs(slope_a) > 1e-9, slope_a, np.inf)
-            step_c = -np.sum(side * slope_c * resid[:, :2], axis=1) / np.maximum(np.sum(side * slope_c**2, axis=1), 1e-9)
+            step_c = (-np.sum(side * slope_c * resid[:, :2], axis=1)
+                      / np.maximum(np.sum(side * slope_c**2, axis=1), 1e-9))
             delta = along[:, :2] * np.clip(step_a, -5, 5)[:, None] + across[:, :2] * np.clip(step_c, -5, 5)[:, None]
             centres = centres + np.where(ok[:, None] & front[:, None], delta, 0.0)
         _, front = self._boxes(centres, corners_cam)
