@@ -7,8 +7,9 @@ positions and a confidence-weighted class vote, bounded in time and dropped with
 
 A point's `anchor` is the front of the vehicle's ground footprint (`edge.footprint`) when the
 site has a ground plane, else the box's bottom centre. A box whose bottom the image border
-cuts has no footprint: it stays in the track's `seen` path (the evidence crops it, it may
-show the plate best) but not in `points`, which rules measure.
+cuts has no footprint, and a box detected as another class than the track's vote was
+explained by another size: both stay in the track's `seen` path (the evidence crops it, it
+may show the plate best) but not in `points`, which rules measure.
 """
 
 from __future__ import annotations
@@ -129,9 +130,13 @@ class VehicleTracker:
             votes = self._votes.setdefault(track_id, defaultdict(float))
             votes[point.class_name] += point.confidence
             self._last_seen[track_id] = captured_at
-            if history:
-                active.append(Track(id=track_id, class_name=max(votes, key=votes.__getitem__),
-                                    points=tuple(history), seen=tuple(path)))
+            name = max(votes, key=votes.__getitem__)
+            # Only points detected as the voted class are measured: a motorcycle boxed as its
+            # rider ("person") or a car as a truck is explained by another size and another
+            # bottom edge, and mixing them makes a vehicle jump, speed or stop.
+            measured = tuple(p for p in history if p.class_name == name)
+            if measured:
+                active.append(Track(id=track_id, class_name=name, points=measured, seen=tuple(path)))
         return TrackUpdate(active=tuple(active), ended=self._prune(captured_at))
 
     def _prune(self, now: datetime) -> tuple[int, ...]:

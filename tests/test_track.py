@@ -79,3 +79,19 @@ def test_empty_updates() -> None:
     update = tracker.update(empty(), 0, T0)
     assert update.active == () and update.ended == ()
     assert tracker.flush() == ()
+
+
+def test_points_of_another_class_are_seen_but_not_measured() -> None:
+    """A motorcycle boxed as its rider now and then: the rider's boxes stay in the path the evidence
+    crops, the rules measure only the motorcycle's."""
+    tracker = VehicleTracker(TrackerConfig(), CAMERA_FPS)
+    track = None
+    for frame in range(8):
+        dets = car(100, 200 + frame)
+        dets.data["class_name"] = np.array(["person" if frame % 3 == 0 else "motorcycle"])
+        update = tracker.update(dets, frame, T0 + timedelta(seconds=frame / CAMERA_FPS))
+        track = update.active[0] if update.active else track
+    assert track is not None and track.class_name == "motorcycle"
+    assert {p.class_name for p in track.points} == {"motorcycle"}
+    assert {p.class_name for p in track.seen} == {"motorcycle", "person"}
+    assert len(track.seen) > len(track.points)
