@@ -130,6 +130,16 @@ class PinholeCamera:
             return pix[..., :2] / pix[..., 2:3], depth
 
 
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    """Image points (N, 2) of each footprint's front and centre, and whether it could be judged
+    (where not, both are the box's bottom centre and must not be measured)."""
+
+    front: FloatArray
+    centre: FloatArray
+    ok: BoolArray
+
+
 # The eight corners of a unit cuboid centred on its footprint: (along, across, up) factors.
 _ITERATIONS = 4  # alternating steps along and across: they settle in two or three
 _CORNERS = np.array([[a, c, u] for a in (-0.5, 0.5) for c in (-0.5, 0.5) for u in (0.0, 1.0)])
@@ -211,7 +221,7 @@ class Footprint:
         least = np.c_[grow[:, 0] <= grow[:, 1], grow[:, 1] < grow[:, 0]]
         return np.asarray(np.where(clean.any(axis=1)[:, None], clean, least), dtype=np.float64)
 
-    def estimate(self, xyxy: NDArray[np.floating], class_names: Sequence[str]) -> tuple[FloatArray, BoolArray]:
+    def estimate(self, xyxy: NDArray[np.floating], class_names: Sequence[str]) -> Estimate:
         """Image point of each box's footprint front `(N, 2)` and whether it could be judged
         (False: the box's bottom is cut by the image border, or no cuboid explains it).
 
@@ -220,7 +230,7 @@ class Footprint:
         boxes = np.asarray(xyxy, dtype=np.float64).reshape(-1, 4)
         bottoms = anchor_points(boxes)
         if len(boxes) == 0:
-            return bottoms, np.zeros(0, dtype=bool)
+            return Estimate(bottoms, bottoms, np.zeros(0, dtype=bool))
         w, h = self.resolution
         m = self.config.border_px
         weights = np.c_[boxes[:, 0] > m, boxes[:, 2] < w - m, boxes[:, 3] < h - m].astype(np.float64)
@@ -260,6 +270,10 @@ class Footprint:
             centres = centres + np.where(ok[:, None] & front[:, None], delta, 0.0)
         _, front = self._boxes(centres, corners_cam)
         ok &= front & np.all(np.isfinite(centres), axis=1)
-        leading = np.nan_to_num(centres) + along[:, :2] * dims[:, :1] / 2
-        points = np.where(ok[:, None], self.plane.to_image(leading), bottoms)
-        return np.asarray(points, dtype=np.float64), np.asarray(ok, dtype=bool)
+        centres = np.nan_to_num(centres)
+        leading = centres + along[:, :2] * dims[:, :1] / 2
+        return Estimate(
+            front=np.asarray(np.where(ok[:, None], self.plane.to_image(leading), bottoms), dtype=np.float64),
+            centre=np.asarray(np.where(ok[:, None], self.plane.to_image(centres), bottoms), dtype=np.float64),
+            ok=np.asarray(ok, dtype=bool),
+        )

@@ -23,7 +23,7 @@ import supervision as sv
 from pydantic import BaseModel, ConfigDict, Field
 from trackers import ByteTrackTracker
 
-from edge.footprint import Footprint, FootprintConfig
+from edge.footprint import Estimate, Footprint, FootprintConfig
 from edge.geometry import anchor_points
 
 
@@ -49,6 +49,12 @@ class TrackPoint:
     anchor: tuple[float, float]
     confidence: float
     class_name: str
+    centre: tuple[float, float] | None = None  # the footprint's centre; None: the same as `anchor`
+
+    @property
+    def middle(self) -> tuple[float, float]:
+        """Where the vehicle stands (its footprint's centre): what a zone it stands in is judged by."""
+        return self.centre if self.centre is not None else self.anchor
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,16 +106,18 @@ class VehicleTracker:
         self._votes: dict[int, defaultdict[str, float]] = {}
         self._last_seen: dict[int, datetime] = {}
 
-    def _anchors(self, xyxy: np.ndarray, names: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _anchors(self, xyxy: np.ndarray, names: np.ndarray) -> Estimate:
         if self._footprint is None:
-            return anchor_points(xyxy), np.ones(len(xyxy), dtype=bool)
+            bottoms = anchor_points(xyxy)
+            return Estimate(bottoms, bottoms, np.ones(len(xyxy), dtype=bool))
         return self._footprint.estimate(xyxy, [str(n) for n in names])
 
     def update(self, detections: sv.Detections, frame_index: int, captured_at: datetime) -> TrackUpdate:
         tracked = self._tracker.update(detections)
         ids = np.asarray(tracked.tracker_id if tracked.tracker_id is not None else [], dtype=int)
         names = tracked.data.get("class_name", np.array(["unknown"] * len(tracked)))
-        anchors, measurable = self._anchors(np.asarray(tracked.xyxy, dtype=np.float64), np.asarray(names))
+        feet = self._anchors(np.asarray(tracked.xyxy, dtype=np.float64), np.asarray(names))
+        anchors, centres, measurable = feet.front, feet.centre, feet.ok
         confidences = tracked.confidence if tracked.confidence is not None else np.ones(len(tracked))
         active = []
         for row in np.flatnonzero(ids >= 0):
@@ -121,6 +129,7 @@ class VehicleTracker:
                 anchor=(float(anchors[row, 0]), float(anchors[row, 1])),
                 confidence=float(confidences[row]),
                 class_name=str(names[row]),
+                centre=(float(centres[row, 0]), float(centres[row, 1])),
             )
             path = self._path.setdefault(track_id, deque(maxlen=self._max_points))
             path.append(point)

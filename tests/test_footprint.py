@@ -94,7 +94,8 @@ def test_footprint_of_tall_vehicles_stays_in_the_lane(
     truth = np.array([[1.75, y] for y in (28.0, 35.0, 50.0)] + [[5.25, 30.0], [8.75, 40.0]])
     boxes = np.array([boxed(cam, (x, y), size) for x, y in truth])
     assert boxes[:, 0].min() > 0 and boxes[:, 2].max() < W and boxes[:, 3].max() < H
-    points, ok = fp.estimate(boxes, [kind] * len(boxes))
+    got = fp.estimate(boxes, [kind] * len(boxes))
+    points, ok = got.front, got.ok
     assert ok.all(), label
     fitted = fp.plane.to_world(points)
     naive = fp.plane.to_world(np.c_[(boxes[:, 0] + boxes[:, 2]) / 2, boxes[:, 3]])
@@ -102,6 +103,9 @@ def test_footprint_of_tall_vehicles_stays_in_the_lane(
     assert lateral.max() < 0.25, (label, lateral)
     front = truth[:, 1] - size[1] / 2  # the lanes' arrows point down the road (-Y): the front is nearer
     assert np.abs(fitted[:, 1] - front).max() < 0.3, label
+    centre = fp.plane.to_world(got.centre)
+    assert np.abs(centre[:, 0] - truth[:, 0]).max() < 0.25, label
+    assert np.abs(centre[:, 1] - front - 0.5 * fp.config.sizes_m[kind][1]).max() < 0.3, label
     if kind in ("bus", "truck") and boxed is cuboid_box:  # what the fit is for: the naive point is off by much more
         assert np.abs(naive[:, 0] - truth[:, 0]).max() > 2 * lateral.max(), label
 
@@ -112,7 +116,8 @@ def test_box_cut_by_the_bottom_border_has_no_footprint() -> None:
     box = cuboid_box(cam, (5.25, 30.0), (2.5, 11.0, 3.2))
     cut = box.copy()
     cut[3] = H - 1
-    points, ok = fp.estimate(np.array([box, cut]), ["bus", "bus"])
+    got = fp.estimate(np.array([box, cut]), ["bus", "bus"])
+    points, ok = got.front, got.ok
     assert ok.tolist() == [True, False]
     assert points.shape == (2, 2)
 
@@ -125,13 +130,14 @@ def test_box_whose_clean_side_is_cut_has_no_footprint() -> None:
     box = cuboid_box(cam, (1.75, 28.0), (2.5, 11.0, 3.2))
     cut = box.copy()
     cut[0] = 0.0
-    _, ok = fp.estimate(np.array([box, cut]), ["bus", "bus"])
+    ok = fp.estimate(np.array([box, cut]), ["bus", "bus"]).ok
     assert ok.tolist() == [True, False]
 
 
 def test_empty_frame() -> None:
     fp = site(camera(7.0, 12.0, 12.0, -4.0, 2200.0), [0.0])
-    points, ok = fp.estimate(np.empty((0, 4)), [])
+    got = fp.estimate(np.empty((0, 4)), [])
+    points, ok = got.front, got.ok
     assert points.shape == (0, 2) and ok.shape == (0,)
 
 

@@ -33,7 +33,10 @@ def illegal_stop(
     dwell = seconds_between(first, now)
     found = []
     for zone in zones:
-        if dwell <= zone.max_dwell_s or not points_in_polygon(np.asarray([now.anchor]), zone.polygon)[0]:
+        # Standing in the zone: its footprint's front or centre in it (a car whose nose has left
+        # a box junction still blocks it).
+        inside = points_in_polygon(np.asarray([now.anchor, now.middle]), zone.polygon)
+        if dwell <= zone.max_dwell_s or not inside.any():
             continue
         lane_id = scene.lane_at(now.anchor) or ""
         found.append(Violation.of("illegal_stop", track, (lane_id, zone.id), (first, now), {

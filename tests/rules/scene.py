@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 from edge.config import Calibration
@@ -71,3 +72,9 @@ def kmh(speed_kmh: float, seconds: float, x: float = 35.0, y0: float = 20.0) -> 
     """Straight down lane a at a constant speed, sampled at 10 Hz."""
     px_per_step = speed_kmh / 3.6 * PX_PER_M * 0.1
     return [(x, y0 + px_per_step * i) for i in range(round(seconds * 10) + 1)]
+
+
+def with_centre(t: Track, dx: float, dy: float) -> Track:
+    """The same track with each footprint's centre `(dx, dy)` pixels from its front (the anchor)."""
+    points = tuple(dataclasses.replace(p, centre=(p.anchor[0] + dx, p.anchor[1] + dy)) for p in t.points)
+    return dataclasses.replace(t, points=points)

@@ -20,7 +20,7 @@ from edge.rules.stop_line import StopLineConfig, stop_line
 from edge.rules.types import SignalState, Violation
 from edge.rules.wrong_way import WrongWayConfig, wrong_way
 from edge.track import Track
-from tests.rules.scene import CAL, SCENE, T0, after_red, kmh, line, signal, still, track
+from tests.rules.scene import CAL, SCENE, T0, after_red, kmh, line, signal, still, track, with_centre
 
 Rule = Callable[[Track, Scene, Mapping[str, SignalState], Any], list[Violation]]
 NO_SIGNAL: dict[str, SignalState] = {}
@@ -82,6 +82,10 @@ CASES: list[tuple[str, Rule, Any, Track, dict[str, SignalState], int]] = [
      track(line((35, 250), (35, 350), 5) + still((35, 350), 21)), NO_SIGNAL, 0),
     ("illegal_stop: standing outside the zone", illegal_stop, IllegalStopConfig(),
      track(line((35, 150), (35, 250), 5) + still((35, 250), 50)), NO_SIGNAL, 0),
+    ("illegal_stop: nose past the zone, body standing in it", illegal_stop, IllegalStopConfig(),
+     with_centre(track(line((35, 330), (35, 410), 5) + still((35, 410), 41)), 0, -30), NO_SIGNAL, 1),
+    ("illegal_stop: nose and body past the zone", illegal_stop, IllegalStopConfig(),
+     with_centre(track(line((35, 350), (35, 440), 5) + still((35, 440), 41)), 0, -30), NO_SIGNAL, 0),
     ("illegal_stop: crawling through the zone", illegal_stop, IllegalStopConfig(),
      track(line((35, 320), (35, 400), 80)), NO_SIGNAL, 0),
     # restricted_lane: busway b (Mon-Fri 06-10), trucks banned from a
