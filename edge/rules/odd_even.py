@@ -23,7 +23,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from edge.plates.indonesia import PlateText, clean
+from edge.plates.indonesia import LETTER_TO_DIGIT, PlateText, clean
 from edge.rules.motion import inside_since, seconds_between
 from edge.rules.scene import Scene
 from edge.rules.types import SignalState, Violation
@@ -133,6 +133,11 @@ def judge(
         return (f"plate read too uncertain to judge: confidence {sure.confidence:.2f} "
                 f"(≥ {config.min_plate_confidence:.2f}), last digit {sure.digit_confidence:.2f} "
                 f"(≥ {config.min_digit_confidence:.2f}), {sure.votes} vote(s) (≥ {config.min_plate_votes})")
+    if not plate.suffix and plate.number[-1:] in set(LETTER_TO_DIGIT.values()):
+        # "EA 968 I" reads "EA9681" just as well: with no suffix read, a last digit that a letter
+        # turns into may be that letter, and the parity with it (measured: a wrong charge).
+        return (f"plate read too uncertain to judge: no suffix letters read and the last digit "
+                f"{plate.number[-1]} may be a suffix letter")
     if plate.diplomatic:
         return "exempt: diplomatic plate"
     if clean(plate.text) in {clean(p) for p in config.exempt_plates}:
