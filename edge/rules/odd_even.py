@@ -114,6 +114,20 @@ class PlateCertainty:
     votes: int
 
 
+def _doubt(plate: PlateText, sure: PlateCertainty, config: OddEvenConfig) -> str | None:
+    """Why the read cannot carry a verdict, or None."""
+    if (sure.confidence < config.min_plate_confidence or sure.digit_confidence < config.min_digit_confidence
+            or sure.votes < config.min_plate_votes):
+        return (f"confidence {sure.confidence:.2f} (≥ {config.min_plate_confidence:.2f}), last digit "
+                f"{sure.digit_confidence:.2f} (≥ {config.min_digit_confidence:.2f}), {sure.votes} vote(s) "
+                f"(≥ {config.min_plate_votes})")
+    if not plate.suffix and plate.number[-1:] in set(LETTER_TO_DIGIT.values()):
+        # "EA 968 I" reads "EA9681" just as well: with no suffix read, a last digit that a letter
+        # turns into may be that letter, and the parity with it (measured: a wrong charge).
+        return f"no suffix letters read and the last digit {plate.number[-1]} may be a suffix letter"
+    return None
+
+
 def judge(
     candidate: Violation, plate: PlateText | None, config: OddEvenConfig,
     certainty: PlateCertainty | None = None, unread_reason: str | None = None,
@@ -127,17 +141,9 @@ def judge(
         return f"plate not read: {unread_reason or 'no reason given'}"
     if certainty is None:
         raise ValueError("a read plate is judged with its certainty")
-    sure = certainty
-    if (sure.confidence < config.min_plate_confidence or sure.digit_confidence < config.min_digit_confidence
-            or sure.votes < config.min_plate_votes):
-        return (f"plate read too uncertain to judge: confidence {sure.confidence:.2f} "
-                f"(≥ {config.min_plate_confidence:.2f}), last digit {sure.digit_confidence:.2f} "
-                f"(≥ {config.min_digit_confidence:.2f}), {sure.votes} vote(s) (≥ {config.min_plate_votes})")
-    if not plate.suffix and plate.number[-1:] in set(LETTER_TO_DIGIT.values()):
-        # "EA 968 I" reads "EA9681" just as well: with no suffix read, a last digit that a letter
-        # turns into may be that letter, and the parity with it (measured: a wrong charge).
-        return (f"plate read too uncertain to judge: no suffix letters read and the last digit "
-                f"{plate.number[-1]} may be a suffix letter")
+    doubt = _doubt(plate, certainty, config)
+    if doubt is not None:
+        return f"plate read too uncertain to judge: {doubt}"
     if plate.diplomatic:
         return "exempt: diplomatic plate"
     if clean(plate.text) in {clean(p) for p in config.exempt_plates}:
