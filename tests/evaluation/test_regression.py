@@ -122,7 +122,9 @@ def ci_scenes(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 
 
 @pytest.mark.slow
-def test_ci_split_holds_the_precision_bar_and_the_recall_floor(ci_scenes: list[Path], capsys: pytest.CaptureFixture[str]) -> None:
+def test_ci_split_holds_the_precision_bar_and_the_recall_floor(
+    ci_scenes: list[Path], capsys: pytest.CaptureFixture[str],
+) -> None:
     summary = summarise([score(scene) for scene in ci_scenes])
     show(summary, capsys)
     assert summary.scripted > 0
