@@ -39,6 +39,26 @@ def window(points: tuple[TrackPoint, ...], seconds: float) -> tuple[TrackPoint, 
     return points[start:]
 
 
+def spanning(points: tuple[TrackPoint, ...], seconds: float) -> tuple[TrackPoint, ...]:
+    """The trailing points from the newest one at least `seconds` old: a window that spans
+    `seconds` whatever the frame rate (`window` spans at most that, e.g. 1.47 s of a 1.5 s window
+    at 15 fps); empty when the track is younger.
+
+    >>> from datetime import UTC, datetime, timedelta
+    >>> t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    >>> pts = tuple(TrackPoint(i, t0 + timedelta(seconds=i / 15), (0, 0, 1, 1), (0, 0), 1.0, "car") for i in range(30))
+    >>> [p.frame_index for p in spanning(pts, 1.5)][:2], len(window(pts, 1.5)), spanning(pts[:20], 1.5)
+    ([6, 7], 23, ())
+    """
+    if not points:
+        return ()
+    newest = points[-1].captured_at
+    for start in range(len(points) - 1, -1, -1):
+        if (newest - points[start].captured_at).total_seconds() >= seconds - 1e-9:
+            return points[start:]
+    return ()
+
+
 def times(points: tuple[TrackPoint, ...]) -> NDArray[np.float64]:
     t0 = points[0].captured_at
     return np.asarray([(p.captured_at - t0).total_seconds() for p in points], dtype=np.float64)

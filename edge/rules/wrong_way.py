@@ -12,7 +12,7 @@ from collections.abc import Mapping
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from edge.rules.motion import ground, velocity, window
+from edge.rules.motion import ground, spanning, velocity
 from edge.rules.scene import Scene
 from edge.rules.types import SignalState, Violation
 from edge.track import Track, TrackPoint
@@ -47,7 +47,7 @@ def wrong_way(
     track: Track, scene: Scene, signals: Mapping[str, SignalState], config: WrongWayConfig
 ) -> list[Violation]:
     del signals
-    points = window(track.points, config.min_duration_s)
+    points = spanning(track.points, config.min_duration_s)
     if not _judgeable(points, scene, config):
         return []
     lanes = [scene.lane_at(p.anchor) for p in points]

@@ -59,6 +59,10 @@ CASES: list[tuple[str, Rule, Any, Track, dict[str, SignalState], int]] = [
     # wrong_way: up the image, against both lanes' arrows
     ("wrong_way: 2 s against the lane at 5 m/s", wrong_way, WrongWayConfig(),
      track(line((35, 380), (35, 180), 20)), NO_SIGNAL, 1),
+    ("wrong_way: the same at 15 fps (a 1.5 s window holds 1.47 s of frames)", wrong_way, WrongWayConfig(),
+     track(line((35, 380), (35, 180), 30), dt=1 / 15), NO_SIGNAL, 1),
+    ("wrong_way: the same at 12.5 fps", wrong_way, WrongWayConfig(),
+     track(line((35, 380), (35, 180), 25), dt=0.08), NO_SIGNAL, 1),
     ("wrong_way: a brief backward step", wrong_way, WrongWayConfig(),
      track([*line((35, 100), (35, 200), 10), (35, 190), *line((35, 195), (35, 250), 5)]), NO_SIGNAL, 0),
     ("wrong_way: backing up 1 m", wrong_way, WrongWayConfig(), track(line((35, 300), (35, 280), 20)), NO_SIGNAL, 0),
