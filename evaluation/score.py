@@ -14,6 +14,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 MIN_IOU = 0.3
+# Or this share of the event's box inside the truth box: the truth boxes the whole cuboid (roof and
+# sides), a detector often only the photographed face, so a vehicle seen obliquely matches at
+# IoU 0.27 although every pixel of its detection lies on it.
+MIN_COVER = 0.7
 FRAME_SLACK = 2  # a box missing at the event's frame is looked up this many frames either side
 PLATE_BINS = ("<40", "40-80", ">=80", "n/a")
 Verdict = Literal["right", "wrong", "double"]
@@ -175,12 +179,29 @@ def _near(table: dict[int, Any], frame: int, slack: int) -> Any | None:
     return None
 
 
+def covered(inner: Box, outer: Box) -> float:
+    """Share of `inner`'s area inside `outer`.
+
+    >>> covered((1, 1, 2, 2), (0, 0, 4, 4)), covered((3, 0, 5, 2), (0, 0, 4, 4))
+    (1.0, 0.5)
+    """
+    ix = max(0.0, min(inner[2], outer[2]) - max(inner[0], outer[0]))
+    iy = max(0.0, min(inner[3], outer[3]) - max(inner[1], outer[1]))
+    area = (inner[2] - inner[0]) * (inner[3] - inner[1])
+    return ix * iy / area if area > 0 else 0.0
+
+
 def match_vehicle(truth: Truth, event: Event) -> TruthVehicle | None:
-    best, best_iou = None, MIN_IOU
+    """The vehicle whose true box overlaps the event's best (IoU ≥ MIN_IOU, or the event's box
+    MIN_COVER inside it); of several, the best IoU (a car's face inside a truck's box behind it
+    still matches the car)."""
+    best, best_iou = None, -1.0
     for vehicle in truth.vehicles:
         box = _near(vehicle.boxes, event.frame, FRAME_SLACK)
-        overlap = iou(box, event.box) if box is not None else 0.0
-        if overlap >= best_iou:
+        if box is None:
+            continue
+        overlap = iou(box, event.box)
+        if (overlap >= MIN_IOU or covered(event.box, box) >= MIN_COVER) and overlap > best_iou:
             best, best_iou = vehicle, overlap
     return best
 

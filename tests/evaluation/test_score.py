@@ -70,6 +70,9 @@ VERDICTS = [
      [("right", "v1"), ("double", "v1")]),
     ("matches no vehicle", [event("stop_line", 15, NOWHERE)], [("wrong", None)]),
     ("box below the IoU bar", [event("stop_line", 15, (150.0, 150.0, 250.0, 250.0))], [("wrong", None)]),
+    # A detector that boxes only the face of v1's cuboid: IoU 0.25, wholly inside v1's true box.
+    ("the face of the vehicle", [event("stop_line", 15, (120.0, 150.0, 170.0, 200.0))], [("right", "v1")]),
+    ("a box half inside", [event("stop_line", 15, (150.0, 150.0, 200.0, 250.0))], [("wrong", None)]),
     ("nearest frame within 2", [event("speeding", 22, (900.0, 100.0, 1000.0, 200.0))], [("wrong", "v5")]),
     ("no box within 2 frames", [event("speeding", 23, (900.0, 100.0, 1000.0, 200.0))], [("wrong", None)]),
     ("near miss charged", [event("stop_line", 15, CAR_3)], [("wrong", "v3")]),
