@@ -67,6 +67,7 @@ class Track:
     class_name: str
     points: tuple[TrackPoint, ...]
     seen: tuple[TrackPoint, ...] = ()
+    class_share: float = 1.0  # the voted class's share of the confidence-weighted votes
 
     @property
     def last(self) -> TrackPoint:
@@ -145,7 +146,9 @@ class VehicleTracker:
             # bottom edge, and mixing them makes a vehicle jump, speed or stop.
             measured = tuple(p for p in history if p.class_name == name)
             if measured:
-                active.append(Track(id=track_id, class_name=name, points=measured, seen=tuple(path)))
+                share = votes[name] / sum(votes.values())
+                active.append(Track(id=track_id, class_name=name, points=measured, seen=tuple(path),
+                                    class_share=share))
         return TrackUpdate(active=tuple(active), ended=self._prune(captured_at))
 
     def _prune(self, now: datetime) -> tuple[int, ...]:

@@ -19,6 +19,11 @@ class IllegalStopConfig(BaseModel):
 
     still_radius_m: float = Field(default=0.5, gt=0, title="Still radius",
                                   description="Metres the ground point may wander while standing.")
+    margin_s: float = Field(
+        default=1.0, ge=0, title="Margin over the dwell limit",
+        description="Seconds a vehicle must stand beyond the zone's max_dwell_s: when it started and "
+        "stopped standing is known to a few frames, and a stop-and-go queue's stops end near the limit.",
+    )
 
 
 def illegal_stop(
@@ -36,7 +41,7 @@ def illegal_stop(
         # Standing in the zone: its footprint's front or centre in it (a car whose nose has left
         # a box junction still blocks it).
         inside = points_in_polygon(np.asarray([now.anchor, now.middle]), zone.polygon)
-        if dwell <= zone.max_dwell_s or not inside.any():
+        if dwell <= zone.max_dwell_s + config.margin_s or not inside.any():
             continue
         lane_id = scene.lane_at(now.anchor) or ""
         found.append(Violation.of("illegal_stop", track, (lane_id, zone.id), (first, now), {

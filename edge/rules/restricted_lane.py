@@ -31,13 +31,18 @@ class RestrictedLaneConfig(BaseModel):
         description="Judged only where one pixel spans at most this many metres: the near part of the "
         "image, where the vehicle is big enough for its class to be trusted.",
     )
+    min_class_share: float = Field(
+        default=0.75, ge=0.5, le=1, title="Class agreement",
+        description="Share of the track's (confidence-weighted) detections that must name its class: "
+        "a car the detector calls a truck now and then is not judged against a truck ban.",
+    )
 
 
 def restricted_lane(
     track: Track, scene: Scene, signals: Mapping[str, SignalState], config: RestrictedLaneConfig
 ) -> list[Violation]:
     del signals
-    if not track.points:
+    if not track.points or track.class_share < config.min_class_share:
         return []
     now = track.last
     lane_id = scene.lane_at(now.anchor)

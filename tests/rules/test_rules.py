@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from typing import Any
@@ -80,21 +81,25 @@ CASES: list[tuple[str, Rule, Any, Track, dict[str, SignalState], int]] = [
     ("speeding: too few positions", speeding, SpeedingConfig(), track(kmh(80, 0.4)), NO_SIGNAL, 0),
     ("speeding: lane without a limit", speeding, SpeedingConfig(), track(kmh(80, 1.5, x=105)), NO_SIGNAL, 0),
     # illegal_stop: zone z1 (y 320–400), max dwell 3 s
-    ("illegal_stop: 4 s standing in the zone", illegal_stop, IllegalStopConfig(),
-     track(line((35, 250), (35, 350), 5) + still((35, 350), 41)), NO_SIGNAL, 1),
+    ("illegal_stop: 5 s standing in the zone", illegal_stop, IllegalStopConfig(),
+     track(line((35, 250), (35, 350), 5) + still((35, 350), 51)), NO_SIGNAL, 1),
+    ("illegal_stop: 3.6 s standing, inside the 1 s margin over the limit", illegal_stop, IllegalStopConfig(),
+     track(line((35, 250), (35, 350), 5) + still((35, 350), 36)), NO_SIGNAL, 0),
     ("illegal_stop: 2 s standing in the zone", illegal_stop, IllegalStopConfig(),
      track(line((35, 250), (35, 350), 5) + still((35, 350), 21)), NO_SIGNAL, 0),
     ("illegal_stop: standing outside the zone", illegal_stop, IllegalStopConfig(),
      track(line((35, 150), (35, 250), 5) + still((35, 250), 50)), NO_SIGNAL, 0),
     ("illegal_stop: nose past the zone, body standing in it", illegal_stop, IllegalStopConfig(),
-     with_centre(track(line((35, 330), (35, 410), 5) + still((35, 410), 41)), 0, -30), NO_SIGNAL, 1),
+     with_centre(track(line((35, 330), (35, 410), 5) + still((35, 410), 51)), 0, -30), NO_SIGNAL, 1),
     ("illegal_stop: nose and body past the zone", illegal_stop, IllegalStopConfig(),
-     with_centre(track(line((35, 350), (35, 440), 5) + still((35, 440), 41)), 0, -30), NO_SIGNAL, 0),
+     with_centre(track(line((35, 350), (35, 440), 5) + still((35, 440), 51)), 0, -30), NO_SIGNAL, 0),
     ("illegal_stop: crawling through the zone", illegal_stop, IllegalStopConfig(),
      track(line((35, 320), (35, 400), 80)), NO_SIGNAL, 0),
     # restricted_lane: busway b (Mon-Fri 06-10), trucks banned from a
     ("busway: a car in the busway during the window", restricted_lane, RestrictedLaneConfig(),
      track(line((105, 100), (105, 300), 20)), NO_SIGNAL, 1),
+    ("busway: a car the detector called a bus a third of the time", restricted_lane, RestrictedLaneConfig(),
+     dataclasses.replace(track(line((105, 100), (105, 300), 20)), class_share=0.66), NO_SIGNAL, 0),
     ("busway: a bus in the busway", restricted_lane, RestrictedLaneConfig(),
      track(line((105, 100), (105, 300), 20), cls="bus"), NO_SIGNAL, 0),
     ("busway: a car in the busway outside the window", restricted_lane, RestrictedLaneConfig(),
