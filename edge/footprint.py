@@ -151,7 +151,7 @@ class Footprint:
 
     camera: PinholeCamera
     plane: GroundPlane
-    resolution: tuple[int, int]
+    window: tuple[float, float, float, float]  # what the detector sees (x0, y0, x1, y1): its edges cut boxes
     lane_polygons: tuple[tuple[tuple[float, float], ...], ...]
     lane_headings: FloatArray  # (L, 2) unit ground vectors, one per lane polygon
     config: FootprintConfig
@@ -160,9 +160,11 @@ class Footprint:
     def of(
         cls, plane: GroundPlane | None, resolution: tuple[int, int],
         lanes: Sequence[tuple[Sequence[Sequence[float]], Sequence[Sequence[float]]]], config: FootprintConfig,
+        window: tuple[float, float, float, float] | None = None,
     ) -> Footprint | None:
         """From the ground plane and each lane's (polygon, direction arrow) in pixels; None when
-        there is no ground plane, no usable camera, or the estimate is switched off."""
+        there is no ground plane, no usable camera, or the estimate is switched off. `window`:
+        the part of the frame the detector sees (default: all of it)."""
         if plane is None or not config.enabled or not lanes:
             return None
         camera = PinholeCamera.from_ground(plane, resolution)
@@ -173,7 +175,8 @@ class Footprint:
             start, end = plane.to_world(np.asarray(arrow, dtype=np.float64))
             heads.append((end - start) / max(float(np.linalg.norm(end - start)), 1e-9))
         polygons = tuple(tuple((float(x), float(y)) for x, y in poly) for poly, _ in lanes)
-        return cls(camera, plane, resolution, polygons, np.asarray(heads, dtype=np.float64), config)
+        seen = window if window is not None else (0.0, 0.0, float(resolution[0]), float(resolution[1]))
+        return cls(camera, plane, seen, polygons, np.asarray(heads, dtype=np.float64), config)
 
     def _sizes(self, class_names: Sequence[str]) -> FloatArray:
         sizes: Mapping[str, tuple[float, float, float]] = self.config.sizes_m
@@ -231,9 +234,9 @@ class Footprint:
         bottoms = anchor_points(boxes)
         if len(boxes) == 0:
             return Estimate(bottoms, bottoms, np.zeros(0, dtype=bool))
-        w, h = self.resolution
+        x0, _, x1, y1 = self.window
         m = self.config.border_px
-        weights = np.c_[boxes[:, 0] > m, boxes[:, 2] < w - m, boxes[:, 3] < h - m].astype(np.float64)
+        weights = np.c_[boxes[:, 0] > x0 + m, boxes[:, 2] < x1 - m, boxes[:, 3] < y1 - m].astype(np.float64)
         along = np.c_[self._headings(bottoms), np.zeros(len(boxes))]
         across = np.c_[-along[:, 1], along[:, 0], np.zeros(len(boxes))]
         up = np.tile([0.0, 0.0, 1.0], (len(boxes), 1))

@@ -12,7 +12,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from edge.config import LoadedSite
-from edge.detect import build_detector
+from edge.detect import Detector, build_detector
+from edge.detect.region import Region, RegionDetector, region_of
 from edge.detect.signal import VisionSignalReader
 from edge.detect.signal_controller import ControllerSignalReader
 from edge.evidence.builder import EvidenceBuilder, EvidenceRecord, admit_all
@@ -101,19 +102,34 @@ def make_context(site: LoadedSite, settings: DeviceSettings, source: FrameSource
     )
 
 
+def detection_region(site: LoadedSite, settings: DeviceSettings) -> Region:
+    resolution = site.site.camera.resolution
+    if settings.detect_region == "frame":
+        return Region.frame(resolution)
+    return region_of(site.site.calibration, resolution)
+
+
+def site_detector(site: LoadedSite, settings: DeviceSettings) -> Detector:
+    """The configured detector, looking at the site's detection region."""
+    return RegionDetector(build_detector(settings.detector), detection_region(site, settings))
+
+
 class Pipeline:
     def __init__(
         self, site: LoadedSite, settings: DeviceSettings, source: FrameSource, context: EventContext,
-        sealer: Sealer | None = None,
+        sealer: Sealer | None = None, detector: Detector | None = None,
     ) -> None:
+        """`detector`: in place of `site_detector(site, settings)` (the evaluation replays recorded
+        detections through it); it must answer as that one would, in frame pixels."""
         cam = site.site.camera
         self._settings = settings
         self._source = source
-        self._detector = build_detector(settings.detector)
         calibration = site.site.calibration
+        region = detection_region(site, settings)
+        self._detector = detector if detector is not None else site_detector(site, settings)
         footprint = Footprint.of(calibration.ground_plane(), cam.resolution,
                                  [(lane.polygon, lane.direction) for lane in calibration.lanes],
-                                 settings.tracker.footprint)
+                                 settings.tracker.footprint, (region.x0, region.y0, region.x1, region.y1))
         self._tracker = VehicleTracker(settings.tracker, cam.fps / settings.detect_every, footprint)
         # Fail-safe (a site file with faults): detect and track, but judge nothing.
         self._engine = None if site.faults else RuleEngine(

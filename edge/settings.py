@@ -8,6 +8,7 @@ stages import the site-file types.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -31,6 +32,11 @@ class DeviceSettings(BaseModel):
     device_id: str = Field(default="etle-dev-0001", min_length=1, title="Device id")
     detector: DetectorConfig = Field(default_factory=CenterNetConfig, title="Vehicle detector")
     detect_every: int = Field(default=1, ge=1, title="Detect every Nth frame")
+    detect_region: Literal["site", "frame"] = Field(
+        default="site", title="Where the detector looks",
+        description="site: only the box around the calibrated lanes, lines and zones (raised by a bus's "
+        "height), so far vehicles are larger in the detector's fixed-size input; frame: the whole frame.",
+    )
     tracker: TrackerConfig = Field(default_factory=TrackerConfig, title="Tracker")
     signal_vision: SignalVisionConfig = Field(default_factory=SignalVisionConfig, title="Signal lamps")
     signal_controller: SignalControllerConfig = Field(

@@ -13,6 +13,7 @@ import shutil
 import sys
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
 
 from evaluation.report import dump_results, load_results, make_results, write_note
@@ -52,21 +53,24 @@ def render(out: Path, split: str, seeds: Sequence[int] | None, missing_only: boo
 
 
 def _report_run(split: str, n: int, total: int, result: SceneRun) -> None:
+    how = "detections replayed" if result.replayed else "detector run"
     print(f"[{split} {n}/{total}] seed {result.seed}: {result.frames} frames, {result.violations} violation(s), "
-          f"pipeline {result.elapsed_s:.1f} s ({result.fps:.1f} fps)", flush=True)
+          f"pipeline {result.elapsed_s:.1f} s ({result.fps:.1f} fps, {how})", flush=True)
     for fault in result.site_faults:
         print(f"  FAIL-SAFE site file: {fault}", flush=True)
 
 
-def run(out: Path, split: str, seeds: Sequence[int] | None, jobs: int) -> None:
-    """Each scene in its own process when jobs > 1 (a scene is one pipeline: one detector session)."""
+def run(out: Path, split: str, seeds: Sequence[int] | None, jobs: int, fresh: bool = False) -> None:
+    """Each scene in its own process when jobs > 1 (a scene is one pipeline: one detector session).
+    `fresh`: run the detector even where an earlier run's detections could be replayed."""
     todo = scenes(out, split, seeds)
+    one = partial(run_scene, replay=not fresh)
     if jobs <= 1:
         for n, scene in enumerate(todo, 1):
-            _report_run(split, n, len(todo), run_scene(scene))
+            _report_run(split, n, len(todo), one(scene))
         return
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        for n, result in enumerate(pool.map(run_scene, todo), 1):
+        for n, result in enumerate(pool.map(one, todo), 1):
             _report_run(split, n, len(todo), result)
 
 
@@ -112,6 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="split to work on; repeatable (default: eval, then tune)")
     parser.add_argument("--seeds", type=int, nargs="+", help="only these seeds of the split")
     parser.add_argument("--jobs", type=int, default=1, help="scenes run at once, one process each (default: 1)")
+    parser.add_argument("--fresh", action="store_true",
+                        help="run the detector on every scene, not replaying recorded detections")
     parser.add_argument("--out", type=Path, default=Path("build/eval"), help="scene folder (default: build/eval)")
     return parser
 
@@ -124,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             rendered = render(out, split, args.seeds, missing_only=args.command == "all")
             print(f"{split}: {len(rendered)} scene(s) under {_shown(out / split)}", flush=True)
         if args.command in ("run", "all"):
-            run(out, split, args.seeds, args.jobs)
+            run(out, split, args.seeds, args.jobs, args.fresh)
         if args.command in ("score", "all"):
             score(out, split, args.seeds)
         if args.command in ("report", "all"):

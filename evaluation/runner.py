@@ -5,6 +5,10 @@ it (site file in fail-safe mode, default device settings, replay clock, no signi
 evidence), which also gives us the run's statistics (the odd-even plate checks) that the command
 only prints. Evidence goes to `<scene>/run/`, emptied first so a rerun never scores stale events;
 `<scene>/run/summary.json` records what the run did.
+
+The detector's answers are recorded per scene and replayed by later runs with the same clip,
+model, detector settings and region (`evaluation.detections`): a rule change re-runs in a
+fraction of the time. `replay=False` runs the detector regardless (and records nothing).
 """
 
 from __future__ import annotations
@@ -16,9 +20,10 @@ from datetime import datetime
 from pathlib import Path
 
 from edge.config import load_site
-from edge.pipeline import Pipeline, make_context
+from edge.pipeline import Pipeline, make_context, site_detector
 from edge.settings import load_settings
 from edge.sources import open_source
+from evaluation.detections import RecordingDetector, recording_key, recording_path
 
 RUN_DIR = "run"
 SUMMARY = "summary.json"
@@ -37,6 +42,7 @@ class SceneRun:
     evidence_failures: tuple[str, ...]
     site_faults: tuple[str, ...]  # non-empty: the site file put the box in fail-safe (nothing judged)
     plate_checks: tuple[tuple[str, int], ...]  # odd_even suspects judged by plate: (outcome, count)
+    replayed: bool = False  # the detections came from an earlier run's recording
 
 
 def run_dir(scene: Path) -> Path:
@@ -47,7 +53,7 @@ def event_files(scene: Path) -> list[Path]:
     return sorted(run_dir(scene).glob("*/event.json"))
 
 
-def run_scene(scene: Path, settings: Path | None = None) -> SceneRun:
+def run_scene(scene: Path, settings: Path | None = None, replay: bool = True) -> SceneRun:
     """Run `scene/clip.mp4` with `scene/site.yaml`, starting at the truth's start time."""
     truth = json.loads((scene / "truth.json").read_text(encoding="utf-8"))
     out = run_dir(scene)
@@ -56,15 +62,20 @@ def run_scene(scene: Path, settings: Path | None = None) -> SceneRun:
     site = load_site(scene / str(truth.get("site", "site.yaml")), fail_safe=True)
     config = load_settings(settings)
     config = config.model_copy(update={"evidence": config.evidence.model_copy(update={"directory": out})})
-    source = open_source(site.resolve_source(str(scene / str(truth.get("clip", "clip.mp4")))),
-                         site.site.camera.fps, datetime.fromisoformat(str(truth["start_time"])))
-    pipeline = Pipeline(site, config, source, make_context(site, config, source), None)
+    clip = site.resolve_source(str(scene / str(truth.get("clip", "clip.mp4"))))
+    source = open_source(clip, site.site.camera.fps, datetime.fromisoformat(str(truth["start_time"])))
+    recorder = RecordingDetector(lambda: site_detector(site, config),
+                                 recording_path(scene, recording_key(Path(clip), site, config))) if replay else None
+    pipeline = Pipeline(site, config, source, make_context(site, config, source), None, recorder)
     stats = pipeline.run()
+    if recorder is not None:
+        recorder.save()
     result = SceneRun(
         seed=int(truth["seed"]), frames=stats.frames, elapsed_s=round(stats.elapsed_s, 2), fps=round(stats.fps, 2),
         detector_ms=round(stats.detector_ms, 1), violations=stats.violations,
         evidence_failures=tuple(stats.evidence_failures), site_faults=tuple(str(f) for f in site.faults),
-        plate_checks=tuple(sorted(stats.plate_checks.items())))
+        plate_checks=tuple(sorted(stats.plate_checks.items())),
+        replayed=recorder is not None and recorder.replaying)
     out.mkdir(parents=True, exist_ok=True)
     (out / SUMMARY).write_text(json.dumps(asdict(result), indent=1) + "\n", encoding="utf-8")
     return result
@@ -80,4 +91,5 @@ def read_run(scene: Path) -> SceneRun | None:
         seed=int(data["seed"]), frames=int(data["frames"]), elapsed_s=float(data["elapsed_s"]),
         fps=float(data["fps"]), detector_ms=float(data["detector_ms"]), violations=int(data["violations"]),
         evidence_failures=tuple(data["evidence_failures"]), site_faults=tuple(data["site_faults"]),
-        plate_checks=tuple((str(k), int(n)) for k, n in data["plate_checks"]))
+        plate_checks=tuple((str(k), int(n)) for k, n in data["plate_checks"]),
+        replayed=bool(data.get("replayed", False)))
