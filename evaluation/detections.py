@@ -16,10 +16,11 @@ import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import supervision as sv
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from edge.config import LoadedSite
 from edge.detect import Detector
@@ -84,18 +85,20 @@ class RecordingDetector:
 
 def _store(path: Path, calls: list[sv.Detections]) -> None:
     counts = np.array([len(d) for d in calls], dtype=np.int64)
+    filled = [d for d in calls if len(d)]
 
-    def column(get: Callable[[sv.Detections], NDArray[np.generic]], shape: tuple[int, ...], dtype: type) -> NDArray:
-        parts = [np.asarray(get(d), dtype=dtype).reshape(-1, *shape) for d in calls if len(d)]
+    def column(values: list[ArrayLike], shape: tuple[int, ...], dtype: type) -> NDArray[Any]:
+        parts: list[NDArray[Any]] = [np.asarray(v, dtype=dtype).reshape(-1, *shape) for v in values]
         return np.concatenate(parts) if parts else np.zeros((0, *shape), dtype=dtype)
 
     tmp = path.with_name(path.name + ".tmp.npz")
     np.savez_compressed(
         tmp, counts=counts,
-        xyxy=column(lambda d: d.xyxy, (4,), np.float32),
-        confidence=column(lambda d: d.confidence if d.confidence is not None else np.ones(len(d)), (), np.float32),
-        class_id=column(lambda d: d.class_id if d.class_id is not None else np.zeros(len(d)), (), np.int64),
-        class_name=column(lambda d: d.data["class_name"], (), np.str_),
+        xyxy=column([d.xyxy for d in filled], (4,), np.float32),
+        confidence=column([d.confidence if d.confidence is not None else np.ones(len(d)) for d in filled],
+                          (), np.float32),
+        class_id=column([d.class_id if d.class_id is not None else np.zeros(len(d)) for d in filled], (), np.int64),
+        class_name=column([d.data["class_name"] for d in filled], (), np.str_),
     )
     tmp.replace(path)
 
