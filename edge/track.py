@@ -26,6 +26,11 @@ from trackers import ByteTrackTracker
 from edge.footprint import Estimate, Footprint, FootprintConfig
 from edge.geometry import anchor_points
 
+RIDER, MOTORCYCLE = "person", "motorcycle"
+RIDER_WINDOW_S = 1.0
+# m/s between two detector steps that no vehicle reaches: the track jumped (an id switch), not moved.
+_JUMP_MPS = 30.0
+
 
 class TrackerConfig(BaseModel):
     """ByteTrack thresholds, tuned for CenterNet's modest scores (0.3–0.7 on real vehicles)."""
@@ -39,6 +44,12 @@ class TrackerConfig(BaseModel):
     minimum_consecutive_frames: int = Field(default=2, ge=1, title="Frames before a track gets an id")
     history_s: float = Field(default=20.0, gt=0, title="History kept per track", description="Seconds.")
     footprint: FootprintConfig = Field(default_factory=FootprintConfig, title="Ground footprint")
+    rider_speed_kmh: float = Field(
+        default=15.0, ge=0, title="A fast 'person' is a rider",
+        description="km/h: a track the detector calls a person that moved along the road this fast for "
+        f"{RIDER_WINDOW_S:g} s is a motorcycle with its rider, and is judged as one (COCO detectors box a "
+        "rider and motorcycle seen from the front or rear as a person). 0: never. Needs a ground plane.",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +70,8 @@ class TrackPoint:
 
 @dataclass(frozen=True, slots=True)
 class Track:
-    """A vehicle's recent path, newest point last. `class_name` is the confidence-weighted vote.
+    """A vehicle's recent path, newest point last. `class_name` is the confidence-weighted vote
+    (a "person" found riding is a motorcycle).
 
     `points` are the positions rules may measure (never empty); `seen` every box, for evidence."""
 
@@ -106,6 +118,7 @@ class VehicleTracker:
         self._path: dict[int, deque[TrackPoint]] = {}  # every box
         self._votes: dict[int, defaultdict[str, float]] = {}
         self._last_seen: dict[int, datetime] = {}
+        self._riders: set[int] = set()  # "person" tracks found moving at a motorcycle's speed
 
     def _anchors(self, xyxy: np.ndarray, names: np.ndarray) -> Estimate:
         if self._footprint is None:
@@ -142,14 +155,42 @@ class VehicleTracker:
             self._last_seen[track_id] = captured_at
             name = max(votes, key=votes.__getitem__)
             # Only points detected as the voted class are measured: a motorcycle boxed as its
-            # rider ("person") or a car as a truck is explained by another size and another
+            # rider now and then, or a car as a truck, is explained by another size and another
             # bottom edge, and mixing them makes a vehicle jump, speed or stop.
             measured = tuple(p for p in history if p.class_name == name)
             if measured:
                 share = votes[name] / sum(votes.values())
-                active.append(Track(id=track_id, class_name=name, points=measured, seen=tuple(path),
+                judged = MOTORCYCLE if name == RIDER and self._is_rider(track_id, history) else name
+                active.append(Track(id=track_id, class_name=judged, points=measured, seen=tuple(path),
                                     class_share=share))
         return TrackUpdate(active=tuple(active), ended=self._prune(captured_at))
+
+    def _is_rider(self, track_id: int, history: deque[TrackPoint]) -> bool:
+        """Once a "person" track has moved along the road at `rider_speed_kmh` for a second,
+        it is a rider for good (a pedestrian walks at 5 km/h, a motorcycle stops at lights)."""
+        if track_id in self._riders:
+            return True
+        if self._footprint is None or self._config.rider_speed_kmh <= 0:
+            return False
+        recent: list[TrackPoint] = []
+        for point in reversed(history):
+            if point.class_name != RIDER:
+                continue
+            recent.append(point)
+            if (recent[0].captured_at - point.captured_at).total_seconds() >= RIDER_WINDOW_S:
+                break
+        if len(recent) < 2:
+            return False
+        times = np.array([(p.captured_at - recent[-1].captured_at).total_seconds() for p in reversed(recent)])
+        if times[-1] < RIDER_WINDOW_S:
+            return False
+        ground = self._footprint.plane.to_world(np.array([p.middle for p in reversed(recent)], dtype=np.float64))
+        steps = np.linalg.norm(np.diff(ground, axis=0), axis=1) / np.maximum(np.diff(times), 1e-6)
+        speed = float(np.linalg.norm(ground[-1] - ground[0])) / times[-1]
+        if bool(np.all(steps < _JUMP_MPS)) and speed * 3.6 >= self._config.rider_speed_kmh:
+            self._riders.add(track_id)
+            return True
+        return False
 
     def _prune(self, now: datetime) -> tuple[int, ...]:
         # A track unseen for longer than ByteTrack keeps it lost is gone for good. Time, not
@@ -158,6 +199,7 @@ class VehicleTracker:
         ended = tuple(t for t, seen in self._last_seen.items() if (now - seen).total_seconds() > horizon)
         for track_id in ended:
             del self._history[track_id], self._path[track_id], self._votes[track_id], self._last_seen[track_id]
+            self._riders.discard(track_id)
         return ended
 
     def flush(self) -> tuple[int, ...]:
@@ -165,4 +207,5 @@ class VehicleTracker:
         ended = tuple(self._last_seen)
         for table in (self._history, self._path, self._votes, self._last_seen):
             table.clear()
+        self._riders.clear()
         return ended

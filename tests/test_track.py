@@ -10,6 +10,7 @@ import pytest
 import supervision as sv
 
 from edge.track import TrackerConfig, VehicleTracker
+from tests.test_footprint import camera, cuboid_box, site
 
 T0 = datetime(2026, 1, 15, 0, 30, tzinfo=UTC)
 CAMERA_FPS = 10.0
@@ -95,3 +96,32 @@ def test_points_of_another_class_are_seen_but_not_measured() -> None:
     assert {p.class_name for p in track.points} == {"motorcycle"}
     assert {p.class_name for p in track.seen} == {"motorcycle", "person"}
     assert len(track.seen) > len(track.points)
+
+
+def rider_run(speed_kmh: float, seconds: float, config: TrackerConfig | None = None) -> list[str]:
+    """A motorcycle with its rider, boxed as a "person", riding down a lane towards a pole
+    camera at `speed_kmh`; the track's judged class after each detector step."""
+    cam = camera(10.0, 7.0, 18.0, 0.0, 1800.0)
+    tracker = VehicleTracker(config or TrackerConfig(), CAMERA_FPS, site(cam, [0.0, 3.5, 7.0]))
+    classes = []
+    for frame in range(round(seconds * CAMERA_FPS)):
+        y = 60.0 - speed_kmh / 3.6 * frame / CAMERA_FPS
+        box = cuboid_box(cam, (5.25, y), (0.75, 1.9, 1.6))
+        dets = sv.Detections(xyxy=box[None], confidence=np.array([0.8]), class_id=np.array([0]),
+                             data={"class_name": np.array(["person"])})
+        update = tracker.update(dets, frame, T0 + timedelta(seconds=frame / CAMERA_FPS))
+        classes += [t.class_name for t in update.active]
+    return classes
+
+
+def test_a_person_riding_down_the_lane_is_a_motorcycle() -> None:
+    classes = rider_run(30.0, 2.5)
+    assert classes[0] == "person" and classes[-1] == "motorcycle"
+    first = classes.index("motorcycle")
+    assert set(classes[first:]) == {"motorcycle"}  # for good, once seen riding
+    assert 0.9 <= (first + 1) / CAMERA_FPS <= 1.4  # after a second of riding
+
+
+def test_a_walking_person_stays_a_person_and_riders_can_be_switched_off() -> None:
+    assert set(rider_run(5.0, 4.0)) == {"person"}
+    assert set(rider_run(30.0, 2.5, TrackerConfig(rider_speed_kmh=0))) == {"person"}

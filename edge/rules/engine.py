@@ -81,7 +81,8 @@ class RulesConfig(BaseModel):
     judged_classes: tuple[str, ...] = Field(
         default=("car", "motorcycle", "bus", "truck"), title="Classes judged",
         description="Tracks of other classes are never charged: a pedestrian is not a vehicle, a bicycle "
-        "has no plate, and the detector often calls a motorcycle's rider seen alone a person.",
+        "has no plate. A 'person' moving at a motorcycle's speed is judged as a motorcycle (the tracker's "
+        "rider_speed_kmh).",
     )
 
     def rules(self) -> list[tuple[Rule, BaseModel]]:
