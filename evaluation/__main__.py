@@ -60,11 +60,13 @@ def _report_run(split: str, n: int, total: int, result: SceneRun) -> None:
         print(f"  FAIL-SAFE site file: {fault}", flush=True)
 
 
-def run(out: Path, split: str, seeds: Sequence[int] | None, jobs: int, fresh: bool = False) -> None:
+def run(out: Path, split: str, seeds: Sequence[int] | None, jobs: int, fresh: bool = False,
+        settings: Path | None = None) -> None:
     """Each scene in its own process when jobs > 1 (a scene is one pipeline: one detector session).
-    `fresh`: run the detector even where an earlier run's detections could be replayed."""
+    `fresh`: run the detector even where an earlier run's detections could be replayed;
+    `settings`: a device settings file (default: the built-in defaults)."""
     todo = scenes(out, split, seeds)
-    one = partial(run_scene, replay=not fresh)
+    one = partial(run_scene, settings=settings, replay=not fresh)
     if jobs <= 1:
         for n, scene in enumerate(todo, 1):
             _report_run(split, n, len(todo), one(scene))
@@ -118,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--jobs", type=int, default=1, help="scenes run at once, one process each (default: 1)")
     parser.add_argument("--fresh", action="store_true",
                         help="run the detector on every scene, not replaying recorded detections")
+    parser.add_argument("--settings", type=Path, help="device settings file for `run` (default: built-in defaults)")
     parser.add_argument("--out", type=Path, default=Path("build/eval"), help="scene folder (default: build/eval)")
     return parser
 
@@ -130,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             rendered = render(out, split, args.seeds, missing_only=args.command == "all")
             print(f"{split}: {len(rendered)} scene(s) under {_shown(out / split)}", flush=True)
         if args.command in ("run", "all"):
-            run(out, split, args.seeds, args.jobs, args.fresh)
+            run(out, split, args.seeds, args.jobs, args.fresh, args.settings)
         if args.command in ("score", "all"):
             score(out, split, args.seeds)
         if args.command in ("report", "all"):

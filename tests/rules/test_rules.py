@@ -77,7 +77,10 @@ CASES: list[tuple[str, Rule, Any, Track, dict[str, SignalState], int]] = [
     ("speeding: 49 km/h", speeding, SpeedingConfig(), track(kmh(49, 1.5)), NO_SIGNAL, 0),
     ("speeding: 49.5 km/h with jittery boxes", speeding, SpeedingConfig(),
      track([(x, y + (3 if i % 2 else -3)) for i, (x, y) in enumerate(kmh(49.5, 1.5))]), NO_SIGNAL, 0),
-    ("speeding: 52 km/h, steady", speeding, SpeedingConfig(), track(kmh(52, 1.5)), NO_SIGNAL, 1),
+    ("speeding: 52 km/h, steady, no share tolerance", speeding, SpeedingConfig(tolerance_pct=0),
+     track(kmh(52, 1.5)), NO_SIGNAL, 1),
+    ("speeding: 54 km/h, within the 10 % tolerance", speeding, SpeedingConfig(), track(kmh(54, 1.5)), NO_SIGNAL, 0),
+    ("speeding: 57 km/h, past the 10 % tolerance", speeding, SpeedingConfig(), track(kmh(57, 1.5)), NO_SIGNAL, 1),
     ("speeding: too few positions", speeding, SpeedingConfig(), track(kmh(80, 0.4)), NO_SIGNAL, 0),
     ("speeding: lane without a limit", speeding, SpeedingConfig(), track(kmh(80, 1.5, x=105)), NO_SIGNAL, 0),
     # illegal_stop: zone z1 (y 320–400), max dwell 3 s
@@ -127,6 +130,7 @@ def test_speeding_records_speed_limit_and_uncertainty() -> None:
     (v,) = speeding(track(kmh(62, 1.5)), SCENE, NO_SIGNAL, SpeedingConfig())
     assert v.details["speed_kmh"] == pytest.approx(62, abs=0.2)
     assert v.details["limit_kmh"] == 50 and 0 <= float(v.details["uncertainty_kmh"] or 0) < 0.5  # type: ignore[arg-type]
+    assert v.details["tolerance_kmh"] == 5.0  # 10 % of the limit
 
 
 def test_speeding_needs_a_homography() -> None:
