@@ -15,16 +15,26 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from edge.rules.motion import velocity, window
+from edge.rules.motion import Velocity, velocity, window
 from edge.rules.scene import Scene
 from edge.rules.types import SignalState, Violation
-from edge.track import Track
+from edge.track import Track, TrackPoint
 
 
 class SpeedingConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     window_s: float = Field(default=1.5, gt=0, title="Measurement window", description="Seconds.")
+    min_window_s: float = Field(
+        default=1.0, ge=0, title="Shortest window measured",
+        description="Seconds: over a shorter span one pixel of box jitter, or a box that jumps to the "
+        "vehicle behind (an id switch in a queue), is tens of km/h.",
+    )
+    max_disagreement: float = Field(
+        default=0.15, gt=0, title="Halves must agree",
+        description="The speeds fitted over the window's first and second half may differ by this share of "
+        "the whole window's speed: a steady speed is measured, a jump or a class flip is not.",
+    )
     min_points: int = Field(default=6, ge=3, title="Minimum positions in the window")
     min_distance_m: float = Field(default=5.0, gt=0, title="Minimum distance travelled", description="Metres.")
     tolerance_kmh: float = Field(default=0.0, ge=0, title="Tolerance above the limit", description="km/h.")
@@ -35,9 +45,10 @@ class SpeedingConfig(BaseModel):
     )
     sigmas: float = Field(default=2.0, ge=0, title="Standard errors subtracted before comparing")
     max_m_per_px: float = Field(
-        default=0.1, gt=0, title="Coarsest ground resolution",
+        default=0.25, gt=0, title="Coarsest ground resolution",
         description="Only positions where one pixel spans at most this many metres are measured: the "
-        "speed trap is the near part of the image, where a box edge error of a pixel is centimetres.",
+        "speed trap is the near part of the image. Over a window of a second or more a vehicle covers "
+        "10 m and more, so a pixel there is 2 % of the distance at most.",
     )
 
 
@@ -60,7 +71,7 @@ def speeding(
         return []
     limit = scene.lane(lane_id).speed_limit_kmh
     vel = velocity(points, scene)
-    if limit is None or vel is None or vel.distance_m < config.min_distance_m:
+    if limit is None or vel is None or not _measurable(vel, points, scene, config):
         return []
     speed_kmh, err_kmh = vel.speed * 3.6, vel.stderr * 3.6
     tolerance = config.tolerance_kmh + limit * config.tolerance_pct / 100
@@ -71,3 +82,13 @@ def speeding(
         "tolerance_kmh": round(tolerance, 2), "window_s": round(vel.duration_s, 2),
         "distance_m": round(vel.distance_m, 2), "positions": vel.points,
     })]
+
+
+def _measurable(vel: Velocity, points: tuple[TrackPoint, ...], scene: Scene, config: SpeedingConfig) -> bool:
+    """Long and far enough, and steady: both halves of the window (sharing the middle point)
+    measure the whole window's speed."""
+    if vel.distance_m < config.min_distance_m or vel.duration_s < config.min_window_s:
+        return False
+    middle = len(points) // 2
+    halves = (velocity(points[: middle + 1], scene), velocity(points[middle:], scene))
+    return all(h is not None and abs(h.speed - vel.speed) <= config.max_disagreement * vel.speed for h in halves)

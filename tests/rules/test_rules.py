@@ -21,7 +21,7 @@ from edge.rules.stop_line import StopLineConfig, stop_line
 from edge.rules.types import SignalState, Violation
 from edge.rules.wrong_way import WrongWayConfig, wrong_way
 from edge.track import Track
-from tests.rules.scene import CAL, SCENE, T0, after_red, kmh, line, signal, still, track, with_centre
+from tests.rules.scene import CAL, PX_PER_M, SCENE, T0, after_red, kmh, line, signal, still, track, with_centre
 
 Rule = Callable[[Track, Scene, Mapping[str, SignalState], Any], list[Violation]]
 NO_SIGNAL: dict[str, SignalState] = {}
@@ -82,6 +82,9 @@ CASES: list[tuple[str, Rule, Any, Track, dict[str, SignalState], int]] = [
     ("speeding: 54 km/h, within the 10 % tolerance", speeding, SpeedingConfig(), track(kmh(54, 1.5)), NO_SIGNAL, 0),
     ("speeding: 57 km/h, past the 10 % tolerance", speeding, SpeedingConfig(), track(kmh(57, 1.5)), NO_SIGNAL, 1),
     ("speeding: too few positions", speeding, SpeedingConfig(), track(kmh(80, 0.4)), NO_SIGNAL, 0),
+    ("speeding: 80 km/h seen for 0.7 s only", speeding, SpeedingConfig(), track(kmh(80, 0.7)), NO_SIGNAL, 0),
+    ("speeding: 45 km/h, the box jumps 5 m mid-window (id switch in a queue)", speeding, SpeedingConfig(),
+     track([(x, y + (5 * PX_PER_M if i >= 8 else 0)) for i, (x, y) in enumerate(kmh(45, 1.5))]), NO_SIGNAL, 0),
     ("speeding: lane without a limit", speeding, SpeedingConfig(), track(kmh(80, 1.5, x=105)), NO_SIGNAL, 0),
     # illegal_stop: zone z1 (y 320–400), max dwell 3 s
     ("illegal_stop: 5 s standing in the zone", illegal_stop, IllegalStopConfig(),
