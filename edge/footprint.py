@@ -60,9 +60,13 @@ class FootprintConfig(BaseModel):
         default_factory=lambda: dict(DEFAULT_SIZES), title="Vehicle sizes",
         description="Width, length, height in metres per detector class; other classes use the car's.",
     )
-    border_px: float = Field(
-        default=2.0, ge=0, title="Border margin",
-        description="Pixels: a box edge this close to the image border is cut by it and not used.",
+    border_share: float = Field(
+        default=0.012, ge=0, le=0.2, title="Border margin",
+        description="Share of the detector's view (width for the sides, height for the bottom): a box edge "
+        "this close to its border is taken as cut and not used. A detector's boxes are coarse by about "
+        "one cell of its output grid (1080 rows into a 512 input with stride 4: ~8 px), so a box that "
+        "the border cuts often ends a few pixels short of it; a footprint from it stands still while "
+        "the vehicle moves on.",
     )
 
 
@@ -237,9 +241,9 @@ class Footprint:
         bottoms = anchor_points(boxes)
         if len(boxes) == 0:
             return Estimate(bottoms, bottoms, np.zeros(0, dtype=bool))
-        x0, _, x1, y1 = self.window
-        m = self.config.border_px
-        weights = np.c_[boxes[:, 0] > x0 + m, boxes[:, 2] < x1 - m, boxes[:, 3] < y1 - m].astype(np.float64)
+        x0, y0, x1, y1 = self.window
+        mx, my = self.config.border_share * (x1 - x0), self.config.border_share * (y1 - y0)
+        weights = np.c_[boxes[:, 0] > x0 + mx, boxes[:, 2] < x1 - mx, boxes[:, 3] < y1 - my].astype(np.float64)
         along = np.c_[self._headings(bottoms), np.zeros(len(boxes))]
         across = np.c_[-along[:, 1], along[:, 0], np.zeros(len(boxes))]
         up = np.tile([0.0, 0.0, 1.0], (len(boxes), 1))

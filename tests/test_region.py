@@ -84,3 +84,6 @@ def test_a_box_the_region_cuts_has_no_footprint() -> None:
     assert seen_through((box[0] - 10, box[1] - 10, box[2] + 10, box[3] + 10))
     assert not seen_through((0.0, 0.0, float(W), box[3] + 1.0))  # its bottom edge is the region's
     assert not seen_through((box[0] + 1.0, 0.0, box[2] - 1.0, float(H)))  # both sides are the region's
+    # A detector's box of a vehicle the border cuts ends a few pixels short of it: still cut.
+    assert not seen_through((0.0, 0.0, float(W), box[3] + 6.0))
+    assert seen_through((0.0, 0.0, float(W), box[3] + 20.0))
