@@ -80,6 +80,12 @@ class Track:
     points: tuple[TrackPoint, ...]
     seen: tuple[TrackPoint, ...] = ()
     class_share: float = 1.0  # the voted class's share of the confidence-weighted votes
+    label: str | None = None  # the detector's class the vote chose, where it differs (a rider: "person")
+
+    @property
+    def voted_label(self) -> str:
+        """The detector's class name behind `class_name`: what its detections must say."""
+        return self.label if self.label is not None else self.class_name
 
     @property
     def last(self) -> TrackPoint:
@@ -162,7 +168,7 @@ class VehicleTracker:
                 share = votes[name] / sum(votes.values())
                 judged = MOTORCYCLE if name == RIDER and self._is_rider(track_id, history) else name
                 active.append(Track(id=track_id, class_name=judged, points=measured, seen=tuple(path),
-                                    class_share=share))
+                                    class_share=share, label=name if judged != name else None))
         return TrackUpdate(active=tuple(active), ended=self._prune(captured_at))
 
     def _is_rider(self, track_id: int, history: deque[TrackPoint]) -> bool:

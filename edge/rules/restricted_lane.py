@@ -5,8 +5,9 @@ gets ONE violation naming every restriction it breaks there (`restrictions`, `re
 and the event names every article (`edge.evidence.event`). The vehicle must have stayed in the lane
 for `min_inside_s`, so clipping a busway's corner while changing lanes is not an offence.
 The class is judged only where the camera sees the vehicle large (`max_m_per_px`, as the
-speed trap): far away the detector's class is a guess (a bus reads as a truck), and a track's
-class vote made of far detections alone must not ticket a bus in its own busway.
+speed trap), and only from the detections made there: far away the detector's class is a guess
+(a bus reads as a truck, a car with a tall load as one), and a class vote made of far
+detections must not ticket a bus in its own busway or a car under a truck ban.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def restricted_lane(
         return []
     now = track.last
     lane_id = scene.lane_at(now.anchor)
-    if lane_id is None or scene.metres_per_px([now.anchor])[0] > config.max_m_per_px:
+    if lane_id is None or not _class_seen_near(track, scene, config):
         return []
     entered = inside_since(track, scene, (lane_id,), config.min_inside_s)
     if entered is None or seconds_between(entered, now) < config.min_inside_s:
@@ -66,6 +67,18 @@ def restricted_lane(
         "allowed": "; ".join(f"{rule_id}: {allowed}" for rule_id, _, allowed, _ in named),
         "windows": "; ".join(f"{rule_id}: {windows}" for rule_id, _, _, windows in named),
     })]
+
+
+def _class_seen_near(track: Track, scene: Scene, config: RestrictedLaneConfig) -> bool:
+    """The vehicle is in the near field now, and its detections there, over `min_inside_s` at
+    least, name its class by `min_class_share` of their confidence."""
+    seen = track.seen or track.points
+    near = [p for p, fine in zip(seen, scene.metres_per_px([p.anchor for p in seen]) <= config.max_m_per_px,
+                                 strict=True) if fine]
+    if not near or near[-1] is not seen[-1] or seconds_between(near[0], near[-1]) < config.min_inside_s:
+        return False
+    named = sum(p.confidence for p in near if p.class_name == track.voted_label)
+    return named >= config.min_class_share * sum(p.confidence for p in near)
 
 
 def _broken(track: Track, scene: Scene, lane_id: str, moment: datetime) -> list[tuple[str, str, str, str]]:

@@ -23,6 +23,15 @@ from edge.rules.wrong_way import WrongWayConfig, wrong_way
 from edge.track import Track
 from tests.rules.scene import CAL, PX_PER_M, SCENE, T0, after_red, kmh, line, signal, still, track, with_centre
 
+
+def relabel(t: Track, name: str, last: int, every: int = 1) -> Track:
+    """`t` whose detections of its last `last` points said `name` (every `every`-th of them), as its `seen` path."""
+    cut = len(t.points) - last
+    seen = tuple(dataclasses.replace(p, class_name=name) if i >= cut and (i - cut) % every == 0 else p
+                 for i, p in enumerate(t.points))
+    return dataclasses.replace(t, seen=seen)
+
+
 Rule = Callable[[Track, Scene, Mapping[str, SignalState], Any], list[Violation]]
 NO_SIGNAL: dict[str, SignalState] = {}
 
@@ -106,6 +115,9 @@ CASES: list[tuple[str, Rule, Any, Track, dict[str, SignalState], int]] = [
      track(line((105, 100), (105, 300), 20)), NO_SIGNAL, 1),
     ("busway: a car the detector called a bus a third of the time", restricted_lane, RestrictedLaneConfig(),
      dataclasses.replace(track(line((105, 100), (105, 300), 20)), class_share=0.66), NO_SIGNAL, 0),
+    ("busway: a motorcycle boxed as its rider in the busway", restricted_lane, RestrictedLaneConfig(),
+     dataclasses.replace(track(line((105, 100), (105, 300), 20), cls="person"), class_name="motorcycle",
+                         label="person"), NO_SIGNAL, 1),
     ("busway: a bus in the busway", restricted_lane, RestrictedLaneConfig(),
      track(line((105, 100), (105, 300), 20), cls="bus"), NO_SIGNAL, 0),
     ("busway: a car in the busway outside the window", restricted_lane, RestrictedLaneConfig(),
@@ -118,6 +130,10 @@ CASES: list[tuple[str, Rule, Any, Track, dict[str, SignalState], int]] = [
      track([*line((35, 100), (35, 200), 10), *line((80, 210), (80, 250), 5)]), NO_SIGNAL, 0),
     ("class ban: a truck in lane a", restricted_lane, RestrictedLaneConfig(),
      track(line((35, 100), (35, 300), 20), cls="truck"), NO_SIGNAL, 1),
+    ("class ban: a truck far away, the same vehicle a car once near", restricted_lane, RestrictedLaneConfig(),
+     relabel(track(line((35, 100), (35, 300), 20), cls="truck"), "car", last=8), NO_SIGNAL, 0),
+    ("class ban: a truck, a car now and then near", restricted_lane, RestrictedLaneConfig(),
+     relabel(track(line((35, 100), (35, 300), 20), cls="truck"), "car", last=8, every=4), NO_SIGNAL, 1),
     ("class ban: a car in lane a", restricted_lane, RestrictedLaneConfig(),
      track(line((35, 100), (35, 300), 20)), NO_SIGNAL, 0),
 ]
