@@ -145,6 +145,10 @@ class Estimate:
     front: FloatArray
     centre: FloatArray
     ok: BoolArray
+    # The box's height over the fitted cuboid's (N,): how well the class's typical size explains
+    # the box (a detector's box of a car is 0.4-1.6 of a car's; of a car called a truck ~0.3 of a
+    # truck's); NaN where unknown (no footprint, top edge cut). None: no footprint at all.
+    size_fit: FloatArray | None = None
 
 
 # The eight corners of a unit cuboid centred on its footprint: (along, across, up) factors.
@@ -278,12 +282,17 @@ class Footprint:
                       / np.maximum(np.sum(side * slope_c**2, axis=1), 1e-9))
             delta = along[:, :2] * np.clip(step_a, -5, 5)[:, None] + across[:, :2] * np.clip(step_c, -5, 5)[:, None]
             centres = centres + np.where(ok[:, None] & front[:, None], delta, 0.0)
-        _, front = self._boxes(centres, corners_cam)
+        fitted, front = self._boxes(centres, corners_cam)
         ok &= front & np.all(np.isfinite(centres), axis=1)
         centres = np.nan_to_num(centres)
         leading = centres + along[:, :2] * dims[:, :1] / 2
+        # The top edge, never fitted, tells whether the class's size explains the box at all.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            height = (boxes[:, 3] - boxes[:, 1]) / (fitted[:, 3] - fitted[:, 1])
+        top_seen = boxes[:, 1] > y0 + my
         return Estimate(
             front=np.asarray(np.where(ok[:, None], self.plane.to_image(leading), bottoms), dtype=np.float64),
             centre=np.asarray(np.where(ok[:, None], self.plane.to_image(centres), bottoms), dtype=np.float64),
             ok=np.asarray(ok, dtype=bool),
+            size_fit=np.asarray(np.where(ok & top_seen & np.isfinite(height), height, np.nan), dtype=np.float64),
         )

@@ -61,6 +61,7 @@ class TrackPoint:
     confidence: float
     class_name: str
     centre: tuple[float, float] | None = None  # the footprint's centre; None: the same as `anchor`
+    size_fit: float | None = None  # the box's height over its class's typical cuboid's; None: unknown
 
     @property
     def middle(self) -> tuple[float, float]:
@@ -138,6 +139,7 @@ class VehicleTracker:
         names = tracked.data.get("class_name", np.array(["unknown"] * len(tracked)))
         feet = self._anchors(np.asarray(tracked.xyxy, dtype=np.float64), np.asarray(names))
         anchors, centres, measurable = feet.front, feet.centre, feet.ok
+        fits = feet.size_fit if feet.size_fit is not None else np.full(len(tracked), np.nan)
         confidences = tracked.confidence if tracked.confidence is not None else np.ones(len(tracked))
         active = []
         for row in np.flatnonzero(ids >= 0):
@@ -150,6 +152,7 @@ class VehicleTracker:
                 confidence=float(confidences[row]),
                 class_name=str(names[row]),
                 centre=(float(centres[row, 0]), float(centres[row, 1])),
+                size_fit=float(fits[row]) if np.isfinite(fits[row]) else None,
             )
             path = self._path.setdefault(track_id, deque(maxlen=self._max_points))
             path.append(point)

@@ -110,6 +110,21 @@ def test_footprint_of_tall_vehicles_stays_in_the_lane(
         assert np.abs(naive[:, 0] - truth[:, 0]).max() > 2 * lateral.max(), label
 
 
+def test_size_fit_tells_a_car_called_a_truck() -> None:
+    """The top edge is never fitted: the box's height over the class's cuboid's says whether the
+    class explains the box at all."""
+    cam = camera(7.0, 12.0, 12.0, -4.0, 2200.0)
+    fp = site(cam, [0.0, 3.5, 7.0])
+    car = cuboid_box(cam, (5.25, 30.0), fp.config.sizes_m["car"])
+    truck = cuboid_box(cam, (5.25, 30.0), fp.config.sizes_m["truck"])
+    got = fp.estimate(np.array([car, truck, car]), ["car", "truck", "truck"])
+    assert got.size_fit is not None and got.ok.all()
+    assert got.size_fit[:2] == pytest.approx([1.0, 1.0], abs=0.05)
+    assert got.size_fit[2] < 0.6  # a car's box explained as a truck's
+    cut = fp.estimate(np.array([[*car[:1], 0.5, *car[2:]]]), ["car"])  # top edge at the border: unknown
+    assert cut.size_fit is not None and np.isnan(cut.size_fit[0])
+
+
 def test_box_cut_by_the_bottom_border_has_no_footprint() -> None:
     cam = camera(7.0, 12.0, 12.0, -4.0, 2200.0)
     fp = site(cam, [0.0, 3.5, 7.0])

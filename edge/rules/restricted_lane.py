@@ -7,7 +7,9 @@ for `min_inside_s`, so clipping a busway's corner while changing lanes is not an
 The class is judged only where the camera sees the vehicle large (`max_m_per_px`, as the
 speed trap), and only from the detections made there: far away the detector's class is a guess
 (a bus reads as a truck, a car with a tall load as one), and a class vote made of far
-detections must not ticket a bus in its own busway or a car under a truck ban.
+detections must not ticket a bus in its own busway or a car under a truck ban. Where the site
+has a ground plane, the class must also explain the boxes' size (`size_fit`): a car the
+detector calls a truck fills a third of a truck's height, a bus called a car twice a car's.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from edge.rules.motion import inside_since, seconds_between
@@ -31,6 +34,12 @@ class RestrictedLaneConfig(BaseModel):
         default=0.1, gt=0, title="Coarsest ground resolution",
         description="Judged only where one pixel spans at most this many metres: the near part of the "
         "image, where the vehicle is big enough for its class to be trusted.",
+    )
+    size_fit: tuple[float, float] = Field(
+        default=(0.45, 1.6), title="Size explained by the class",
+        description="Bounds of the median, over the near detections, of a box's height over its class's "
+        "typical cuboid's (edge.footprint). A detector's box of a vehicle of that class measures 0.45-1.6 "
+        "(it boxes the photographed face, or the roof too); a car called a truck ~0.3.",
     )
     min_class_share: float = Field(
         default=0.75, ge=0.5, le=1, title="Class agreement",
@@ -77,8 +86,12 @@ def _class_seen_near(track: Track, scene: Scene, config: RestrictedLaneConfig) -
                                  strict=True) if fine]
     if not near or near[-1] is not seen[-1] or seconds_between(near[0], near[-1]) < config.min_inside_s:
         return False
-    named = sum(p.confidence for p in near if p.class_name == track.voted_label)
-    return named >= config.min_class_share * sum(p.confidence for p in near)
+    named = [p for p in near if p.class_name == track.voted_label]
+    if sum(p.confidence for p in named) < config.min_class_share * sum(p.confidence for p in near):
+        return False
+    fits = [p.size_fit for p in named if p.size_fit is not None]
+    low, high = config.size_fit
+    return not fits or low <= float(np.median(fits)) <= high
 
 
 def _broken(track: Track, scene: Scene, lane_id: str, moment: datetime) -> list[tuple[str, str, str, str]]:

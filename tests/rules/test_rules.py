@@ -32,6 +32,11 @@ def relabel(t: Track, name: str, last: int, every: int = 1) -> Track:
     return dataclasses.replace(t, seen=seen)
 
 
+def sized(t: Track, fit: float) -> Track:
+    """`t` whose every box is `fit` times its class's typical cuboid's height (edge.footprint)."""
+    return dataclasses.replace(t, points=tuple(dataclasses.replace(p, size_fit=fit) for p in t.points))
+
+
 Rule = Callable[[Track, Scene, Mapping[str, SignalState], Any], list[Violation]]
 NO_SIGNAL: dict[str, SignalState] = {}
 
@@ -134,6 +139,12 @@ CASES: list[tuple[str, Rule, Any, Track, dict[str, SignalState], int]] = [
      relabel(track(line((35, 100), (35, 300), 20), cls="truck"), "car", last=8), NO_SIGNAL, 0),
     ("class ban: a truck, a car now and then near", restricted_lane, RestrictedLaneConfig(),
      relabel(track(line((35, 100), (35, 300), 20), cls="truck"), "car", last=8, every=4), NO_SIGNAL, 1),
+    ("class ban: a truck whose boxes a truck's size explains", restricted_lane, RestrictedLaneConfig(),
+     sized(track(line((35, 100), (35, 300), 20), cls="truck"), 0.7), NO_SIGNAL, 1),
+    ("class ban: a 'truck' whose boxes are a third of a truck's height (a car)", restricted_lane,
+     RestrictedLaneConfig(), sized(track(line((35, 100), (35, 300), 20), cls="truck"), 0.33), NO_SIGNAL, 0),
+    ("busway: a 'car' whose boxes are twice a car's height (a bus)", restricted_lane, RestrictedLaneConfig(),
+     sized(track(line((105, 100), (105, 300), 20)), 2.1), NO_SIGNAL, 0),
     ("class ban: a car in lane a", restricted_lane, RestrictedLaneConfig(),
      track(line((35, 100), (35, 300), 20)), NO_SIGNAL, 0),
 ]
