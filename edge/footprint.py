@@ -29,7 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 
-from edge.geometry import GroundPlane, anchor_points, points_in_polygon
+from edge.geometry import BORDER_SLACK, GroundPlane, anchor_points, points_in_polygon
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -61,12 +61,11 @@ class FootprintConfig(BaseModel):
         description="Width, length, height in metres per detector class; other classes use the car's.",
     )
     border_share: float = Field(
-        default=0.012, ge=0, le=0.2, title="Border margin",
+        default=BORDER_SLACK, ge=0, le=0.2, title="Border margin",
         description="Share of the detector's view (width for the sides, height for the bottom): a box edge "
-        "this close to its border is taken as cut and not used. A detector's boxes are coarse by about "
-        "one cell of its output grid (1080 rows into a 512 input with stride 4: ~8 px), so a box that "
-        "the border cuts often ends a few pixels short of it; a footprint from it stands still while "
-        "the vehicle moves on.",
+        "this close to its border is taken as cut and not used. A box the border cuts often ends a few "
+        "pixels short of it (edge.geometry.BORDER_SLACK); a footprint from it stands still while the "
+        "vehicle moves on.",
     )
 
 

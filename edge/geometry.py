@@ -16,6 +16,11 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
+# A detector's box of a vehicle that a border cuts often ends a little short of that border: its
+# boxes are coarse by about one cell of its output grid (1080 rows into a 512 input with stride
+# 4: ~8 px). An edge within this share of the view's size of a border is taken as cut by it.
+BORDER_SLACK = 0.012
+
 __all__ = [
     "GroundPlane",
     "anchor_points",

@@ -69,7 +69,8 @@ def geometry_points(calibration: Calibration) -> list[tuple[float, float]]:
 def region_of(
     calibration: Calibration, resolution: tuple[int, int], margin_px: int = 16,
 ) -> Region:
-    """The frame rectangle holding the geometry and any vehicle standing on it.
+    """The frame rectangle holding the geometry and any vehicle standing on it, down to the
+    frame's bottom.
 
     With a ground plane, each geometry point on the road is raised by `VEHICLE_HEIGHT_M`
     through the camera recovered from it (exact for that camera); without one, the region
@@ -86,8 +87,9 @@ def region_of(
         box_lo, box_hi = np.minimum(box_lo, extra.min(axis=0)), np.maximum(box_hi, extra.max(axis=0))
     x0, y0 = (int(max(0.0, v - margin_px)) for v in box_lo)
     x1 = int(min(float(width), np.ceil(box_hi[0] + margin_px)))
-    y1 = int(min(float(height), np.ceil(box_hi[1] + margin_px)))
-    return Region(x0, y0, x1, y1)
+    # Down to the frame's bottom: a vehicle leaving the geometry towards the camera still carries
+    # its plate there (its evidence box must hold it), and the nearest rows cost the least to keep.
+    return Region(x0, y0, x1, int(height))
 
 
 def _raised(

@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from edge.detect.yolo import YoloConfig, YoloDetector
+from edge.geometry import BORDER_SLACK
 
 __all__ = ["PlateDetector", "PlateFinder", "PlateHit", "VehicleView", "rank_views", "vehicle_crop"]
 
@@ -86,7 +87,8 @@ def rank_views(views: Sequence[VehicleView], keep: int) -> list[VehicleView]:
         height, width = view.image.shape[:2]
         x1, y1, x2, y2 = view.box
         centre_offset = abs((x1 + x2) / 2 - width / 2) / (width / 2)
-        cut = x1 <= 1 or y1 <= 1 or x2 >= width - 1 or y2 >= height - 1
+        mx, my = max(1.0, BORDER_SLACK * width), max(1.0, BORDER_SLACK * height)
+        cut = x1 <= mx or y1 <= my or x2 >= width - mx or y2 >= height - my  # its plate may be out of view
         score = (area / max(areas.max(), 1e-9)) * (0.5 + 0.5 * crisp / max(sharp.max(), 1e-9))
         score *= 1.0 - 0.5 * centre_offset
         score *= 0.5 if cut else 1.0
