@@ -20,11 +20,12 @@ from tests.conftest import DEMO
 from tests.test_demo_end_to_end import judge as demo_judge
 
 BAR_PRECISION, BAR_RECALL, RECALL_MIN_INSTANCES = 0.97, 0.90, 3
-# Issue 17's recall bar is not reached yet (EVALUATION.md says why: most missed acts are motorcycles,
-# whose only licence-clear photo is a side view the detector calls a person). Until it is, the CI
-# split holds recall at the acts found when this floor was set (4 of 15), so a change that loses one fails;
-# raise it with every gain. Precision, double charges and near misses are held at the issue's bar.
-CI_RIGHT_FLOOR = 4
+# Issue 17's recall bar is not reached yet (EVALUATION.md says why: vehicles the detector does not
+# find or tracks too briefly on the rendered scenes). Until it is, the CI split holds recall at the
+# acts found when this floor was set (6 of 15; 4 before the detection region, riders and tracker
+# thresholds), so a change that loses one fails; raise it with every gain. Precision, double charges
+# and near misses are held at the issue's bar.
+CI_RIGHT_FLOOR = 6
 
 
 def window(expected: dict[str, Any], vehicle: dict[str, Any]) -> list[int]:
