@@ -45,14 +45,6 @@ class Region:
     def frame(cls, resolution: tuple[int, int]) -> Region:
         return cls(0, 0, int(resolution[0]), int(resolution[1]))
 
-    @property
-    def width(self) -> int:
-        return self.x1 - self.x0
-
-    @property
-    def height(self) -> int:
-        return self.y1 - self.y0
-
 
 def geometry_points(calibration: Calibration) -> list[tuple[float, float]]:
     """Every pixel point the rules judge against: lanes, stop and junction lines, solid lines, zones."""
