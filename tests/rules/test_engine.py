@@ -8,8 +8,8 @@ from datetime import timedelta
 from edge.rules.engine import RuleEngine, RulesConfig
 from edge.rules.odd_even import OddEvenConfig
 from edge.track import TrackUpdate
+from tests.rules.scene import PX_PER_M, after_red, kmh, line, still
 from tests.rules.scene import SCENE as METRIC
-from tests.rules.scene import after_red, line, still
 from tests.rules.scene import track as mtrack
 from tests.rules.test_red_light import SCENE, signal, track
 
@@ -59,3 +59,21 @@ def test_only_vehicles_are_judged() -> None:
                  for i, name in enumerate(("person", "bicycle", "car"), start=1)}
     found = engine.evaluate(TrackUpdate(active=tuple(crossings.values()), ended=()), signal("red"))
     assert [(v.kind, v.vehicle_class, v.track_id) for v in found] == [("red_light", "car", 3)]
+
+
+def test_an_id_switch_of_a_moving_vehicle_is_found_where_it_drove_on() -> None:
+    """A truck under a truck ban at 36 km/h loses its track for 0.5 s: the new id starts 5 m on,
+    beyond the 3 m re-found radius around where it was lost, but within it around where it would
+    be by now. One act, one charge."""
+    engine = RuleEngine(METRIC, RulesConfig())
+    first = mtrack(kmh(36, 1.2, y0=40), cls="truck", track_id=1)
+    assert [v.kind for v in engine.evaluate(TrackUpdate(active=(first,), ended=()), {})] == ["restricted_lane"]
+    gap = 0.5
+    start = first.last.anchor[1] + 10 * PX_PER_M * gap
+    again = mtrack(kmh(36, 1.2, y0=start), cls="truck", track_id=2,
+                   t0=first.last.captured_at + timedelta(seconds=gap))
+    assert engine.evaluate(TrackUpdate(active=(again,), ended=(1,)), {}) == []
+    # Another truck where the first one stood when lost is another vehicle.
+    other = mtrack(kmh(36, 1.2, y0=first.last.anchor[1]), cls="truck", track_id=3,
+                   t0=first.last.captured_at + timedelta(seconds=gap))
+    assert [v.kind for v in engine.evaluate(TrackUpdate(active=(other,), ended=()), {})] == ["restricted_lane"]
