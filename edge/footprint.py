@@ -29,7 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 
-from edge.geometry import BORDER_SLACK, GroundPlane, anchor_points, points_in_polygon
+from edge.geometry import BORDER_SLACK, GroundPlane, anchor_points, cut_by_border, points_in_polygon
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -244,9 +244,8 @@ class Footprint:
         bottoms = anchor_points(boxes)
         if len(boxes) == 0:
             return Estimate(bottoms, bottoms, np.zeros(0, dtype=bool))
-        x0, y0, x1, y1 = self.window
-        mx, my = self.config.border_share * (x1 - x0), self.config.border_share * (y1 - y0)
-        weights = np.c_[boxes[:, 0] > x0 + mx, boxes[:, 2] < x1 - mx, boxes[:, 3] < y1 - my].astype(np.float64)
+        cut = cut_by_border(boxes, self.window, self.config.border_share)
+        weights = (~cut[:, [0, 2, 3]]).astype(np.float64)  # 1: the left, right, bottom edge is the object's
         along = np.c_[self._headings(bottoms), np.zeros(len(boxes))]
         across = np.c_[-along[:, 1], along[:, 0], np.zeros(len(boxes))]
         up = np.tile([0.0, 0.0, 1.0], (len(boxes), 1))
@@ -288,7 +287,7 @@ class Footprint:
         # The top edge, never fitted, tells whether the class's size explains the box at all.
         with np.errstate(divide="ignore", invalid="ignore"):
             height = (boxes[:, 3] - boxes[:, 1]) / (fitted[:, 3] - fitted[:, 1])
-        top_seen = boxes[:, 1] > y0 + my
+        top_seen = ~cut[:, 1]
         return Estimate(
             front=np.asarray(np.where(ok[:, None], self.plane.to_image(leading), bottoms), dtype=np.float64),
             centre=np.asarray(np.where(ok[:, None], self.plane.to_image(centres), bottoms), dtype=np.float64),

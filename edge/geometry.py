@@ -22,9 +22,11 @@ from numpy.typing import NDArray
 BORDER_SLACK = 0.012
 
 __all__ = [
+    "BORDER_SLACK",
     "GroundPlane",
     "anchor_points",
     "crossed_segment",
+    "cut_by_border",
     "fit_homography",
     "points_in_polygon",
     "polygon_is_valid",
@@ -60,6 +62,22 @@ def anchor_points(xyxy: NDArray[np.floating]) -> FloatArray:
     """
     boxes = np.asarray(xyxy, dtype=np.float64).reshape(-1, 4)
     return np.stack([(boxes[:, 0] + boxes[:, 2]) / 2.0, boxes[:, 3]], axis=1)
+
+
+def cut_by_border(
+    xyxy: NDArray[np.floating], view: tuple[float, float, float, float], share: float = BORDER_SLACK,
+) -> BoolArray:
+    """(N, 4): whether each box's left, top, right and bottom edge lies within `share` of the
+    view's (x0, y0, x1, y1) width or height of its border, i.e. is the border's, not the object's.
+
+    >>> cut_by_border(np.array([[2, 40, 60, 99], [30, 30, 70, 70]]), (0, 0, 200, 100)).tolist()  # 2.4, 1.2 px
+    [[True, False, False, True], [False, False, False, False]]
+    """
+    boxes = np.asarray(xyxy, dtype=np.float64).reshape(-1, 4)
+    x0, y0, x1, y1 = view
+    mx, my = share * (x1 - x0), share * (y1 - y0)
+    cut = np.c_[boxes[:, 0] <= x0 + mx, boxes[:, 1] <= y0 + my, boxes[:, 2] >= x1 - mx, boxes[:, 3] >= y1 - my]
+    return np.asarray(cut, dtype=bool)
 
 
 def points_in_polygon(points: NDArray[np.floating], polygon: Sequence[Sequence[float]]) -> BoolArray:

@@ -109,9 +109,9 @@ def detection_region(site: LoadedSite, settings: DeviceSettings) -> Region:
     return region_of(site.site.calibration, resolution)
 
 
-def site_detector(site: LoadedSite, settings: DeviceSettings) -> Detector:
-    """The configured detector, looking at the site's detection region."""
-    return RegionDetector(build_detector(settings.detector), detection_region(site, settings))
+def site_detector(settings: DeviceSettings, region: Region) -> Detector:
+    """The configured detector, looking at the site's detection region (`detection_region`)."""
+    return RegionDetector(build_detector(settings.detector), region)
 
 
 class Pipeline:
@@ -119,14 +119,14 @@ class Pipeline:
         self, site: LoadedSite, settings: DeviceSettings, source: FrameSource, context: EventContext,
         sealer: Sealer | None = None, detector: Detector | None = None,
     ) -> None:
-        """`detector`: in place of `site_detector(site, settings)` (the evaluation replays recorded
+        """`detector`: in place of `site_detector` on the site's region (the evaluation replays recorded
         detections through it); it must answer as that one would, in frame pixels."""
         cam = site.site.camera
         self._settings = settings
         self._source = source
         calibration = site.site.calibration
         region = detection_region(site, settings)
-        self._detector = detector if detector is not None else site_detector(site, settings)
+        self._detector = detector if detector is not None else site_detector(settings, region)
         footprint = Footprint.of(calibration.ground_plane(), cam.resolution,
                                  [(lane.polygon, lane.direction) for lane in calibration.lanes],
                                  settings.tracker.footprint, (region.x0, region.y0, region.x1, region.y1))

@@ -22,9 +22,9 @@ import numpy as np
 import supervision as sv
 from numpy.typing import ArrayLike, NDArray
 
-from edge.config import LoadedSite
 from edge.detect import Detector
-from edge.pipeline import detection_region, file_sha256
+from edge.detect.region import Region
+from edge.pipeline import file_sha256
 from edge.settings import DeviceSettings
 
 PREFIX = "detections-"
@@ -34,9 +34,8 @@ class ReplayError(RuntimeError):
     """The recording does not belong to this run."""
 
 
-def recording_key(clip: Path, site: LoadedSite, settings: DeviceSettings) -> str:
+def recording_key(clip: Path, region: Region, settings: DeviceSettings) -> str:
     """Changes whenever the detector could answer differently on this clip."""
-    region = detection_region(site, settings)
     parts = {
         "clip": file_sha256(clip),
         "model": file_sha256(settings.detector.model),

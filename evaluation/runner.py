@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 
 from edge.config import load_site
-from edge.pipeline import Pipeline, make_context, site_detector
+from edge.pipeline import Pipeline, detection_region, make_context, site_detector
 from edge.settings import load_settings
 from edge.sources import open_source
 from evaluation.detections import RecordingDetector, recording_key, recording_path
@@ -64,8 +64,9 @@ def run_scene(scene: Path, settings: Path | None = None, replay: bool = True) ->
     config = config.model_copy(update={"evidence": config.evidence.model_copy(update={"directory": out})})
     clip = site.resolve_source(str(scene / str(truth.get("clip", "clip.mp4"))))
     source = open_source(clip, site.site.camera.fps, datetime.fromisoformat(str(truth["start_time"])))
-    recorder = RecordingDetector(lambda: site_detector(site, config),
-                                 recording_path(scene, recording_key(Path(clip), site, config))) if replay else None
+    region = detection_region(site, config)
+    recorder = RecordingDetector(lambda: site_detector(config, region),
+                                 recording_path(scene, recording_key(Path(clip), region, config))) if replay else None
     pipeline = Pipeline(site, config, source, make_context(site, config, source), None, recorder)
     stats = pipeline.run()
     if recorder is not None:

@@ -112,6 +112,5 @@ class RegionDetector:
         found = self._inner.detect(np.ascontiguousarray(image[r.y0:r.y1, r.x0:r.x1]))
         if len(found) == 0:
             return found
-        shift = np.array([r.x0, r.y0, r.x0, r.y0], dtype=found.xyxy.dtype)
-        return sv.Detections(xyxy=found.xyxy + shift, confidence=found.confidence, class_id=found.class_id,
-                             data=dict(found.data))
+        return sv.Detections(xyxy=sv.move_boxes(found.xyxy, np.array([r.x0, r.y0])),
+                             confidence=found.confidence, class_id=found.class_id, data=dict(found.data))

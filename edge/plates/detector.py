@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from edge.detect.yolo import YoloConfig, YoloDetector
-from edge.geometry import BORDER_SLACK
+from edge.geometry import cut_by_border
 
 __all__ = ["PlateDetector", "PlateFinder", "PlateHit", "VehicleView", "rank_views", "vehicle_crop"]
 
@@ -85,10 +85,9 @@ def rank_views(views: Sequence[VehicleView], keep: int) -> list[VehicleView]:
     scores = []
     for view, area, crisp in zip(views, areas, sharp, strict=True):
         height, width = view.image.shape[:2]
-        x1, y1, x2, y2 = view.box
+        x1, _, x2, _ = view.box
         centre_offset = abs((x1 + x2) / 2 - width / 2) / (width / 2)
-        mx, my = max(1.0, BORDER_SLACK * width), max(1.0, BORDER_SLACK * height)
-        cut = x1 <= mx or y1 <= my or x2 >= width - mx or y2 >= height - my  # its plate may be out of view
+        cut = bool(cut_by_border(np.array(view.box), (0, 0, width, height)).any())  # the plate may be out of view
         score = (area / max(areas.max(), 1e-9)) * (0.5 + 0.5 * crisp / max(sharp.max(), 1e-9))
         score *= 1.0 - 0.5 * centre_offset
         score *= 0.5 if cut else 1.0
