@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from edge.calibrate.commands import CALIBRATE_COMMANDS, add_calibrate_commands
-from edge.config import LoadedSite, load_site
+from edge.config.load import LoadedSite, load_site
 from edge.delivery.config import parse_host_port
 from edge.delivery.wiring import Wired, connect_delivery, with_broker
 from edge.errors import EtleError, SiteFileError

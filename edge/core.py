@@ -1,4 +1,10 @@
-"""Values the rules consume and produce."""
+"""The neutral core: value types every stage speaks, importing only the standard library.
+
+Stages depend on this module, never on each other for their vocabulary: the signal readers
+produce `SignalState`s without loading the rules, the rules read `Track`s without loading a
+tracker, and evidence and delivery carry `Violation`s without loading either
+(`tests/test_architecture.py` holds the arrows).
+"""
 
 from __future__ import annotations
 
@@ -6,11 +12,71 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from edge.config import ViolationKind
-from edge.track import Track, TrackPoint
-
+Point = tuple[float, float]
+Box = tuple[float, float, float, float]
+VehicleClass = Literal["car", "motorcycle", "bus", "truck", "bicycle", "person"]
+ViolationKind = Literal[
+    "red_light", "stop_line", "solid_line_crossing", "wrong_way",
+    "restricted_lane", "speeding", "odd_even", "illegal_stop",
+]
 LightState = Literal["red", "amber", "green", "unknown"]
 DetailValue = float | int | str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TrackPoint:
+    """One box of a tracked vehicle. `anchor`: where its wheels are (the front of its ground
+    footprint, else the box's bottom centre)."""
+
+    frame_index: int
+    captured_at: datetime
+    xyxy: Box
+    anchor: Point
+    confidence: float
+    class_name: str
+    centre: Point | None = None  # the footprint's centre; None: the same as `anchor`
+    size_fit: float | None = None  # the box's height over its class's typical cuboid's; None: unknown
+
+    @property
+    def middle(self) -> Point:
+        """Where the vehicle stands (its footprint's centre): what a zone it stands in is judged by."""
+        return self.centre if self.centre is not None else self.anchor
+
+
+@dataclass(frozen=True, slots=True)
+class Track:
+    """A vehicle's recent path, newest point last. `class_name` is the confidence-weighted vote
+    (a "person" found riding is a motorcycle).
+
+    `points` are the positions rules may measure (never empty); `seen` every box, for evidence."""
+
+    id: int
+    class_name: str
+    points: tuple[TrackPoint, ...]
+    seen: tuple[TrackPoint, ...] = ()
+    class_share: float = 1.0  # the voted class's share of the confidence-weighted votes
+    label: str | None = None  # the detector's class the vote chose, where it differs (a rider: "person")
+
+    @property
+    def voted_label(self) -> str:
+        """The detector's class name behind `class_name`: what its detections must say."""
+        return self.label if self.label is not None else self.class_name
+
+    @property
+    def last(self) -> TrackPoint:
+        return self.points[-1]
+
+    @property
+    def confidence(self) -> float:
+        return max(p.confidence for p in self.points)
+
+
+@dataclass(frozen=True, slots=True)
+class TrackUpdate:
+    """The tracker's answer for one detector step: the tracks seen, and those gone for good."""
+
+    active: tuple[Track, ...]
+    ended: tuple[int, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,3 +136,21 @@ class Violation:
             lane=where[0], feature=where[1], detected_at=now.captured_at, frame_index=now.frame_index,
             before_frame=before.frame_index, box=now.xyxy, details=details,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class ModelIdentity:
+    """A model file an event was judged with, named by its role and content hash."""
+
+    role: str
+    file: str
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClockStatus:
+    """Where capture times come from. `synced` is None when nobody checked (a replayed clip)."""
+
+    source: str
+    synced: bool | None
+    offset_s: float | None

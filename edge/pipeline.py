@@ -11,19 +11,19 @@ from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from edge.config import LoadedSite
+from edge.config.load import LoadedSite
+from edge.core import ClockStatus, ModelIdentity, SignalState, Violation
 from edge.detect import Detector, build_detector
 from edge.detect.region import Region, RegionDetector, region_of
 from edge.detect.signal import VisionSignalReader
 from edge.detect.signal_controller import ControllerSignalReader
 from edge.evidence.builder import EvidenceBuilder, EvidenceRecord, admit_all
 from edge.evidence.clock import ClockProbe
-from edge.evidence.event import ClockSource, ClockStatus, EventContext, FixedClock, ModelIdentity
+from edge.evidence.event import ClockSource, EventContext, FixedClock
 from edge.evidence.seal import Sealer
 from edge.footprint import Footprint
 from edge.rules.engine import RuleEngine
 from edge.rules.scene import Scene
-from edge.rules.types import SignalState, Violation
 from edge.settings import DeviceSettings
 from edge.sources import Frame, FrameSource, StreamSource
 from edge.track import VehicleTracker

@@ -15,7 +15,6 @@ may show the plate best) but not in `points`, which rules measure.
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
@@ -23,6 +22,7 @@ import supervision as sv
 from pydantic import BaseModel, ConfigDict, Field
 from trackers import ByteTrackTracker
 
+from edge.core import Track, TrackPoint, TrackUpdate
 from edge.footprint import Estimate, Footprint, FootprintConfig
 from edge.geometry import anchor_points
 
@@ -52,57 +52,6 @@ class TrackerConfig(BaseModel):
         f"{RIDER_WINDOW_S:g} s is a motorcycle with its rider, and is judged as one (COCO detectors box a "
         "rider and motorcycle seen from the front or rear as a person). 0: never. Needs a ground plane.",
     )
-
-
-@dataclass(frozen=True, slots=True)
-class TrackPoint:
-    frame_index: int
-    captured_at: datetime
-    xyxy: tuple[float, float, float, float]
-    anchor: tuple[float, float]
-    confidence: float
-    class_name: str
-    centre: tuple[float, float] | None = None  # the footprint's centre; None: the same as `anchor`
-    size_fit: float | None = None  # the box's height over its class's typical cuboid's; None: unknown
-
-    @property
-    def middle(self) -> tuple[float, float]:
-        """Where the vehicle stands (its footprint's centre): what a zone it stands in is judged by."""
-        return self.centre if self.centre is not None else self.anchor
-
-
-@dataclass(frozen=True, slots=True)
-class Track:
-    """A vehicle's recent path, newest point last. `class_name` is the confidence-weighted vote
-    (a "person" found riding is a motorcycle).
-
-    `points` are the positions rules may measure (never empty); `seen` every box, for evidence."""
-
-    id: int
-    class_name: str
-    points: tuple[TrackPoint, ...]
-    seen: tuple[TrackPoint, ...] = ()
-    class_share: float = 1.0  # the voted class's share of the confidence-weighted votes
-    label: str | None = None  # the detector's class the vote chose, where it differs (a rider: "person")
-
-    @property
-    def voted_label(self) -> str:
-        """The detector's class name behind `class_name`: what its detections must say."""
-        return self.label if self.label is not None else self.class_name
-
-    @property
-    def last(self) -> TrackPoint:
-        return self.points[-1]
-
-    @property
-    def confidence(self) -> float:
-        return max(p.confidence for p in self.points)
-
-
-@dataclass(frozen=True, slots=True)
-class TrackUpdate:
-    active: tuple[Track, ...]
-    ended: tuple[int, ...]
 
 
 class VehicleTracker:

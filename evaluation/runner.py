@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 
-from edge.config import load_site
+from edge.config.load import load_site
 from edge.pipeline import Pipeline, detection_region, make_context, site_detector
 from edge.settings import load_settings
 from edge.sources import open_source

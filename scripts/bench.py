@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import supervision as sv
 
-from edge.config import load_site
+from edge.config.load import load_site
 from edge.detect import build_detector
 from edge.detect.base import make_session
 from edge.detect.signal import VisionSignalReader

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from edge.cli import main
-from edge.config import load_site
+from edge.config.load import load_site
 from edge.errors import SiteFileError
 
 GOOD: dict[str, Any] = {

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from edge.cli import main
-from edge.config import DEFAULT_ARTICLES, load_site
+from edge.config.load import load_site
+from edge.config.site import DEFAULT_ARTICLES
 from edge.detect import build_detector
 from edge.detect.signal import VisionSignalReader
 from edge.evidence.signing import schema_errors

@@ -11,12 +11,13 @@ import cv2
 import numpy as np
 import pytest
 
-from edge.config import load_site
+from edge.config.load import load_site
+from edge.core import ClockStatus, ModelIdentity, Violation
 from edge.detect.base import crop_with_margin
 from edge.errors import EvidenceError
 from edge.evidence.builder import EvidenceBuilder, EvidenceConfig
 from edge.evidence.chain import ChainState
-from edge.evidence.event import ClockStatus, EventContext, FixedClock, ModelIdentity
+from edge.evidence.event import EventContext, FixedClock
 from edge.evidence.keys import generate_keys, load_public_keys
 from edge.evidence.ring import FrameRing
 from edge.evidence.seal import CHAIN_FILE, Sealer
@@ -24,7 +25,6 @@ from edge.evidence.signing import unverified_payload
 from edge.evidence.store import incomplete, write_event_folder
 from edge.evidence.verify import verify_path
 from edge.plates.reader import PlateConfig
-from edge.rules.types import Violation
 from edge.sources import Frame
 from tests.test_config import GOOD, write
 

@@ -8,7 +8,7 @@ from dataclasses import replace
 import cv2
 import numpy as np
 
-from edge.config import load_site
+from edge.config.load import load_site
 from edge.detect import CenterNetConfig, build_detector
 from edge.detect.region import VEHICLE_HEIGHT_M, Region, RegionDetector, geometry_points, region_of
 from edge.footprint import PinholeCamera

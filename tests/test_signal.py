@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from edge.config import Signal
+from edge.config.site import Signal
+from edge.core import LightState
 from edge.detect.signal import Debouncer, SignalVisionConfig, VisionSignalReader, classify
-from edge.rules.types import LightState
 
 T0 = datetime(2026, 1, 15, tzinfo=UTC)
 CFG = SignalVisionConfig()

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from edge.config import Signal
+from edge.config.site import Signal
 from edge.detect.signal_controller import (
     ControllerSignalReader,
     SignalControllerConfig,

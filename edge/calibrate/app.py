@@ -21,12 +21,13 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.middleware.base import RequestResponseEndpoint
 
-from edge.calibrate.checks import MAX_REPROJECTION_RMS_PX, Problem
 from edge.calibrate.frames import Still, StillSource
 from edge.calibrate.review import review_image
 from edge.calibrate.schema import site_schema
 from edge.calibrate.store import SaveConflict, SaveRefused, SiteDocument, read_document, save_site
-from edge.config import Homography, parse_site
+from edge.config.checks import MAX_REPROJECTION_RMS_PX, Problem
+from edge.config.load import parse_site
+from edge.config.site import Homography
 from edge.errors import EtleError
 from edge.webguard import Guard
 

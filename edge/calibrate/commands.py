@@ -18,7 +18,7 @@ import numpy as np
 
 from edge.calibrate.frames import StillSource
 from edge.calibrate.store import read_document
-from edge.config import parse_site
+from edge.config.load import parse_site
 from edge.errors import EtleError, SiteFileError
 from edge.webguard import is_loopback, new_token
 

@@ -12,8 +12,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from edge.calibrate.checks import Problem
-from edge.config import Calibration, SiteFile
+from edge.config.checks import Problem
+from edge.config.site import Calibration, SiteFile
 from edge.evidence.overlay import draw_calibration
 from edge.geometry import GroundPlane
 

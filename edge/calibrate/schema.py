@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from edge.config import SiteFile
+from edge.config.site import SiteFile
 
 SCHEMA_ID = "urn:etle:schema:etle.site:1"
 # Where the committed copy lives in a checkout (not in an installed wheel: it is for the repo).

@@ -17,8 +17,9 @@ from typing import Any
 
 import yaml
 
-from edge.calibrate.checks import Problem
-from edge.config import SiteFile, parse_site
+from edge.config.checks import Problem
+from edge.config.load import parse_site
+from edge.config.site import SiteFile
 from edge.errors import EtleError
 
 HISTORY_DIR = "history"

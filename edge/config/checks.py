@@ -18,8 +18,9 @@ from pydantic import TypeAdapter, ValidationError
 
 from edge.geometry import GroundPlane, polygon_is_valid, side_of_line
 
-if TYPE_CHECKING:  # edge.config imports this module to run the checks at load time
-    from edge.config import Box, Point, SiteFile, StopLine
+if TYPE_CHECKING:  # edge.config.load imports this module to run the checks at load time
+    from edge.config.site import SiteFile, StopLine
+    from edge.core import Box, Point
 
 __all__ = ["Problem", "check_site", "find_problems", "shape_problems"]
 

@@ -1,7 +1,7 @@
 """Pydantic models of the site file (one per intersection camera).
 
 Parsed once at the edge of the program; validators here are pure (no I/O). Geometric checks
-that need more than one field at a time live in `edge.calibrate.checks` and run after parsing.
+that need more than one field at a time live in `edge.config.checks` and run after parsing (`edge.config.load`).
 The JSON Schema of `SiteFile` is committed as `calibration/site.schema.json`
 (`python -m edge.calibrate.schema` rewrites it) and the calibration tool builds its forms
 from it, so every field carries a title and a description. Custom schema keys: ``x-draw``
@@ -11,24 +11,17 @@ field refers to.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Collection
 from datetime import date, datetime
-from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from edge.calibrate.checks import Problem, find_problems, shape_problems
-from edge.calibrate.windows import TimeWindow, any_active, parse_window
-from edge.errors import SiteFileError
+from edge.config.windows import TimeWindow, any_active, parse_window
+from edge.core import Box, Point, VehicleClass, ViolationKind
 from edge.geometry import GroundPlane
 
-Point = tuple[float, float]
-Box = tuple[float, float, float, float]
-VehicleClass = Literal["car", "motorcycle", "bus", "truck", "bicycle", "person"]
 _DEFAULT_ALLOWED: tuple[VehicleClass, ...] = ("car", "motorcycle", "bus", "truck", "bicycle")
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 
@@ -50,10 +43,6 @@ DEFAULT_ARTICLES: dict[str, str] = {
     "odd_even": "UU 22/2009 Pasal 287 ayat (1)",
     "illegal_stop": "UU 22/2009 Pasal 287 ayat (3)",
 }
-ViolationKind = Literal[
-    "red_light", "stop_line", "solid_line_crossing", "wrong_way",
-    "restricted_lane", "speeding", "odd_even", "illegal_stop",
-]
 
 
 def _draw(kind: str) -> dict[str, Any]:
@@ -342,84 +331,3 @@ class SiteFile(Strict):
 
     def article(self, kind: ViolationKind) -> str:
         return self.articles.get(kind, DEFAULT_ARTICLES[kind])
-
-
-class LoadedSite(BaseModel):
-    """A parsed site file plus what only the loader knows: where it lives and its exact bytes' hash."""
-
-    model_config = ConfigDict(frozen=True)
-
-    path: Path
-    sha256: str
-    site: SiteFile
-    faults: tuple[str, ...] = ()  # geometry problems of a file loaded for fail-safe running
-
-    def resolve_source(self, source: str | None = None) -> str:
-        """A relative source path is relative to the site file; URLs pass through."""
-        raw = source if source is not None else self.site.camera.source
-        if "://" in raw:
-            return raw
-        candidate = Path(raw)
-        if source is None and not candidate.is_absolute():
-            candidate = self.path.parent / candidate
-        return str(candidate)
-
-
-def _item_id(data: object, loc: tuple[str | int, ...]) -> str | None:
-    """The id of the list item a pydantic error points into (calibration.lanes.0 → 'lane-1')."""
-    if len(loc) < 3 or not isinstance(loc[2], int) or not isinstance(data, dict):
-        return None
-    section = data.get(loc[0])
-    items = section.get(loc[1]) if isinstance(section, dict) else None
-    if isinstance(items, list) and 0 <= loc[2] < len(items) and isinstance(items[loc[2]], dict):
-        item_id = items[loc[2]].get("id")
-        return item_id if isinstance(item_id, str) else None
-    return None
-
-
-def _validation_problems(data: object, exc: ValidationError) -> list[Problem]:
-    problems = []
-    for err in exc.errors():
-        loc = tuple(err["loc"])
-        # pydantic prefixes our own ValueErrors with "Value error, "; the reason reads better without.
-        reason = str(err["ctx"]["error"]) if err["type"] == "value_error" and "ctx" in err else err["msg"]
-        problems.append(Problem(loc, reason, _item_id(data, loc)))
-    return problems
-
-
-def parse_site(data: object) -> tuple[SiteFile | None, list[Problem]]:
-    """Parse site-file data (from YAML or the calibration tool) and run every check.
-
-    Returns the model when the structure is valid (even with geometric problems) and every
-    problem found; an empty list means the site is usable.
-    """
-    if not isinstance(data, dict):
-        return None, [Problem((), "expected a mapping of site, camera, calibration, articles")]
-    try:
-        site = SiteFile.model_validate(data)
-    except ValidationError as exc:
-        return None, [*_validation_problems(data, exc), *shape_problems(data)]
-    return site, find_problems(site)
-
-
-def load_site(path: str | Path, fail_safe: bool = False) -> LoadedSite:
-    """Read, parse and validate a site file; raise `SiteFileError` naming every bad field.
-
-    With `fail_safe`, a file that parses but fails its checks (bad geometry) still loads, its
-    problems in `faults`: the box then records and reports but issues no violation. A file
-    that does not even parse says nothing about the camera, so it is refused either way.
-    """
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise SiteFileError(str(path), [f"cannot read the file: {exc.strerror}"]) from exc
-    try:
-        data = yaml.safe_load(raw)
-    except yaml.YAMLError as exc:
-        raise SiteFileError(str(path), [f"not valid YAML: {exc}"]) from exc
-    site, problems = parse_site(data)
-    if site is None or (problems and not fail_safe):
-        raise SiteFileError(str(path), [str(p) for p in problems])
-    return LoadedSite(path=path, sha256=hashlib.sha256(raw).hexdigest(), site=site,
-                      faults=tuple(str(p) for p in problems))

@@ -26,7 +26,7 @@ from edge.errors import EtleError
 from edge.evidence.seal import Sealer
 
 if TYPE_CHECKING:
-    from edge.rules.types import Violation
+    from edge.core import Violation
 
 log = logging.getLogger(__name__)
 

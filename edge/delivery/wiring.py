@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from edge.config import LoadedSite
+from edge.config.load import LoadedSite
 from edge.delivery.config import MB
 from edge.delivery.publisher import Progress
 from edge.delivery.service import Delivery, DeliverySetup

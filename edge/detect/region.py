@@ -21,7 +21,7 @@ import numpy as np
 import supervision as sv
 from numpy.typing import NDArray
 
-from edge.config import Calibration
+from edge.config.site import Calibration
 from edge.detect.base import Detector
 from edge.footprint import PinholeCamera
 from edge.geometry import GroundPlane

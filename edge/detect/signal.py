@@ -18,8 +18,8 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 
-from edge.config import Box, LampRois, Signal
-from edge.rules.types import LightState, SignalState
+from edge.config.site import LampRois, Signal
+from edge.core import Box, LightState, SignalState
 
 LAMPS: tuple[LightState, ...] = ("red", "amber", "green")
 

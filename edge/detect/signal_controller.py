@@ -14,8 +14,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from edge.config import Signal
-from edge.rules.types import LightState, SignalState
+from edge.config.site import Signal
+from edge.core import LightState, SignalState
 
 
 class SignalControllerConfig(BaseModel):

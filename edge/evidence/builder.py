@@ -33,10 +33,11 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 
+from edge.core import ModelIdentity, Track, TrackUpdate, Violation
 from edge.detect.base import crop_with_margin
 from edge.errors import EtleError, EvidenceError
 from edge.evidence.clip import CLIP_NAME, CLIP_TYPE, clip_or_none
-from edge.evidence.event import EventContext, MediaItem, ModelIdentity, build_event, new_event_id, rfc3339
+from edge.evidence.event import EventContext, MediaItem, build_event, new_event_id, rfc3339
 from edge.evidence.journal import JOURNAL_FILE, PendingJournal
 from edge.evidence.overlay import annotate_violation
 from edge.evidence.ring import FrameRing
@@ -48,9 +49,7 @@ from edge.plates.factory import build_plate_reader
 from edge.plates.indonesia import parse
 from edge.plates.reader import PlateConfig, PlateOutcome
 from edge.rules.odd_even import OddEvenConfig, PlateCertainty, judge
-from edge.rules.types import Violation
 from edge.sources import Frame
-from edge.track import Track, TrackUpdate
 
 
 class EvidenceConfig(BaseModel):

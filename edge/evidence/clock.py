@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from edge.evidence.event import ClockStatus
+from edge.core import ClockStatus
 
 Source = Literal["chrony", "systemd-timesyncd", "none"]
 Runner = Callable[[Sequence[str]], str]

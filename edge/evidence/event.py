@@ -15,8 +15,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
-from edge.config import LoadedSite, SiteFile, ViolationKind
-from edge.rules.types import Violation
+from edge.config.load import LoadedSite
+from edge.config.site import SiteFile
+from edge.core import ClockStatus, ModelIdentity, Violation, ViolationKind
 
 if TYPE_CHECKING:  # types only: the event module stays free of the ONNX and OCR imports
     from edge.plates.reader import PlateOutcome
@@ -38,22 +39,6 @@ def articles(site: SiteFile, violation: Violation) -> list[str]:
     named = [site.article(violation.kind), *(site.article(RESTRICTION_ARTICLE[k]) for k in kinds
                                              if k in RESTRICTION_ARTICLE)]
     return list(dict.fromkeys(named))
-
-
-@dataclass(frozen=True, slots=True)
-class ModelIdentity:
-    role: str
-    file: str
-    sha256: str
-
-
-@dataclass(frozen=True, slots=True)
-class ClockStatus:
-    """Where capture times come from. `synced` is None when nobody checked (a replayed clip)."""
-
-    source: str
-    synced: bool | None
-    offset_s: float | None
 
 
 class ClockSource(Protocol):

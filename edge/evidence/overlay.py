@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from edge.config import Calibration
+from edge.config.site import Calibration
 from edge.geometry import GroundPlane
 
 LANE_COLOUR = (255, 200, 0)

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from edge.core import SignalState, Track, TrackUpdate, Violation
 from edge.rules.illegal_stop import IllegalStopConfig, illegal_stop
 from edge.rules.motion import velocity, window
 from edge.rules.odd_even import OddEvenConfig, odd_even
@@ -32,9 +33,7 @@ from edge.rules.scene import Scene
 from edge.rules.solid_line import SolidLineConfig, solid_line
 from edge.rules.speeding import SpeedingConfig, speeding
 from edge.rules.stop_line import StopLineConfig, stop_line
-from edge.rules.types import SignalState, Violation
 from edge.rules.wrong_way import WrongWayConfig, wrong_way
-from edge.track import Track, TrackUpdate
 
 Rule = Callable[[Track, Scene, Mapping[str, SignalState], Any], list[Violation]]
 _CROSSING_ACT = ("red_light", "stop_line")  # one act at one stop line; red_light is evaluated first

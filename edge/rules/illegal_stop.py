@@ -7,11 +7,10 @@ from collections.abc import Mapping
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from edge.core import SignalState, Track, Violation
 from edge.geometry import points_in_polygon
 from edge.rules.motion import seconds_between, stationary_since
 from edge.rules.scene import Scene
-from edge.rules.types import SignalState, Violation
-from edge.track import Track
 
 
 class IllegalStopConfig(BaseModel):

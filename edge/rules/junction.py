@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edge.config import Point, StopLine
+from edge.config.site import StopLine
+from edge.core import Point, TrackPoint
 from edge.geometry import crossed_segment, side_of_line
 from edge.rules.scene import Scene
-from edge.track import TrackPoint
 
 Segment = tuple[Point, Point]
 

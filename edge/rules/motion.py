@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from edge.core import Track, TrackPoint
 from edge.rules.scene import Scene
-from edge.track import Track, TrackPoint
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,11 +23,10 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from edge.core import SignalState, Track, Violation
 from edge.plates.indonesia import LETTER_TO_DIGIT, PlateText, clean
 from edge.rules.motion import inside_since, seconds_between
 from edge.rules.scene import Scene
-from edge.rules.types import SignalState, Violation
-from edge.track import Track
 
 
 class OddEvenConfig(BaseModel):

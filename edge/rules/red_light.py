@@ -21,13 +21,12 @@ from collections.abc import Mapping
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from edge.config import StopLine
+from edge.config.site import StopLine
+from edge.core import SignalState, Track, TrackPoint, Violation
 from edge.geometry import crossed_segment
 from edge.rules.junction import Crossing, beyond_line, enters, junction_line, junction_source, last_crossing
 from edge.rules.motion import velocity, window
 from edge.rules.scene import Scene
-from edge.rules.types import SignalState, Violation
-from edge.track import Track, TrackPoint
 
 __all__ = ["RedLightConfig", "beyond_line", "red_light"]
 

@@ -20,10 +20,9 @@ from datetime import datetime
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from edge.core import SignalState, Track, Violation
 from edge.rules.motion import inside_since, seconds_between
 from edge.rules.scene import Scene
-from edge.rules.types import SignalState, Violation
-from edge.track import Track
 
 
 class RestrictedLaneConfig(BaseModel):

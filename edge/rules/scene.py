@@ -17,8 +17,9 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-from edge.calibrate.windows import TimeWindow
-from edge.config import Calibration, Lane, Point, Restriction
+from edge.config.site import Calibration, Lane, Restriction
+from edge.config.windows import TimeWindow
+from edge.core import Point
 from edge.geometry import GroundPlane
 
 FALLBACK_PX_PER_M = 20.0

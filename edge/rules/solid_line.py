@@ -12,10 +12,9 @@ import numpy as np
 import shapely
 from pydantic import BaseModel, ConfigDict, Field
 
+from edge.core import SignalState, Track, Violation
 from edge.rules.motion import ground, window
 from edge.rules.scene import Scene
-from edge.rules.types import SignalState, Violation
-from edge.track import Track
 
 
 class SolidLineConfig(BaseModel):

@@ -15,10 +15,9 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from edge.core import SignalState, Track, TrackPoint, Violation
 from edge.rules.motion import Velocity, velocity, window
 from edge.rules.scene import Scene
-from edge.rules.types import SignalState, Violation
-from edge.track import Track, TrackPoint
 
 
 class SpeedingConfig(BaseModel):

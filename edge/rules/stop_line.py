@@ -20,13 +20,12 @@ from datetime import datetime
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from edge.config import StopLine
+from edge.config.site import StopLine
+from edge.core import SignalState, Track, TrackPoint, Violation
 from edge.rules.junction import beyond_line, junction_line, junction_source, last_crossing, past_junction
 from edge.rules.motion import ground, seconds_between
 from edge.rules.red_light import RedLightConfig
 from edge.rules.scene import Scene
-from edge.rules.types import SignalState, Violation
-from edge.track import Track, TrackPoint
 
 
 class StopLineConfig(BaseModel):

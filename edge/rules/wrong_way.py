@@ -12,10 +12,9 @@ from collections.abc import Mapping
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from edge.core import SignalState, Track, TrackPoint, Violation
 from edge.rules.motion import ground, spanning, velocity
 from edge.rules.scene import Scene
-from edge.rules.types import SignalState, Violation
-from edge.track import Track, TrackPoint
 
 
 class WrongWayConfig(BaseModel):

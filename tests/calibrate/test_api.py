@@ -18,7 +18,7 @@ from edge.calibrate.app import ToolOptions, create_app
 from edge.calibrate.commands import new_site_template
 from edge.calibrate.frames import StillSource
 from edge.calibrate.schema import site_schema
-from edge.config import load_site
+from edge.config.load import load_site
 from tests.calibrate.conftest import running_tool
 
 

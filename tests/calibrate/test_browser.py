@@ -17,7 +17,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
-from edge.config import load_site
+from edge.config.load import load_site
 from tests.calibrate.conftest import ARTIFACTS, running_tool
 
 # A lane on the far carriageway, clear of the demo's lanes. Clicked in the order A, B, D, C

@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from edge.calibrate.checks import Problem, check_site
-from edge.config import parse_site
+from edge.config.checks import Problem, check_site
+from edge.config.load import parse_site
 from edge.geometry import GroundPlane
 from tests.test_config import GOOD, _set, edit
 

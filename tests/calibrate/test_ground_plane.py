@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge.config import load_site
+from edge.config.load import load_site
 from edge.geometry import GroundPlane, anchor_points
 from tests.conftest import DEMO
 

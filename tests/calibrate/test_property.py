@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from edge.cli import main
-from edge.config import parse_site
+from edge.config.load import parse_site
 from tests.test_config import GOOD
 
 coordinate = st.one_of(st.floats(-200, 1500, allow_nan=False), st.sampled_from([0.0, 720.0, 1280.0]))

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from edge.calibrate.store import HISTORY_DIR, SaveConflict, SaveRefused, dump_site, save_site, sha256_hex
-from edge.config import load_site, parse_site
+from edge.config.load import load_site, parse_site
 
 
 def test_dump_round_trips_the_demo(demo_site_path: Path) -> None:

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from edge.calibrate.windows import WindowSyntaxError, any_active, parse_window
-from edge.config import Restriction
+from edge.config.site import Restriction
+from edge.config.windows import WindowSyntaxError, any_active, parse_window
 
 THU = datetime(2026, 1, 15)  # a Thursday
 

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from edge.config import Signal
+from edge.config.site import Signal
 from edge.delivery.config import BrokerConfig
 from edge.detect.signal_controller import ControllerSignalReader, SignalControllerConfig
 from tests.brokers import Mosquitto

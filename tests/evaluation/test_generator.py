@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import yaml
 
-from edge.config import load_site
+from edge.config.load import load_site
 from evaluation.behaviours import BACKGROUND, CHARGE_KIND, TWINS, VIOLATIONS
 from evaluation.render import plan_scene, render_frames
 from evaluation.sitefile import site_yaml

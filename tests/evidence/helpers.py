@@ -11,21 +11,13 @@ from typing import Any
 import cv2
 import numpy as np
 
-from edge.config import load_site
+from edge.config.load import load_site
+from edge.core import ClockStatus, ModelIdentity, Violation
 from edge.evidence.chain import ChainState
-from edge.evidence.event import (
-    ClockStatus,
-    EventContext,
-    FixedClock,
-    MediaItem,
-    ModelIdentity,
-    build_event,
-    new_event_id,
-)
+from edge.evidence.event import EventContext, FixedClock, MediaItem, build_event, new_event_id
 from edge.evidence.keys import FileSigner, KeyRing, generate_keys, load_public_keys, load_signer
 from edge.evidence.signing import sign_event, with_link
 from edge.evidence.store import write_event_folder
-from edge.rules.types import Violation
 from tests.test_config import GOOD, write
 
 T0 = datetime(2026, 1, 15, 0, 30, tzinfo=UTC)

@@ -14,10 +14,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from edge.config import load_site
+from edge.config.load import load_site
+from edge.core import ClockStatus, ModelIdentity, Track, TrackPoint, TrackUpdate, Violation
 from edge.evidence.builder import EvidenceBuilder, EvidenceConfig, EvidenceRecord
 from edge.evidence.chain import ChainState
-from edge.evidence.event import ClockStatus, EventContext, FixedClock, ModelIdentity
+from edge.evidence.event import EventContext, FixedClock
 from edge.evidence.keys import generate_keys
 from edge.evidence.seal import CHAIN_FILE, Sealer
 from edge.evidence.signing import schema_errors
@@ -28,9 +29,7 @@ from edge.plates.ocr import CharCandidates, TextRead
 from edge.plates.reader import PlateConfig, PlateCrop, PlateOutcome, PlateRead
 from edge.plates.vote import FrameRead
 from edge.rules.odd_even import OddEvenConfig
-from edge.rules.types import Violation
 from edge.sources import Frame
-from edge.track import Track, TrackPoint, TrackUpdate
 from tests.evidence.helpers import T0, violation
 from tests.test_config import GOOD, write
 

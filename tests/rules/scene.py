@@ -5,10 +5,9 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime, timedelta
 
-from edge.config import Calibration
+from edge.config.site import Calibration
+from edge.core import LightState, SignalState, Track, TrackPoint
 from edge.rules.scene import Scene
-from edge.rules.types import LightState, SignalState
-from edge.track import Track, TrackPoint
 
 T0 = datetime(2026, 1, 15, 0, 30, tzinfo=UTC)  # Thursday 07:30 in Jakarta (WIB), an odd date
 PX_PER_M = 20.0

@@ -12,13 +12,12 @@ from datetime import timedelta
 
 import pytest
 
-from edge.config import Calibration
+from edge.config.site import Calibration
+from edge.core import LightState, SignalState, Track, TrackUpdate
 from edge.rules.engine import RuleEngine, RulesConfig
 from edge.rules.red_light import RedLightConfig, red_light
 from edge.rules.scene import Scene
 from edge.rules.stop_line import StopLineConfig, stop_line
-from edge.rules.types import LightState, SignalState
-from edge.track import Track, TrackUpdate
 from tests.rules.scene import CAL, SCENE, T0, line, still, track
 
 Phases = list[tuple[float, LightState]]  # (seconds from the track's first point, state from then on)

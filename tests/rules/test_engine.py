@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 from datetime import timedelta
 
+from edge.core import TrackUpdate
 from edge.rules.engine import RuleEngine, RulesConfig
 from edge.rules.odd_even import OddEvenConfig
-from edge.track import TrackUpdate
 from tests.rules.scene import PX_PER_M, after_red, kmh, line, still
 from tests.rules.scene import SCENE as METRIC
 from tests.rules.scene import track as mtrack

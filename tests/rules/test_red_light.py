@@ -9,11 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from edge.config import Calibration
+from edge.config.site import Calibration
+from edge.core import LightState, SignalState, Track, TrackPoint
 from edge.rules.red_light import RedLightConfig, red_light
 from edge.rules.scene import Scene
-from edge.rules.types import LightState, SignalState
-from edge.track import Track, TrackPoint
 from tests.rules.scene import SCENE as METRIC
 from tests.rules.scene import line
 from tests.rules.scene import track as mtrack

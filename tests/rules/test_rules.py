@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from edge.config import Calibration
+from edge.config.site import Calibration
+from edge.core import SignalState, Track, Violation
 from edge.plates.indonesia import parse
 from edge.rules.illegal_stop import IllegalStopConfig, illegal_stop
 from edge.rules.odd_even import OddEvenConfig, PlateCertainty, judge, odd_even
@@ -18,9 +19,7 @@ from edge.rules.scene import Scene
 from edge.rules.solid_line import SolidLineConfig, solid_line
 from edge.rules.speeding import SpeedingConfig, speeding
 from edge.rules.stop_line import StopLineConfig, stop_line
-from edge.rules.types import SignalState, Violation
 from edge.rules.wrong_way import WrongWayConfig, wrong_way
-from edge.track import Track
 from tests.rules.scene import CAL, PX_PER_M, SCENE, T0, after_red, kmh, line, signal, still, track, with_centre
 
 
