@@ -21,10 +21,10 @@ from rich.table import Table
 from backoffice.receiver import Receiver, ReceiverConfig
 from backoffice.review import ReviewOptions, create_review_app
 from backoffice.store import Store
-from edge.delivery.config import BrokerConfig, TlsConfig, parse_host_port
 from edge.errors import EtleError
-from edge.evidence.keys import load_public_keys
-from edge.evidence.verify import verify_path
+from edge.ledger.keys import load_public_keys
+from edge.ledger.verify import verify_path
+from edge.mqtt.config import BrokerConfig, TlsConfig, parse_host_port
 from edge.webguard import is_loopback, new_token
 
 

@@ -1,6 +1,6 @@
 """Turning messages into stored records and receipts: wait for media, verify, deduplicate.
 
-Verification is `edge.evidence.verify.verify_path` on the record laid out as the box lays it out
+Verification is `edge.ledger.verify.verify_path` on the record laid out as the box lays it out
 (signature with the device's public key, schema, media sha256 and size, the payload copy), so the
 back office and `etle-edge verify` cannot disagree. Answers (DESIGN.md "Wire details"):
 - `stored` once the record is durable here, and `stored` again for every duplicate of it;
@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backoffice.store import Store, StoredRecord, StoreError, jws_digest
-from edge.delivery.receipts import Receipt
-from edge.delivery.topics import TopicRef
-from edge.evidence.keys import KeyRing
-from edge.evidence.signing import MalformedJwsError, unverified_payload
-from edge.evidence.store import write_file
-from edge.evidence.verify import EVENT_JSON, EVENT_JWS, verify_path
+from edge.contract.receipts import Receipt
+from edge.contract.topics import TopicRef
+from edge.ledger.keys import KeyRing
+from edge.ledger.signing import MalformedJwsError, unverified_payload
+from edge.ledger.store import write_file
+from edge.ledger.verify import EVENT_JSON, EVENT_JWS, verify_path
 
 log = logging.getLogger(__name__)
 GAP_SCHEMA = "etle.gap/1"

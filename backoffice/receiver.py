@@ -1,4 +1,4 @@
-"""The reference receiver: one thread owns its MQTT connection (edge.delivery.mqtt.Link, the same
+"""The reference receiver: one thread owns its MQTT connection (edge.mqtt.connection.Connection, the same
 connection code the box uses), feeds messages to `Ingest`, and publishes the receipts.
 
 Its session is persistent too (clean start false), so the broker queues what boxes publish while
@@ -15,10 +15,11 @@ from pathlib import Path
 
 from backoffice.ingest import Answer, Ingest, IngestConfig, IngestStats
 from backoffice.store import Store, StoreError
-from edge.delivery.config import BrokerConfig
-from edge.delivery.mqtt import Backoff, Connected, DeliveryError, Link, Lost, Received, Session, publish_properties
-from edge.delivery.topics import parse_topic
-from edge.evidence.keys import KeyRing
+from edge.backoff import Backoff
+from edge.contract.topics import parse_topic
+from edge.ledger.keys import KeyRing
+from edge.mqtt.config import BrokerConfig
+from edge.mqtt.connection import Connected, Connection, DeliveryError, Lost, Received, Session, publish_properties
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ class Receiver:
         self._config = config
         self._keys = keys
         session = Session(config.broker, config.client_id, config.session_expiry_s, None, 100)
-        self._link = Link(session, Backoff(0.2, config.reconnect_max_s))
+        self._connection = Connection(session, Backoff(0.2, config.reconnect_max_s))
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._progress = ReceiverProgress(False, 0, IngestStats(), 0, 0)
@@ -79,7 +80,7 @@ class Receiver:
         try:
             while not self._stop.is_set():
                 answers: list[Answer] = []
-                for event in self._link.step(0.05):
+                for event in self._connection.step(0.05):
                     if isinstance(event, Connected):
                         self._subscribe()
                     elif isinstance(event, Lost):
@@ -95,9 +96,9 @@ class Receiver:
                     ingest.sweep(now)
                     last_sweep = now
                 with self._lock:
-                    self._progress = replace(self._progress, connected=self._link.connected,
+                    self._progress = replace(self._progress, connected=self._connection.connected,
                                              stats=replace(ingest.stats))
-            self._link.close()
+            self._connection.close()
         finally:
             store.close()
 
@@ -105,7 +106,7 @@ class Receiver:
         prefix = self._config.topic_prefix
         try:
             for channel in ("violation", "media/#", "status"):
-                self._link.subscribe(f"{prefix}/+/+/{channel}")
+                self._connection.subscribe(f"{prefix}/+/+/{channel}")
         except DeliveryError as exc:
             log.warning("subscribing failed: %s", exc)
         with self._lock:
@@ -130,7 +131,7 @@ class Receiver:
         for answer in answers:
             topic = answer.ref.topics(self._config.topic_prefix).receipt
             try:
-                self._link.publish(topic, answer.receipt.encode(), publish_properties("application/json", {
+                self._connection.publish(topic, answer.receipt.encode(), publish_properties("application/json", {
                     "event_id": answer.receipt.event_id}))
                 sent += 1
             except DeliveryError as exc:

@@ -26,13 +26,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
 from backoffice.playable import WEBM_TYPE, PlayableError, playable_copy
 from backoffice.store import Chain, Review, Store, StoredRecord
-from edge.evidence.keys import KeyRing
-from edge.evidence.verify import EVENT_JSON, VerifyReport, verify_path
+from edge.ledger.keys import KeyRing
+from edge.ledger.verify import EVENT_JSON, VerifyReport, verify_path
 from edge.webguard import Guard
 
 DECISIONS = ("approved", "rejected")
@@ -169,46 +169,68 @@ def parse_decision(body: bytes) -> Review:
     return Review("", decision, officer, reason, 0.0)
 
 
+@contextmanager
+def _opened(data: Path) -> Iterator[Store]:
+    store = Store.open(data)  # one per request: SQLite connections stay on their thread
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _record_of(store: Store, event_id: str) -> StoredRecord:
+    record = store.get(event_id)
+    if record is None or record.lost_first is not None:
+        raise HTTPException(404, f"no stored violation {event_id}")
+    return record
+
+
 def create_review_app(options: ReviewOptions) -> FastAPI:
     app = FastAPI(title="etle back office review", docs_url=None, redoc_url=None, openapi_url=None)
     Guard(options.token, options.loopback, "x-review-token", "review_token",
           "open the address `python -m backoffice review` printed at start (it ends in ?token=...)").install(app)
 
-    @contextmanager
-    def opened() -> Iterator[Store]:
-        store = Store.open(options.data)  # one per request: SQLite connections stay on their thread
-        try:
-            yield store
-        finally:
-            store.close()
-
-    def record_of(store: Store, event_id: str) -> StoredRecord:
-        record = store.get(event_id)
-        if record is None or record.lost_first is not None:
-            raise HTTPException(404, f"no stored violation {event_id}")
-        return record
-
     @app.get("/", response_class=HTMLResponse)
     def index(show: str = "pending") -> HTMLResponse:
         if show not in SHOWN:
             raise HTTPException(422, f"show must be one of {', '.join(SHOWN)}")
-        with opened() as store:
+        with _opened(options.data) as store:
             records = [r for r in store.records() if r.lost_first is None]
             body = render_index(records, store.decisions(), [store.chain(d) for d in store.devices()], show)
         return _page("Violations to review", body)
 
     @app.get("/records/{event_id}", response_class=HTMLResponse)
     def record_page(event_id: str) -> HTMLResponse:
-        with opened() as store:
-            record = record_of(store, event_id)
+        with _opened(options.data) as store:
+            record = _record_of(store, event_id)
             body = render_record(record, _event(store, record), store.reviews(event_id),
                                  verify_path(store.root / record.path, options.keys))
         return _page(record.summary, body)
 
-    @app.get("/records/{event_id}/media/{name}")
+    @app.post("/records/{event_id}/review")
+    async def review(event_id: str, request: Request) -> Response:
+        if not _same_origin(request):
+            raise HTTPException(403, "decisions are taken on this review page only")
+        posted = parse_decision(await request.body())
+        with _opened(options.data) as store:
+            record = _record_of(store, event_id)
+            if not verify_path(store.root / record.path, options.keys).ok:
+                raise HTTPException(409, f"{event_id} fails verification: it cannot be decided on")
+            store.add_review(Review(event_id, posted.decision, posted.officer, posted.reason, time.time()))
+        return RedirectResponse(f"/records/{event_id}", status_code=303)
+
+    app.include_router(_media_routes(options))
+    return app
+
+
+def _media_routes(options: ReviewOptions) -> APIRouter:
+    """The record's files, as its event lists them, and a copy of its clip a browser can play."""
+    router = APIRouter()
+
+    @router.get("/records/{event_id}/media/{name}")
     def media_file(event_id: str, name: str) -> FileResponse:
-        with opened() as store:
-            record = record_of(store, event_id)
+        with _opened(options.data) as store:
+            record = _record_of(store, event_id)
             listed = {m["name"]: m["content_type"] for m in _event(store, record)["media"]}
             folder = store.root / record.path
         # Only what the event lists, and only a plain file name (even an altered event.json on
@@ -217,10 +239,10 @@ def create_review_app(options: ReviewOptions) -> FastAPI:
             raise HTTPException(404, f"{event_id} has no medium {name}")
         return FileResponse(folder / name, media_type=listed[name])
 
-    @app.get("/records/{event_id}/clip.webm")
+    @router.get("/records/{event_id}/clip.webm")
     def clip_copy(event_id: str) -> FileResponse:
-        with opened() as store:
-            record = record_of(store, event_id)
+        with _opened(options.data) as store:
+            record = _record_of(store, event_id)
             clips = [m for m in _event(store, record)["media"] if m["role"] == "clip"]
             folder, derived = store.root / record.path, store.root / "derived"
         if not clips or Path(clips[0]["name"]).name != clips[0]["name"]:
@@ -230,17 +252,4 @@ def create_review_app(options: ReviewOptions) -> FastAPI:
         except PlayableError as exc:
             raise HTTPException(500, str(exc)) from exc
         return FileResponse(copy, media_type=WEBM_TYPE)
-
-    @app.post("/records/{event_id}/review")
-    async def review(event_id: str, request: Request) -> Response:
-        if not _same_origin(request):
-            raise HTTPException(403, "decisions are taken on this review page only")
-        posted = parse_decision(await request.body())
-        with opened() as store:
-            record = record_of(store, event_id)
-            if not verify_path(store.root / record.path, options.keys).ok:
-                raise HTTPException(409, f"{event_id} fails verification: it cannot be decided on")
-            store.add_review(Review(event_id, posted.decision, posted.officer, posted.reason, time.time()))
-        return RedirectResponse(f"/records/{event_id}", status_code=303)
-
-    return app
+    return router

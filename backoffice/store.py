@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import cast
 
 from edge.errors import EtleError
-from edge.evidence.signing import event_hash
-from edge.evidence.store import fsync_dir
+from edge.ledger.signing import event_hash
+from edge.ledger.store import fsync_dir
 
 DB_FILE = "backoffice.sqlite"
 _SCHEMA = """

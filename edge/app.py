@@ -1,24 +1,67 @@
-"""Delivery as `etle-edge run` wires it: build it from the settings, hook it into the pipeline,
-and say what it did. Kept out of edge/cli.py so the command stays a list of steps."""
+"""The application: what `etle-edge run` (and the evaluation and the benchmark) build once at
+start-up, before the first frame. The models in use and their hashes, the software version,
+where capture times come from, the plate reader; then delivery, built from the settings,
+hooked into the pipeline, and what it did said. Stages decide; this module only chooses and
+wires, and edge/cli.py stays a list of steps."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from rich.console import Console
 
+from edge.clock import ClockProbe, ClockSource, FixedClock
 from edge.config.load import LoadedSite
+from edge.contract.topics import Topics
+from edge.core import ClockStatus, ModelIdentity
 from edge.delivery.config import MB
 from edge.delivery.publisher import Progress
 from edge.delivery.service import Delivery, DeliverySetup
 from edge.delivery.status import HealthBoard, Identity
-from edge.delivery.topics import Topics
 from edge.errors import EtleError
 from edge.evidence.event import EventContext
-from edge.evidence.seal import Sealer
-from edge.pipeline import PipelineHooks
+from edge.ledger.seal import Sealer
+from edge.ledger.store import file_sha256
+from edge.pipeline import PipelineHooks, StartUp
+from edge.plates.factory import build_plate_reader
 from edge.settings import DeviceSettings
+from edge.sources import FrameSource, StreamSource
+
+
+def software_version() -> str:
+    try:
+        return version("etle-edge")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def clock_for(source: FrameSource) -> ClockSource:
+    """Live frames are stamped by the system clock, so its sync state matters; a replay's are not."""
+    if isinstance(source, StreamSource):
+        probe = ClockProbe()
+        probe.start()
+        return probe
+    return FixedClock(ClockStatus(source="clip_start_time", synced=None, offset_s=None))
+
+
+def start_up(site: LoadedSite, settings: DeviceSettings, source: FrameSource) -> StartUp:
+    """Load the plate reader (when reading is on) and name every model by its hash: each event
+    carries the identities of the weights that judged it."""
+    plates = build_plate_reader(settings.evidence.plates) if settings.evidence.plates.enabled else None
+    files = (("vehicle_detector", settings.detector.model), *(plates.models if plates is not None else ()))
+    context = EventContext(
+        site=site,
+        device_id=settings.device_id,
+        boot_id=str(uuid.uuid4()),
+        models=tuple(ModelIdentity(role=role, file=path.name, sha256=file_sha256(path)) for role, path in files),
+        clock=clock_for(source),
+        software_version=software_version(),
+    )
+    return StartUp(context, plates)
+
 
 NO_KEY = "no signing key: evidence is recorded unsigned and is not sent"
 

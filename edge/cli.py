@@ -12,19 +12,21 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from edge.app import Wired, connect_delivery, start_up, with_broker
 from edge.calibrate.commands import CALIBRATE_COMMANDS, add_calibrate_commands
 from edge.config.load import LoadedSite, load_site
-from edge.delivery.config import parse_host_port
-from edge.delivery.wiring import Wired, connect_delivery, with_broker
 from edge.errors import EtleError, SiteFileError
-from edge.evidence.chain import ChainState, ChainStateError
 from edge.evidence.event import rfc3339
-from edge.evidence.journal import recover_pending
-from edge.evidence.keys import KeyFileError, generate_keys, load_public_keys
-from edge.evidence.seal import CHAIN_FILE, Sealer
-from edge.evidence.verify import verify_path
-from edge.pipeline import Pipeline, RunStats, make_context
-from edge.settings import PROJECT_ROOT, load_settings
+from edge.ledger.chain import ChainState, ChainStateError
+from edge.ledger.config import CHAIN_FILE
+from edge.ledger.journal import recover_pending
+from edge.ledger.keys import KeyFileError, generate_keys, load_public_keys
+from edge.ledger.seal import Sealer
+from edge.ledger.verify import verify_path
+from edge.mqtt.config import parse_host_port
+from edge.paths import PROJECT_ROOT
+from edge.pipeline import Pipeline, RunStats
+from edge.settings import load_settings
 from edge.sources import VideoFileSource, open_source
 
 DEMO_SITE = PROJECT_ROOT / "calibration" / "demo" / "site.yaml"
@@ -92,11 +94,13 @@ def check_site_command(path: Path) -> int:
 
 
 def summary_table(stats: RunStats, site: LoadedSite) -> Table:
-    table = Table(title=f"{stats.violations} violation(s)")
+    stored = sum(stats.stored.values())
+    shown_of = f"; the last {len(stats.recent)} of {stored} stored shown" if stored > len(stats.recent) else ""
+    table = Table(title=f"{stats.violations} violation(s){shown_of}")
     for column in ("kind", "time", "lane", "class", "track", "plate", "evidence folder"):
         table.add_column(column, no_wrap=True)
     tz = site.site.site.timezone
-    for record in sorted(stats.records, key=lambda r: r.violation.detected_at):
+    for record in sorted(stats.recent, key=lambda r: r.violation.detected_at):
         v = record.violation
         plate = record.event.get("plate")
         shown = str(plate.get("formatted", "?")) if isinstance(plate, dict) else "unreadable"
@@ -155,11 +159,12 @@ def run_command(args: argparse.Namespace, console: Console) -> int:
     source = open_source(site.resolve_source(args.source), camera.fps, args.start_time or camera.start_time)
     if args.broker is not None:
         settings = with_broker(settings, *args.broker)
-    context = make_context(site, settings, source)
+    start = start_up(site, settings, source)
+    context = start.context
     sealer = open_sealer(args.key_dir or settings.signing.key_dir, settings.device_id, context.boot_id, console)
     wired = None if args.no_publish else connect_delivery(settings, site, context, sealer, console)
     try:
-        return _run(args, console, site, Pipeline(site, settings, source, context, sealer), sealer, wired)
+        return _run(args, console, site, Pipeline(site, settings, source, start, sealer), sealer, wired)
     finally:
         if wired is not None:
             wired.delivery.stop()  # publishes the "stopped" status
@@ -206,8 +211,8 @@ def _run(args: argparse.Namespace, console: Console, site: LoadedSite, pipeline:
         console.print(f"signed with key id {sealer.kid} (event.jws in each folder)", highlight=False)
     if wired is not None:
         wired.finish(console)
-    if stats.evidence_failures:
-        console.print(f"[red]{len(stats.evidence_failures)} evidence write(s) failed; violations kept "
+    if stats.evidence_failure_count:
+        console.print(f"[red]{stats.evidence_failure_count} evidence write(s) failed; violations kept "
                       f"in memory were not written:[/red]")
         for failure in stats.evidence_failures:
             console.print(f"  {failure}", markup=False)

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, Protocol
 
 from edge.core import ClockStatus
 
@@ -23,6 +23,22 @@ Source = Literal["chrony", "systemd-timesyncd", "none"]
 Runner = Callable[[Sequence[str]], str]
 DEFAULT_TOLERANCE_S = 1.0
 _CHRONY_FIELDS = 14  # `chronyc -c tracking`: refid, name, stratum, ref time, system time, ..., leap status
+
+
+class ClockSource(Protocol):
+    """Where the event's `clock` block comes from; must not block (a probe caches its reading)."""
+
+    def status(self) -> ClockStatus: ...
+
+
+@dataclass(frozen=True, slots=True)
+class FixedClock:
+    """A replayed clip: times come from the site file's start time, nobody checks a clock."""
+
+    value: ClockStatus
+
+    def status(self) -> ClockStatus:
+        return self.value
 
 
 @dataclass(frozen=True, slots=True)

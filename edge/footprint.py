@@ -40,7 +40,7 @@ DEFAULT_SIZES: dict[str, tuple[float, float, float]] = {
     "car": (1.75, 4.4, 1.5),
     "motorcycle": (0.75, 1.9, 1.6),
     "bicycle": (0.6, 1.8, 1.7),
-    # A person is measured only as a motorcycle's rider (edge.track: rider_speed_kmh): the
+    # A person is measured only as a motorcycle's rider (edge.track.tracker: rider_speed_kmh): the
     # detector's "person" box then holds rider and motorcycle.
     "person": (0.75, 1.9, 1.6),
     "bus": (2.5, 11.0, 3.2),

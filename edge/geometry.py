@@ -11,7 +11,6 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 import shapely
 from numpy.typing import NDArray
@@ -228,6 +227,8 @@ def fit_homography(
     # Fitted world→image and inverted: least squares then weighs every point by its pixel error.
     # Clicks are the noisy part, and fitted the other way round, metres near the horizon (many
     # per pixel) would dominate and smear one bad click over all the residuals.
+    import cv2  # noqa: PLC0415 -- here: the rules and the site model use this module without OpenCV
+
     found, _ = cv2.findHomography(world, img, method=0)
     if found is None or not np.all(np.isfinite(found)) or abs(np.linalg.det(found)) < 1e-12:
         raise ValueError("degenerate point set (collinear or repeated points)")
@@ -266,8 +267,12 @@ def project(matrix: NDArray[np.floating], points: NDArray[np.floating]) -> Float
     pts = _as_points(points)
     if len(pts) == 0:
         return pts
-    out = cv2.perspectiveTransform(pts.reshape(-1, 1, 2), np.asarray(matrix, dtype=np.float64))
-    return np.asarray(out.reshape(-1, 2), dtype=np.float64)
+    # As cv2.perspectiveTransform computes it (a point at the horizon, w ≈ 0, maps to the origin),
+    # in numpy so that the rules need no OpenCV.
+    homogeneous = np.c_[pts, np.ones(len(pts))] @ np.asarray(matrix, dtype=np.float64).T
+    w = homogeneous[:, 2:]
+    finite = np.abs(w) > np.finfo(np.float32).eps
+    return np.where(finite, homogeneous[:, :2] / np.where(finite, w, 1.0), 0.0)
 
 
 def _nice_step(span_m: float, max_lines: int = 25) -> float:

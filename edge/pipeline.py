@@ -1,47 +1,59 @@
-"""Wiring only: frame source → detector → tracker → signal reader → rules → evidence."""
+"""Wiring only: frame source → detector → tracker → signal readers → rules → evidence.
+
+Each stage decides; the pipeline hands one stage's output to the next, and charges each act
+in one place (`_charge`: counted, then admitted against the disk budget), whether the rules
+found it on a frame or a suspect's plate confirmed it later.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import time
-import uuid
+from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from edge.config.load import LoadedSite
-from edge.core import ClockStatus, ModelIdentity, SignalState, Violation
-from edge.detect import Detector, build_detector
+from edge.core import SignalState, Violation
+from edge.detect.base import Detector
+from edge.detect.build import build_detector
+from edge.detect.cadence import Cadence
 from edge.detect.region import Region, RegionDetector, region_of
-from edge.detect.signal import VisionSignalReader
 from edge.detect.signal_controller import ControllerSignalReader
-from edge.evidence.builder import EvidenceBuilder, EvidenceRecord, admit_all
-from edge.evidence.clock import ClockProbe
-from edge.evidence.event import ClockSource, EventContext, FixedClock
-from edge.evidence.seal import Sealer
+from edge.detect.signals import SiteSignals
+from edge.evidence.event import EventContext
+from edge.evidence.schedule import EvidenceScheduler
+from edge.evidence.worker import PlateStage
+from edge.evidence.writer import EvidenceRecord
 from edge.footprint import Footprint
+from edge.ledger.seal import Sealer
+from edge.plates.reader import PlateOutcome
 from edge.rules.engine import RuleEngine
+from edge.rules.odd_even import Dismissed
 from edge.rules.scene import Scene
 from edge.settings import DeviceSettings
-from edge.sources import Frame, FrameSource, StreamSource
-from edge.track import VehicleTracker
+from edge.sources import Frame, FrameSource
+from edge.track.tracker import VehicleTracker
+
+RECENT_KEPT = 50  # evidence records a run keeps for its summary; the rest are only counted
 
 
 @dataclass
 class RunStats:
-    """What a run did, for the summary and the benchmark. Times are wall-clock seconds."""
+    """What a run did, for the summary and the benchmark, in bounded memory however long it runs.
+    Times are wall-clock seconds."""
 
     frames: int = 0
     detector_calls: int = 0
     detector_s: float = 0.0
     elapsed_s: float = 0.0
-    violations: int = 0
-    records: list[EvidenceRecord] = field(default_factory=list)
-    evidence_failures: list[str] = field(default_factory=list)
+    violations: int = 0  # acts charged: stored, or shed by the disk budget (each declared in a signed gap)
+    stored: Counter[str] = field(default_factory=Counter)  # evidence folders written, by kind
+    recent: deque[EvidenceRecord] = field(default_factory=lambda: deque(maxlen=RECENT_KEPT))
+    evidence_failures: tuple[str, ...] = ()  # distinct write failures, newest last (at most FAILURES_KEPT)
+    evidence_failure_count: int = 0
     # odd_even suspects judged by their plate: "confirmed" (counted in `violations`) or why not.
-    plate_checks: dict[str, int] = field(default_factory=dict)
+    plate_checks: Counter[str] = field(default_factory=Counter)
 
     @property
     def fps(self) -> float:
@@ -56,6 +68,11 @@ def _ignore(*_args: object) -> None:
     return None
 
 
+def admit_all(_violation: Violation) -> bool:
+    """The admission gate when nothing limits storage (no delivery, no disk budget)."""
+    return True
+
+
 @dataclass(frozen=True, slots=True)
 class PipelineHooks:
     """Where delivery (edge.delivery) plugs in; without hooks the pipeline runs exactly as before.
@@ -66,40 +83,13 @@ class PipelineHooks:
     observed: Callable[[Mapping[str, SignalState]], None] = _ignore  # once per frame, for the device status
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+@dataclass(frozen=True, slots=True)
+class StartUp:
+    """What start-up made once for the run (`edge.app.start_up`): the event context (models and
+    their hashes, software version, clock) and the plate reader (None: reading is off)."""
 
-
-def software_version() -> str:
-    try:
-        return version("etle-edge")
-    except PackageNotFoundError:
-        return "unknown"
-
-
-def clock_for(source: FrameSource) -> ClockSource:
-    """Live frames are stamped by the system clock, so its sync state matters; a replay's are not."""
-    if isinstance(source, StreamSource):
-        probe = ClockProbe()
-        probe.start()
-        return probe
-    return FixedClock(ClockStatus(source="clip_start_time", synced=None, offset_s=None))
-
-
-def make_context(site: LoadedSite, settings: DeviceSettings, source: FrameSource) -> EventContext:
-    model = settings.detector.model
-    return EventContext(
-        site=site,
-        device_id=settings.device_id,
-        boot_id=str(uuid.uuid4()),
-        models=(ModelIdentity(role="vehicle_detector", file=model.name, sha256=file_sha256(model)),),
-        clock=clock_for(source),
-        software_version=software_version(),
-    )
+    context: EventContext
+    plates: PlateStage | None
 
 
 def detection_region(site: LoadedSite, settings: DeviceSettings) -> Region:
@@ -116,42 +106,37 @@ def site_detector(settings: DeviceSettings, region: Region) -> Detector:
 
 class Pipeline:
     def __init__(
-        self, site: LoadedSite, settings: DeviceSettings, source: FrameSource, context: EventContext,
+        self, site: LoadedSite, settings: DeviceSettings, source: FrameSource, start: StartUp,
         sealer: Sealer | None = None, detector: Detector | None = None,
     ) -> None:
         """`detector`: in place of `site_detector` on the site's region (the evaluation replays recorded
         detections through it); it must answer as that one would, in frame pixels."""
-        cam = site.site.camera
+        cam, calibration = site.site.camera, site.site.calibration
         self._settings = settings
         self._source = source
-        calibration = site.site.calibration
         region = detection_region(site, settings)
-        self._detector = detector if detector is not None else site_detector(settings, region)
+        self._cadence = Cadence(detector if detector is not None else site_detector(settings, region),
+                                settings.detect_every)
         footprint = Footprint.of(calibration.ground_plane(), cam.resolution,
                                  [(lane.polygon, lane.direction) for lane in calibration.lanes],
                                  settings.tracker.footprint, (region.x0, region.y0, region.x1, region.y1))
         self._tracker = VehicleTracker(settings.tracker, cam.fps / settings.detect_every, footprint)
         # Fail-safe (a site file with faults): detect and track, but judge nothing.
         self._engine = None if site.faults else RuleEngine(
-            Scene.of(site.site.calibration, site.site.site.timezone, site.site.site.holidays), settings.rules)
-        self._signals: VisionSignalReader | None = None
-        self._signal_config = settings.signal_vision
-        self._calibration = site.site.calibration
-        controlled = any(s.source == "controller" for s in site.site.calibration.signals)
-        # Fed by the delivery's MQTT thread (see `controller`); None when every signal is read by vision.
-        self.controller = ControllerSignalReader(
-            site.site.calibration.signals, settings.signal_controller, datetime.now(UTC)) if controlled else None
-        self._evidence = EvidenceBuilder(context, settings.evidence, cam.fps, sealer, odd_even=settings.rules.odd_even)
+            Scene.of(calibration, site.site.site.timezone, site.site.site.holidays), settings.rules)
+        self._signals = SiteSignals(calibration.signals, settings.signal_vision, settings.signal_controller)
+        self._evidence = EvidenceScheduler(start.context, settings.evidence, cam.fps, sealer, start.plates,
+                                           self._settle)
         self._hooks = PipelineHooks()
+        self._stats = RunStats()
+
+    @property
+    def controller(self) -> ControllerSignalReader | None:
+        """Where delivery feeds the traffic controller's phase messages; None: every signal is vision."""
+        return self._signals.controller
 
     def attach(self, hooks: PipelineHooks) -> None:
         self._hooks = hooks
-        self._evidence.admit = hooks.admit  # for suspects, once their plate confirms them
-
-    def _keep(self, records: list[EvidenceRecord], stats: RunStats) -> None:
-        for record in records:
-            stats.records.append(record)
-            self._hooks.stored(record)
 
     @property
     def source(self) -> FrameSource:
@@ -161,46 +146,59 @@ class Pipeline:
     def evidence_dir(self) -> Path:
         return self._settings.evidence.directory
 
-    def _step(self, frame: Frame, stats: RunStats) -> None:
-        self._keep(self._evidence.on_frame(frame), stats)
-        if self._signals is None:
-            self._signals = VisionSignalReader(self._calibration.signals, self._signal_config, frame.captured_at)
-        signals = self._signals.read(frame.image, frame.captured_at)
-        if self.controller is not None:
-            signals |= self.controller.read(frame.captured_at)
+    def _charge(self, violation: Violation) -> bool:
+        """An act charged: counted, then admitted (False: shed by the disk budget, declared in a gap)."""
+        self._stats.violations += 1
+        return self._hooks.admit(violation)
+
+    def _settle(self, suspect: Violation, outcome: PlateOutcome | None) -> Violation | None:
+        """A suspect whose plate is read: the rules' verdict, then charged like any act."""
+        if self._engine is None:  # fail-safe finds no suspects; nothing to judge them with either
+            return None
+        verdict = self._engine.confirm(suspect, outcome.judgeable() if outcome is not None else "plate reading is off")
+        if isinstance(verdict, Dismissed):
+            self._stats.plate_checks[verdict.reason.value] += 1
+            return None
+        self._stats.plate_checks["confirmed"] += 1
+        return verdict.violation if self._charge(verdict.violation) else None
+
+    def _keep(self, records: list[EvidenceRecord]) -> None:
+        for record in records:
+            self._stats.stored[record.violation.kind] += 1
+            self._stats.recent.append(record)
+            self._hooks.stored(record)
+
+    def _step(self, frame: Frame) -> None:
+        self._keep(self._evidence.on_frame(frame))
+        signals = self._signals.read(frame)
         self._hooks.observed(signals)
-        if frame.index % self._settings.detect_every:
+        detections = self._cadence.detect(frame)
+        if detections is None:
             return
-        started = time.perf_counter()
-        detections = self._detector.detect(frame.image)
-        stats.detector_s += time.perf_counter() - started
-        stats.detector_calls += 1
         update = self._tracker.update(detections, frame.index, frame.captured_at)
-        if self._engine is None:
-            return
-        for violation in self._engine.evaluate(update, signals):
-            if violation.pending_plate:  # a suspect: judged (and admitted) once its plate is read
-                self._evidence.add(violation)
-                continue
-            stats.violations += 1
-            if self._hooks.admit(violation):
-                self._evidence.add(violation)
+        if self._engine is not None:
+            for violation in self._engine.evaluate(update, signals):
+                # A suspect is charged only once its plate confirms it (`_settle`).
+                if violation.pending_plate or self._charge(violation):
+                    self._evidence.add(violation)
         self._evidence.observe(update)  # boxes after the act, for the violator's plate
 
     def run(self, max_frames: int | None = None, on_frame: Callable[[Frame], None] | None = None) -> RunStats:
-        stats = RunStats()
+        stats = self._stats = RunStats()
         started = time.perf_counter()
         for frame in self._source.frames():
             if max_frames is not None and stats.frames >= max_frames:
                 break
-            self._step(frame, stats)
+            self._step(frame)
             stats.frames += 1
             if on_frame is not None:
                 on_frame(frame)
-        self._keep(self._evidence.flush(), stats)
+        self._keep(self._evidence.flush())
         self._tracker.flush()
         stats.elapsed_s = time.perf_counter() - started
-        stats.evidence_failures = list(self._evidence.failures)
-        stats.plate_checks = dict(self._evidence.plate_checks)
-        stats.violations += stats.plate_checks.get("confirmed", 0)
+        stats.detector_calls, stats.detector_s = self._cadence.calls, self._cadence.seconds
+        stats.evidence_failures = tuple(self._evidence.failures)
+        stats.evidence_failure_count = self._evidence.failure_count
+        if self._evidence.unjudged:
+            stats.plate_checks["not judged (evidence store failing)"] += self._evidence.unjudged
         return stats

@@ -14,16 +14,13 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from edge.delivery.config import DeliveryConfig
-from edge.detect import CenterNetConfig, DetectorConfig
-from edge.detect.signal import SignalVisionConfig
-from edge.detect.signal_controller import SignalControllerConfig
+from edge.detect.config import CenterNetConfig, DetectorConfig, SignalControllerConfig, SignalVisionConfig
 from edge.errors import EtleError
-from edge.evidence.builder import EvidenceConfig
-from edge.evidence.seal import SigningConfig
-from edge.rules.engine import RulesConfig
-from edge.track import TrackerConfig
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from edge.evidence.config import EvidenceConfig
+from edge.ledger.config import SigningConfig
+from edge.paths import in_project
+from edge.rules.config import RulesConfig
+from edge.track.config import TrackerConfig
 
 
 class DeviceSettings(BaseModel):
@@ -50,10 +47,10 @@ class DeviceSettings(BaseModel):
 
     def resolved(self) -> DeviceSettings:
         """Relative model paths are relative to the project (models/ ships with it)."""
-        model = self.detector.model
-        if model.is_absolute() or model.exists():
+        model = in_project(self.detector.model)
+        if model == self.detector.model:
             return self
-        detector = self.detector.model_copy(update={"model": PROJECT_ROOT / model})
+        detector = self.detector.model_copy(update={"model": model})
         return self.model_copy(update={"detector": detector})
 
 

@@ -7,7 +7,6 @@ it is the wall clock at the moment the frame was read.
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -19,6 +18,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from edge.backoff import Backoff
 from edge.errors import SourceError
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
@@ -65,9 +65,8 @@ class ReconnectPolicy:
     max_s: float = 30.0
     max_attempts: int | None = None
 
-    def delay(self, attempt: int, rng: random.Random) -> float:
-        # Full jitter: many boxes behind one NAT should not reconnect in lockstep.
-        return rng.uniform(0.0, min(self.max_s, self.initial_s * 2.0 ** attempt))
+    def backoff(self) -> Backoff:
+        return Backoff(self.initial_s, self.max_s)
 
 
 class VideoFileSource:
@@ -156,7 +155,6 @@ class StreamSource:
         self._url = url
         self._policy = policy or ReconnectPolicy()
         self._sleep = sleep
-        self._rng = random.Random()
         self._health = SourceHealth()
 
     @property
@@ -171,7 +169,7 @@ class StreamSource:
         return None
 
     def frames(self) -> Iterator[Frame]:
-        index, attempt = 0, 0
+        index, backoff = 0, self._policy.backoff()
         while True:
             capture = self._open()
             if capture is not None:
@@ -179,7 +177,7 @@ class StreamSource:
                     ok, image = capture.read()
                     if not ok:
                         break
-                    attempt = 0
+                    backoff.reset()
                     self._health = replace(self._health, state="ok", frames=self._health.frames + 1)
                     at = datetime.now(UTC)
                     yield Frame(image=np.asarray(image, dtype=np.uint8), index=index, captured_at=at)
@@ -188,15 +186,14 @@ class StreamSource:
                 error = "stream ended or stopped sending frames"
             else:
                 error = "cannot connect"
-            attempt += 1
             max_attempts = self._policy.max_attempts
-            if max_attempts is not None and attempt > max_attempts:
+            if max_attempts is not None and backoff.failures >= max_attempts:
                 self._health = replace(self._health, state="failed", last_error=error)
                 raise SourceError(f"{self._url}: {error}; gave up after {max_attempts} attempts")
             self._health = replace(
                 self._health, state="reconnecting", last_error=error, reconnects=self._health.reconnects + 1
             )
-            self._sleep(self._policy.delay(attempt, self._rng))
+            self._sleep(backoff.next_delay())
 
 
 def open_source(spec: str, fps: float, start_time: datetime | None) -> FrameSource:

@@ -22,9 +22,9 @@ import numpy as np
 import supervision as sv
 from numpy.typing import ArrayLike, NDArray
 
-from edge.detect import Detector
+from edge.detect.base import Detector
 from edge.detect.region import Region
-from edge.pipeline import file_sha256
+from edge.ledger.store import file_sha256
 from edge.settings import DeviceSettings
 
 PREFIX = "detections-"

@@ -19,8 +19,9 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 
+from edge.app import start_up
 from edge.config.load import load_site
-from edge.pipeline import Pipeline, detection_region, make_context, site_detector
+from edge.pipeline import Pipeline, detection_region, site_detector
 from edge.settings import load_settings
 from edge.sources import open_source
 from evaluation.detections import RecordingDetector, recording_key, recording_path
@@ -67,7 +68,7 @@ def run_scene(scene: Path, settings: Path | None = None, replay: bool = True) ->
     region = detection_region(site, config)
     recorder = RecordingDetector(lambda: site_detector(config, region),
                                  recording_path(scene, recording_key(Path(clip), region, config))) if replay else None
-    pipeline = Pipeline(site, config, source, make_context(site, config, source), None, recorder)
+    pipeline = Pipeline(site, config, source, start_up(site, config, source), None, recorder)
     stats = pipeline.run()
     if recorder is not None:
         recorder.save()

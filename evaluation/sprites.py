@@ -8,7 +8,6 @@ span exactly `face_width_m` × `face_height_m` of the vehicle.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,10 +71,6 @@ def _plate_box(entry: dict[str, object], name: str) -> tuple[float, float, float
     if not (0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1):
         raise SpriteError(f"sprite {name!r}: plate_box {box} is not inside [0, 1] with x0 < x1, y0 < y1")
     return x0, y0, x1, y1
-
-
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _read_image(path: Path, name: str) -> NDArray[np.uint8]:

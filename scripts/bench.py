@@ -21,14 +21,17 @@ from pathlib import Path
 import numpy as np
 import supervision as sv
 
+from edge.app import start_up
 from edge.config.load import load_site
-from edge.detect import build_detector
 from edge.detect.base import make_session
+from edge.detect.build import build_detector
 from edge.detect.signal import VisionSignalReader
-from edge.pipeline import Pipeline, make_context
-from edge.settings import PROJECT_ROOT, DeviceSettings
+from edge.paths import PROJECT_ROOT
+from edge.pipeline import Pipeline
+from edge.settings import DeviceSettings
 from edge.sources import open_source
-from edge.track import TrackerConfig, VehicleTracker
+from edge.track.config import TrackerConfig
+from edge.track.tracker import VehicleTracker
 
 
 def median_ms(fn: Callable[[], object], repeat: int) -> float:
@@ -76,7 +79,7 @@ def main() -> None:
         run_settings = settings.model_copy(update={"evidence": settings.evidence.model_copy(
             update={"directory": Path(tmp)})})
         run_source = open_source(site.resolve_source(), site.site.camera.fps, site.site.camera.start_time)
-        pipeline = Pipeline(site, run_settings, run_source, make_context(site, run_settings, run_source))
+        pipeline = Pipeline(site, run_settings, run_source, start_up(site, run_settings, run_source))
         # Per-frame wall times too: the worst frames show stalls (e.g. a plate read on the
         # pipeline thread) that the mean hides; a live camera's buffer has to absorb them.
         gaps: list[float] = []

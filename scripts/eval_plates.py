@@ -29,10 +29,11 @@ import numpy as np
 from make_plates import ROOT, ensure
 from numpy.typing import NDArray
 
+from edge.plates.config import EasyOcrConfig, PlateConfig, RapidOcrConfig
 from edge.plates.detector import PlateDetector, PlateHit, VehicleView
 from edge.plates.factory import build_recognizer
-from edge.plates.ocr import EasyOcrConfig, RapidOcrConfig, Recognizer, TextRead
-from edge.plates.reader import PlateConfig, PlateOutcome, PlateReader
+from edge.plates.ocr import Recognizer, TextRead
+from edge.plates.reader import PlateOutcome, PlateReader
 
 BACKENDS: dict[str, RapidOcrConfig | EasyOcrConfig] = {"rapidocr": RapidOcrConfig(), "easyocr": EasyOcrConfig()}
 

@@ -10,8 +10,8 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from edge.detect import CenterNetConfig, YoloConfig, build_detector
-from edge.detect.base import OrtOptions
+from edge.detect.build import build_detector
+from edge.detect.config import CenterNetConfig, OrtOptions, YoloConfig
 from edge.errors import ModelError
 from tests.conftest import MODELS, ultralytics_asset
 

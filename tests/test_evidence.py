@@ -4,36 +4,23 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import cv2
-import numpy as np
 import pytest
 
-from edge.config.load import load_site
-from edge.core import ClockStatus, ModelIdentity, Violation
-from edge.detect.base import crop_with_margin
 from edge.errors import EvidenceError
-from edge.evidence.builder import EvidenceBuilder, EvidenceConfig
-from edge.evidence.chain import ChainState
-from edge.evidence.event import EventContext, FixedClock
-from edge.evidence.keys import generate_keys, load_public_keys
+from edge.evidence.config import EvidenceConfig
 from edge.evidence.ring import FrameRing
-from edge.evidence.seal import CHAIN_FILE, Sealer
-from edge.evidence.signing import unverified_payload
-from edge.evidence.store import incomplete, write_event_folder
-from edge.evidence.verify import verify_path
-from edge.plates.reader import PlateConfig
-from edge.sources import Frame
-from tests.test_config import GOOD, write
-
-T0 = datetime(2026, 1, 15, 0, 30, tzinfo=UTC)
-
-
-def frame(i: int) -> Frame:
-    return Frame(image=np.full((720, 1280, 3), i % 255, dtype=np.uint8), index=i,
-                 captured_at=T0 + timedelta(seconds=i / 10))
+from edge.evidence.schedule import EvidenceScheduler
+from edge.imaging import crop_with_margin
+from edge.ledger.keys import load_public_keys
+from edge.ledger.seal import Sealer
+from edge.ledger.signing import unverified_payload
+from edge.ledger.store import incomplete, write_event_folder
+from edge.ledger.verify import verify_path
+from edge.plates.config import PlateConfig
+from tests.builders import REPLAY, context, frame, sealer, violation_at
 
 
 def test_ring_keeps_the_newest() -> None:
@@ -65,36 +52,19 @@ def test_unwritable_root_raises_evidence_error(tmp_path: Path) -> None:
         write_event_folder(blocker, "e1", {}, {})
 
 
-def violation(index: int) -> Violation:
-    return Violation(kind="red_light", track_id=3, vehicle_class="car", confidence=0.61, lane="l1",
-                     feature="s1", detected_at=T0 + timedelta(seconds=index / 10), frame_index=index,
-                     before_frame=index - 1, box=(500, 400, 700, 620),
-                     details={"signal_state": "red", "time_into_red_s": 1.2})
-
-
-def builder(tmp_path: Path, directory: Path, sealer: Sealer | None = None, clip: bool = False) -> EvidenceBuilder:
-    site = load_site(write(tmp_path, GOOD))
-    ctx = EventContext(site=site, device_id="dev-1", boot_id="boot-1",
-                       models=(ModelIdentity("vehicle_detector", "centernet.onnx", "0" * 64),),
-                       clock=FixedClock(ClockStatus("clip_start_time", None, None)), software_version="test")
+def builder(tmp_path: Path, directory: Path, sealer: Sealer | None = None, clip: bool = False) -> EvidenceScheduler:
+    ctx = context(tmp_path, "dev-1", REPLAY)
     # Plates off, clip off unless asked: these tests are about folders and signing, and nothing runs
     # in the background (tests/evidence/test_plate_evidence.py has plates, test_worker.py the thread).
     config = EvidenceConfig(directory=directory, plates=PlateConfig(enabled=False), clip=clip)
-    return EvidenceBuilder(ctx, config, fps=10, sealer=sealer)
-
-
-def sealer(tmp_path: Path) -> Sealer:
-    keys = tmp_path / "keys"
-    generate_keys(keys)
-    ChainState.open(keys / CHAIN_FILE, "dev-1", create=True).close()
-    return Sealer.open(keys, "dev-1", "boot-1")
+    return EvidenceScheduler(ctx, config, fps=10, sealer=sealer)
 
 
 def test_builder_waits_for_frames_after_then_writes(tmp_path: Path) -> None:
     evidence = builder(tmp_path, tmp_path / "ev")
     for i in range(31):
         assert evidence.on_frame(frame(i)) == []
-    evidence.add(violation(30))
+    evidence.add(violation_at(30))
     records = [r for i in range(31, 41) for r in evidence.on_frame(frame(i))]
     assert len(records) == 1 and evidence.pending == 0
     event = json.loads((records[0].folder / "event.json").read_text())
@@ -113,7 +83,7 @@ def test_flush_writes_what_is_pending(tmp_path: Path) -> None:
     evidence = builder(tmp_path, tmp_path / "ev")
     for i in range(5):
         evidence.on_frame(frame(i))
-    evidence.add(violation(4))
+    evidence.add(violation_at(4))
     (record,) = evidence.flush()
     roles = [m["role"] for m in record.event["media"]]  # type: ignore[union-attr]
     assert "overview_after" not in roles  # no frame after the act exists: none is invented
@@ -124,7 +94,7 @@ def test_signed_folders_verify(tmp_path: Path) -> None:
     evidence = builder(tmp_path, tmp_path / "ev", seal)
     for i in range(3):
         evidence.on_frame(frame(i))
-        evidence.add(violation(i))
+        evidence.add(violation_at(i))
     records = evidence.flush()
     assert [r.event["device"]["seq"] for r in records] == [1, 2, 3]  # type: ignore[index]
     assert all(r.signed and (r.folder / "event.jws").is_file() for r in records)
@@ -139,8 +109,8 @@ def test_failed_signed_write_keeps_its_number_then_becomes_a_gap(tmp_path: Path)
     root = tmp_path / "ev"
     evidence = builder(tmp_path, root, seal)
     evidence.on_frame(frame(0))
-    evidence.add(violation(0))
-    evidence.add(violation(0))
+    evidence.add(violation_at(0))
+    evidence.add(violation_at(0))
     stuck = evidence._pending[0].event_id
     blocker = root / stuck
     blocker.mkdir(parents=True)  # the final rename onto a non-empty folder fails
@@ -161,7 +131,7 @@ def test_failed_write_is_kept_and_reported(tmp_path: Path) -> None:
     blocker.write_text("x")
     evidence = builder(tmp_path, blocker)
     evidence.on_frame(frame(0))
-    evidence.add(violation(0))
+    evidence.add(violation_at(0))
     assert evidence.flush() == []
     assert evidence.pending == 1 and "cannot write evidence" in evidence.failures[0]
 
@@ -171,7 +141,7 @@ def test_the_clip_spans_the_act_and_plays(tmp_path: Path) -> None:
     evidence = builder(tmp_path, tmp_path / "ev", sealer(tmp_path), clip=True)
     for i in range(31):
         evidence.on_frame(frame(i))
-    evidence.add(violation(30))
+    evidence.add(violation_at(30))
     records = [r for i in range(31, 60) for r in evidence.on_frame(frame(i))] + evidence.flush()
     (record,) = records
     event = json.loads((record.folder / "event.json").read_text())
@@ -192,7 +162,8 @@ def test_the_clip_spans_the_act_and_plays(tmp_path: Path) -> None:
     finally:
         video.release()
     assert len(decoded) == 41 and decoded[0].shape == frame(0).image.shape
-    # The frames are the act's: the grey level of each test frame is its index (the codec's
-    # limited-range YUV shifts dark greys by a few levels).
-    assert [float(img.mean()) for img in decoded[::10]] == pytest.approx([10, 20, 30, 40, 50], abs=5)
+    # The frames are the act's: frames 10, 20, ... 50, each with the grey level `frame` gives it
+    # (the codec's limited-range YUV shifts greys by a few levels).
+    shades = [float(frame(i).image.mean()) for i in range(10, 51, 10)]
+    assert [float(img.mean()) for img in decoded[::10]] == pytest.approx(shades, abs=5)
     assert verify_path(tmp_path / "ev", load_public_keys(tmp_path / "keys")).ok

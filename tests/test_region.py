@@ -9,7 +9,8 @@ import cv2
 import numpy as np
 
 from edge.config.load import load_site
-from edge.detect import CenterNetConfig, build_detector
+from edge.detect.build import build_detector
+from edge.detect.config import CenterNetConfig
 from edge.detect.region import VEHICLE_HEIGHT_M, Region, RegionDetector, geometry_points, region_of
 from edge.footprint import PinholeCamera
 from tests.conftest import DEMO, MODELS, ultralytics_asset

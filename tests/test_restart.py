@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 from edge.cli import main
-from edge.evidence.keys import load_public_keys
-from edge.evidence.signing import unverified_payload
-from edge.evidence.verify import verify_path
+from edge.ledger.keys import load_public_keys
+from edge.ledger.signing import unverified_payload
+from edge.ledger.verify import verify_path
 from tests.conftest import DEMO
 
 

@@ -9,7 +9,8 @@ import pytest
 
 from edge.config.site import Signal
 from edge.core import LightState
-from edge.detect.signal import Debouncer, SignalVisionConfig, VisionSignalReader, classify
+from edge.detect.config import SignalVisionConfig
+from edge.detect.signal import Debouncer, VisionSignalReader, classify
 
 T0 = datetime(2026, 1, 15, tzinfo=UTC)
 CFG = SignalVisionConfig()

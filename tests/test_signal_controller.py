@@ -8,12 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from edge.config.site import Signal
-from edge.detect.signal_controller import (
-    ControllerSignalReader,
-    SignalControllerConfig,
-    SignalMessageError,
-    parse_phase,
-)
+from edge.detect.config import SignalControllerConfig
+from edge.detect.signal_controller import ControllerSignalReader, SignalMessageError, parse_phase
 
 T0 = datetime(2026, 1, 15, 0, 30, tzinfo=UTC)
 SIGNALS = [Signal(id="s1", source="controller"), Signal.model_validate(

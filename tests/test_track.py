@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import supervision as sv
 
-from edge.track import TrackerConfig, VehicleTracker
+from edge.track.config import TrackerConfig
+from edge.track.tracker import VehicleTracker
 from tests.test_footprint import camera, cuboid_box, site
 
 T0 = datetime(2026, 1, 15, 0, 30, tzinfo=UTC)

@@ -15,7 +15,7 @@ from typing import Any
 
 import cv2
 import numpy as np
-from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -148,11 +148,21 @@ def create_app(options: ToolOptions) -> FastAPI:
     def index() -> FileResponse:
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
 
-    @app.get("/api/schema")
+    app.include_router(_site_routes(session, options))
+    app.include_router(_still_routes(session))
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app
+
+
+def _site_routes(session: Session, options: ToolOptions) -> APIRouter:
+    """The site file: its form schema, the draft, its checks, and saving it."""
+    router = APIRouter()
+
+    @router.get("/api/schema")
     def schema() -> dict[str, Any]:
         return site_schema()
 
-    @app.get("/api/site")
+    @router.get("/api/site")
     def site() -> dict[str, Any]:
         doc = session.document()
         data = doc.data if isinstance(doc.data, dict) else {}
@@ -163,34 +173,11 @@ def create_app(options: ToolOptions) -> FastAPI:
         _, problems = parse_site(data)
         return {"problems": [problem_json(p) for p in problems], "ground": ground_json(data, session.still.size)}
 
-    @app.post("/api/check")
+    @router.post("/api/check")
     def check(draft: Draft) -> dict[str, Any]:
         return _check(draft.data)
 
-    @app.get("/api/still")
-    def still_info() -> dict[str, Any]:
-        return still_json(session)
-
-    @app.post("/api/still/next")
-    def still_next() -> dict[str, Any]:
-        session.next_still()
-        return still_json(session)
-
-    @app.get("/api/still.jpg")
-    def still_image() -> Response:
-        ok, jpeg = cv2.imencode(".jpg", session.still.image, [cv2.IMWRITE_JPEG_QUALITY, 90])
-        return Response(jpeg.tobytes() if ok else b"", media_type="image/jpeg", headers={"Cache-Control": "no-store"})
-
-    @app.post("/api/preview.png")
-    def preview(draft: Draft) -> Response:
-        site_model, problems = parse_site(draft.data)
-        if site_model is None:
-            raise HTTPException(422, detail=[problem_json(p) for p in problems])
-        image = review_image(session.still.image, site_model, problems)
-        ok, png = cv2.imencode(".png", np.ascontiguousarray(image))
-        return Response(png.tobytes() if ok else b"", media_type="image/png")
-
-    @app.post("/api/save")
+    @router.post("/api/save")
     def save(request: SaveRequest) -> Response:
         try:
             return JSONResponse(session.save(request))
@@ -201,6 +188,33 @@ def create_app(options: ToolOptions) -> FastAPI:
                                 status_code=422)
         except (EtleError, OSError) as exc:
             return JSONResponse({"detail": f"not saved: {exc}"}, status_code=500)
+    return router
 
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    return app
+
+def _still_routes(session: Session) -> APIRouter:
+    """The camera's still frame the technician draws on, and the preview of a draft over it."""
+    router = APIRouter()
+
+    @router.get("/api/still")
+    def still_info() -> dict[str, Any]:
+        return still_json(session)
+
+    @router.post("/api/still/next")
+    def still_next() -> dict[str, Any]:
+        session.next_still()
+        return still_json(session)
+
+    @router.get("/api/still.jpg")
+    def still_image() -> Response:
+        ok, jpeg = cv2.imencode(".jpg", session.still.image, [cv2.IMWRITE_JPEG_QUALITY, 90])
+        return Response(jpeg.tobytes() if ok else b"", media_type="image/jpeg", headers={"Cache-Control": "no-store"})
+
+    @router.post("/api/preview.png")
+    def preview(draft: Draft) -> Response:
+        site_model, problems = parse_site(draft.data)
+        if site_model is None:
+            raise HTTPException(422, detail=[problem_json(p) for p in problems])
+        image = review_image(session.still.image, site_model, problems)
+        ok, png = cv2.imencode(".png", np.ascontiguousarray(image))
+        return Response(png.tobytes() if ok else b"", media_type="image/png")
+    return router

@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from edge.config.site import SiteFile
+from edge.paths import PROJECT_ROOT
 
 SCHEMA_ID = "urn:etle:schema:etle.site:1"
 # Where the committed copy lives in a checkout (not in an installed wheel: it is for the repo).
-REPO_SCHEMA = Path(__file__).resolve().parents[2] / "calibration" / "site.schema.json"
+REPO_SCHEMA = PROJECT_ROOT / "calibration" / "site.schema.json"
 
 
 def site_schema() -> dict[str, Any]:

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from edge.config.windows import TimeWindow, any_active, parse_window
 from edge.core import Box, Point, VehicleClass, ViolationKind
@@ -141,10 +141,14 @@ class Homography(Strict):
         "in the same order (measured lane widths, dash spacing, stop-line length).",
         json_schema_extra=_draw("ground_points"),
     )
+    _plane: GroundPlane | None = PrivateAttr(default=None)
 
     def plane(self) -> GroundPlane:
-        """The fitted ground plane; raises ValueError for a degenerate point set."""
-        return GroundPlane.fit(self.image_points, self.world_points_m)
+        """The fitted ground plane; raises ValueError for a degenerate point set. Fitted once per
+        homography (the checks, the footprint, the detection region and the rules all ask)."""
+        if self._plane is None:
+            self._plane = GroundPlane.fit(self.image_points, self.world_points_m)
+        return self._plane
 
 
 class Lane(Strict):

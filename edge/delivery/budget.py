@@ -23,7 +23,7 @@ from edge.delivery.outbox import Outbox, OutboxError
 from edge.delivery.records import MissingRecordError, read_entry
 from edge.delivery.status import disk_free
 from edge.errors import EtleError
-from edge.evidence.seal import Sealer
+from edge.ledger.seal import Sealer
 
 if TYPE_CHECKING:
     from edge.core import Violation

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, cast
 
-from edge.delivery.receipts import Receipt
+from edge.contract.receipts import Receipt
 from edge.delivery.records import Entry, RecordKind
 from edge.errors import EtleError
-from edge.evidence.store import fsync_dir
+from edge.ledger.store import fsync_dir
 
 State = Literal["pending", "sent", "receipted", "rejected", "missing"]
 OUTBOX_FILE = ".outbox.sqlite"

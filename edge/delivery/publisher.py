@@ -17,22 +17,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from edge.backoff import Backoff
+from edge.contract.receipts import MalformedReceiptError, Receipt
+from edge.contract.topics import Topics
 from edge.delivery.config import DeliveryConfig
-from edge.delivery.mqtt import (
-    Acked,
-    Backoff,
-    Connected,
-    DeliveryError,
-    Link,
-    LinkEvent,
-    Lost,
-    Received,
-    Session,
-    Will,
-    publish_properties,
-)
 from edge.delivery.outbox import Outbox, OutboxError, OutboxStats
-from edge.delivery.receipts import MalformedReceiptError, Receipt
 from edge.delivery.records import MissingRecordError, messages
 from edge.delivery.status import (
     OFFLINE_WILL,
@@ -44,7 +33,18 @@ from edge.delivery.status import (
     disk_free,
     status_document,
 )
-from edge.delivery.topics import Topics
+from edge.mqtt.connection import (
+    Acked,
+    Connected,
+    Connection,
+    ConnectionEvent,
+    DeliveryError,
+    Lost,
+    Received,
+    Session,
+    Will,
+    publish_properties,
+)
 
 log = logging.getLogger(__name__)
 IDLE_POLL_S = 0.5  # look for due records at least this often, even without a wake-up
@@ -90,7 +90,7 @@ class Publisher:
         will = Will(setup.topics.status, OFFLINE_WILL)
         session = Session(cfg.broker, cfg.client_id or setup.identity.device_id, cfg.session_expiry_s, will,
                           cfg.inflight_messages)
-        self._link = Link(session, Backoff(cfg.reconnect_min_s, cfg.reconnect_max_s))  # TLS files load here
+        self._connection = Connection(session, Backoff(cfg.reconnect_min_s, cfg.reconnect_max_s))  # TLS files load here
         self._lock = threading.Lock()
         self._progress = Progress()
         self._notes = (0, 0)  # (shed, unsigned), reported by the pipeline side
@@ -186,7 +186,7 @@ class Publisher:
             self._update(connected=False, stopped=True)
 
     def _cycle(self, outbox: Outbox) -> None:
-        events = self._link.step(0.05 if self._link.connected else 0.2)
+        events = self._connection.step(0.05 if self._connection.connected else 0.2)
         receipts = self._handle(events, outbox)
         now = time.time()
         if receipts:
@@ -195,17 +195,17 @@ class Publisher:
             outbox.purge(self._setup.root, now, self._setup.config.retention_s)
             self._last_purge = now
         woken = self._wake.is_set()
-        if self._link.connected and (woken or receipts or now - self._last_poll >= IDLE_POLL_S):
+        if self._connection.connected and (woken or receipts or now - self._last_poll >= IDLE_POLL_S):
             self._wake.clear()
             self._publish_due(outbox, now)
         if woken or receipts or now - self._last_stats >= STATS_EVERY_S:
             with self._lock:
                 snapshots = self._progress.snapshots + 1
-            self._update(outbox=outbox.stats(now), connected=self._link.connected, snapshots=snapshots)
+            self._update(outbox=outbox.stats(now), connected=self._connection.connected, snapshots=snapshots)
             self._last_stats = now
         self._maybe_status(now)
 
-    def _handle(self, events: list[LinkEvent], outbox: Outbox) -> list[Receipt]:
+    def _handle(self, events: list[ConnectionEvent], outbox: Outbox) -> list[Receipt]:
         receipts: list[Receipt] = []
         for event in events:
             if isinstance(event, Connected):
@@ -245,9 +245,9 @@ class Publisher:
             if resent:
                 log.info("broker session lost: %d record(s) awaiting a receipt will be sent again", resent)
         try:
-            self._link.subscribe(self._setup.topics.receipt)
+            self._connection.subscribe(self._setup.topics.receipt)
             if self._on_signal is not None:
-                self._link.subscribe(self._setup.topics.signal)
+                self._connection.subscribe(self._setup.topics.signal)
         except DeliveryError as exc:  # the connection died at once; the next one subscribes again
             log.info("subscribing to receipts failed: %s", exc)
         self._status_key = None  # publish the status at once
@@ -304,7 +304,7 @@ class Publisher:
                     props = publish_properties(message.content_type, {
                         "event_id": message.event_id, "content_type": message.content_type,
                         "sha256": message.sha256})
-                    self._mids[self._link.publish(message.topic, message.payload, props)] = message.topic
+                    self._mids[self._connection.publish(message.topic, message.payload, props)] = message.topic
                 sent.append(row.entry.event_id)
                 resent += row.state == "sent"
         except DeliveryError as exc:  # the connection went mid-record: that record stays due
@@ -319,14 +319,14 @@ class Publisher:
         with self._lock:
             shed, unsigned = self._notes
             last_error = self._progress.last_error
-        faults = (f"delivery: {last_error}",) if last_error and not self._link.connected else ()
-        delivered = Delivered(self._link.connected, outbox_stats, shed, unsigned, faults)
+        faults = (f"delivery: {last_error}",) if last_error and not self._connection.connected else ()
+        delivered = Delivered(self._connection.connected, outbox_stats, shed, unsigned, faults)
         return status_document(state, self._setup.identity, self._health.health(), delivered,
                                disk_free(self._setup.root))
 
     def _maybe_status(self, now: float) -> None:
         stats = self.progress().outbox
-        if not self._link.connected or stats is None:
+        if not self._connection.connected or stats is None:
             return
         if self._status_key is not None and now - self._status_at < min(1.0, self._setup.config.status_interval_s):
             return  # change checks at most once a second
@@ -340,17 +340,17 @@ class Publisher:
     def _send_status(self, document: dict[str, object]) -> int | None:
         payload = json.dumps(document, separators=(",", ":")).encode("utf-8")
         try:
-            return self._link.publish(self._setup.topics.status, payload,
+            return self._connection.publish(self._setup.topics.status, payload,
                                       publish_properties("application/json", {}), retain=True)
         except DeliveryError as exc:
             log.info("status not sent: %s", exc)
             return None
 
     def _goodbye(self, outbox: Outbox) -> None:
-        if self._link.connected:
+        if self._connection.connected:
             mid = self._send_status(self._document("stopped", outbox.stats(time.time())))
             deadline = time.monotonic() + 2.0
-            while mid is not None and time.monotonic() < deadline and self._link.connected:
-                if any(isinstance(e, Acked) and e.mid == mid for e in self._link.step(0.05)):
+            while mid is not None and time.monotonic() < deadline and self._connection.connected:
+                if any(isinstance(e, Acked) and e.mid == mid for e in self._connection.step(0.05)):
                     break
-        self._link.close()
+        self._connection.close()

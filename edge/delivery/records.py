@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from edge.delivery.topics import Topics
+from edge.contract.topics import Topics
 from edge.errors import EtleError
-from edge.evidence.signing import MalformedJwsError, unverified_payload
-from edge.evidence.verify import EVENT_JWS
+from edge.ledger.signing import MalformedJwsError, unverified_payload
+from edge.ledger.verify import EVENT_JWS
 
 RecordKind = Literal["event", "gap"]
 JOSE = "application/jose"

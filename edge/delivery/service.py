@@ -16,14 +16,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from edge.contract.topics import Topics
 from edge.delivery.budget import DiskBudget
 from edge.delivery.config import DeliveryConfig
 from edge.delivery.outbox import OUTBOX_FILE, Outbox, OutboxError
 from edge.delivery.publisher import Progress, Publisher, PublisherSetup
 from edge.delivery.records import Entry, MissingRecordError, Scan, read_entry, scan
 from edge.delivery.status import HealthSource, Identity
-from edge.delivery.topics import Topics
-from edge.evidence.seal import Sealer
+from edge.ledger.seal import Sealer
 
 if TYPE_CHECKING:
     from edge.core import Violation
@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 
 class StoredEvidence(Protocol):
-    """What the pipeline reports for each evidence folder it wrote (edge.evidence.builder.EvidenceRecord)."""
+    """What the pipeline reports for each evidence folder it wrote (edge.evidence.writer.EvidenceRecord)."""
 
     @property
     def event_id(self) -> str: ...

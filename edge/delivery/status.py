@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from edge.delivery.outbox import OutboxStats
 
 if TYPE_CHECKING:  # the event module pulls the vision stack; the box's delivery path need not
+    from edge.clock import ClockSource
     from edge.core import ClockStatus, SignalState
-    from edge.evidence.event import ClockSource
 
 StatusState = Literal["online", "degraded", "stopped", "offline"]
 OFFLINE_WILL = b'{"state":"offline"}'

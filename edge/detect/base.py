@@ -10,44 +10,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Protocol
 
 import cv2
 import numpy as np
 import onnxruntime as ort
 import supervision as sv
 from numpy.typing import NDArray
-from pydantic import BaseModel, ConfigDict, Field
 
+from edge.detect.config import OrtOptions
 from edge.errors import ModelError
-
-# Contiguous COCO-80 indices of the classes an intersection camera cares about.
-COCO_VEHICLE_LABELS: dict[int, str] = {
-    0: "person", 1: "bicycle", 2: "car", 3: "motorcycle", 5: "bus", 7: "truck",
-}
 
 
 class Detector(Protocol):
     """One method: a BGR frame in, detections in that frame's pixels out."""
 
     def detect(self, image: NDArray[np.uint8]) -> sv.Detections: ...
-
-
-class OrtOptions(BaseModel):
-    """ONNX Runtime session options, passed through to `InferenceSession` unchanged."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    providers: list[str] = Field(
-        default_factory=lambda: ["CPUExecutionProvider"], title="Execution providers",
-        description="In order of preference, e.g. [TensorrtExecutionProvider, CUDAExecutionProvider, "
-        "CPUExecutionProvider].",
-    )
-    intra_op_threads: int = Field(default=2, ge=0, title="Intra-op threads", description="0: ORT decides.")
-    inter_op_threads: int = Field(default=1, ge=0, title="Inter-op threads", description="0: ORT decides.")
-    graph_optimization: Literal["disable", "basic", "extended", "all"] = Field(
-        default="all", title="Graph optimisation level"
-    )
 
 
 _GRAPH_LEVELS = {
@@ -74,23 +52,6 @@ def make_session(path: Path, options: OrtOptions) -> ort.InferenceSession:
         return ort.InferenceSession(str(path), sess_options=so, providers=options.providers)
     except Exception as exc:  # ORT raises its own untyped errors for bad files
         raise ModelError(f"cannot load {path} as an ONNX model: {exc}") from exc
-
-
-class OnnxDetectorConfig(BaseModel):
-    """What every ONNX backend's config shares; each backend adds its `type` tag and defaults."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    nms_iou: float = Field(default=0.45, gt=0, le=1, title="NMS IoU threshold")
-    nms_class_agnostic: bool = Field(
-        default=True, title="Class-agnostic NMS",
-        description="Suppress overlapping boxes across classes (one vehicle, one box).",
-    )
-    labels: dict[int, str] = Field(
-        default_factory=lambda: dict(COCO_VEHICLE_LABELS), title="Classes kept",
-        description="Model class index → name; other classes are dropped.",
-    )
-    ort: OrtOptions = Field(default_factory=OrtOptions, title="ONNX Runtime options")
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,20 +117,3 @@ def to_detections(
         class_id=np.asarray(class_ids, dtype=int),
         data={"class_name": np.array([labels[int(c)] for c in class_ids])},
     )
-
-
-def crop_with_margin(
-    image: NDArray[np.uint8], box: tuple[float, float, float, float], margin: float
-) -> NDArray[np.uint8]:
-    """The box plus `margin` × its size on each side, clipped to the frame; original pixels, no
-    resampling (a vehicle close-up, a plate crop).
-
-    >>> crop_with_margin(np.zeros((720, 1280, 3), np.uint8), (1200, 600, 1300, 760), 0.25).shape
-    (160, 105, 3)
-    """
-    height, width = image.shape[:2]
-    x1, y1, x2, y2 = box
-    mx, my = (x2 - x1) * margin, (y2 - y1) * margin
-    left, top = max(0, int(x1 - mx)), max(0, int(y1 - my))
-    right, bottom = min(width, int(np.ceil(x2 + mx))), min(height, int(np.ceil(y2 + my)))
-    return image[top:bottom, left:right].copy()

@@ -7,25 +7,16 @@ pixels, score, class. Peak picking leaves duplicates, so NMS is still needed.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Literal
-
 import cv2
 import numpy as np
 import supervision as sv
 from numpy.typing import NDArray
-from pydantic import Field
 
-from edge.detect.base import OnnxDetectorConfig, letterbox, make_session, to_detections
+from edge.detect.base import letterbox, make_session, to_detections
+from edge.detect.config import CenterNetConfig
 from edge.errors import ModelError
 
 INPUT_SIZE = 512
-
-
-class CenterNetConfig(OnnxDetectorConfig):
-    type: Literal["centernet"] = "centernet"
-    model: Path = Field(default=Path("models/centernet.onnx"), title="ONNX file")
-    score_threshold: float = Field(default=0.3, ge=0, le=1, title="Minimum score")
 
 
 class CenterNetDetector:

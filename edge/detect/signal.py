@@ -16,20 +16,12 @@ from datetime import datetime
 import cv2
 import numpy as np
 from numpy.typing import NDArray
-from pydantic import BaseModel, ConfigDict, Field
 
 from edge.config.site import LampRois, Signal
 from edge.core import Box, LightState, SignalState
+from edge.detect.config import SignalVisionConfig
 
 LAMPS: tuple[LightState, ...] = ("red", "amber", "green")
-
-
-class SignalVisionConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    on_level: float = Field(default=0.45, gt=0, le=1, title="Lit lamp brightness", description="0–1.")
-    margin: float = Field(default=0.15, ge=0, le=1, title="Lead over the other lamps", description="0–1.")
-    debounce_frames: int = Field(default=3, ge=1, title="Frames to confirm a change")
 
 
 def _level(hsv: NDArray[np.uint8], box: Box) -> float:

@@ -16,16 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from edge.config.site import Signal
 from edge.core import LightState, SignalState
-
-
-class SignalControllerConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    stale_s: float = Field(
-        default=5.0, gt=0, title="Stale after",
-        description="Seconds without any message from the controller before its signals become unknown. "
-        "Controllers repeat the current phase at least this often.",
-    )
+from edge.detect.config import SignalControllerConfig
 
 
 class PhaseMessage(BaseModel):

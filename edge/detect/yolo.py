@@ -8,23 +8,14 @@ Input: NCHW float32, RGB 0–1, letterbox padded with 114 as ultralytics trains.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Literal
-
 import cv2
 import numpy as np
 import supervision as sv
 from numpy.typing import NDArray
-from pydantic import Field
 
-from edge.detect.base import OnnxDetectorConfig, letterbox, make_session, to_detections
+from edge.detect.base import letterbox, make_session, to_detections
+from edge.detect.config import YoloConfig
 from edge.errors import ModelError
-
-
-class YoloConfig(OnnxDetectorConfig):
-    type: Literal["yolo"] = "yolo"
-    model: Path = Field(title="ONNX file")
-    score_threshold: float = Field(default=0.25, ge=0, le=1, title="Minimum score")
 
 
 def decode_raw_head(out: NDArray[np.float32], threshold: float) -> tuple[NDArray[np.float32], ...]:

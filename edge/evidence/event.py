@@ -1,7 +1,7 @@
 """The event document (schema `etle.violation/1`): what the back office receives and verifies.
 
 Built from typed values at the very end; a plain JSON-ready dict is the wire format here.
-Sequence number, key id and previous hash are added by `edge.evidence.seal` when the event
+Sequence number, key id and previous hash are added by `edge.ledger.seal` when the event
 is signed. `plate` is the voted plate of the violating vehicle, or null; when it is null,
 `plate_unreadable` says why (no plate found, too small, reads disagree, reading off) and lists
 the raw reads, so an officer can still review the violation.
@@ -12,12 +12,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from edge.clock import ClockSource
 from edge.config.load import LoadedSite
 from edge.config.site import SiteFile
-from edge.core import ClockStatus, ModelIdentity, Violation, ViolationKind
+from edge.core import ModelIdentity, Violation, ViolationKind
 
 if TYPE_CHECKING:  # types only: the event module stays free of the ONNX and OCR imports
     from edge.plates.reader import PlateOutcome
@@ -39,22 +40,6 @@ def articles(site: SiteFile, violation: Violation) -> list[str]:
     named = [site.article(violation.kind), *(site.article(RESTRICTION_ARTICLE[k]) for k in kinds
                                              if k in RESTRICTION_ARTICLE)]
     return list(dict.fromkeys(named))
-
-
-class ClockSource(Protocol):
-    """Where the event's `clock` block comes from; must not block (a probe caches its reading)."""
-
-    def status(self) -> ClockStatus: ...
-
-
-@dataclass(frozen=True, slots=True)
-class FixedClock:
-    """A replayed clip: times come from the site file's start time, nobody checks a clock."""
-
-    value: ClockStatus
-
-    def status(self) -> ClockStatus:
-        return self.value
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,9 +3,9 @@
 A plate read is ~0.5 s on two CPU cores (plate detector and OCR over up to five frames) and a
 clip ~0.2 s; inline, every violation and every odd-even suspect stalled detection that long.
 The worker gets frames that are shared, never copied, and hands back futures; the evidence
-builder writes folders in detection order as they resolve. At most `max_waiting` jobs wait:
-past that, `submit` blocks the caller until the oldest is done, so a flood slows the box but
-loses nothing.
+scheduler (edge.evidence.schedule) writes folders in detection order as they resolve. At most
+`max_waiting` jobs wait: past that, `submit` blocks the caller until the oldest is done, so a
+flood slows the box but loses nothing.
 """
 
 from __future__ import annotations

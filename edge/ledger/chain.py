@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from edge.errors import EtleError, EvidenceError
-from edge.evidence.keys import Signer
-from edge.evidence.signing import GENESIS_HASH, MalformedJwsError, event_hash, sign_event, unverified_payload
-from edge.evidence.store import fsync_dir, write_file
+from edge.ledger.keys import Signer
+from edge.ledger.signing import GENESIS_HASH, MalformedJwsError, event_hash, sign_event, unverified_payload
+from edge.ledger.store import fsync_dir, write_file
 
 STATE_FORMAT = "etle.chain-state/1"
 GAP_SCHEMA = "etle.gap/1"

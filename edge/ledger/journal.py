@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO
 
-from edge.evidence.seal import Sealer
+from edge.ledger.seal import Sealer
 
 JOURNAL_FILE = ".pending.jsonl"
 

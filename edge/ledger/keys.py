@@ -21,10 +21,10 @@ from joserfc.jwa import JWSAlgModel
 from joserfc.jwk import OKPKey
 
 from edge.errors import EtleError
-from edge.evidence.store import fsync_dir
+from edge.ledger.config import PRIVATE_KEY_FILE
+from edge.ledger.store import fsync_dir
 
 ALG = "EdDSA"
-PRIVATE_KEY_FILE = "device.key.pem"
 PUBLIC_JWK_FILE = "public.jwk.json"
 
 

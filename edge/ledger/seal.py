@@ -1,6 +1,6 @@
 """Sealing: puts each event into the device's signed hash chain.
 
-The order is the whole point (see `edge.evidence.chain`): reserve the next sequence number
+The order is the whole point (see `edge.ledger.chain`): reserve the next sequence number
 durably, sign the linked event, let the caller store the folder, and only then commit. A
 crash anywhere leaves either a stored record that `recover` commits at the next start, or a
 hole that `recover` turns into a signed, stored gap record: never a reused number, never a
@@ -16,26 +16,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from edge.evidence.chain import ChainState, ChainStateError, recover, write_gap
-from edge.evidence.keys import PRIVATE_KEY_FILE, Signer, load_signer
-from edge.evidence.signing import sign_event, with_link
-
-CHAIN_FILE = "chain.json"
-
+from edge.ledger.chain import ChainState, ChainStateError, recover, write_gap
+from edge.ledger.config import CHAIN_FILE, PRIVATE_KEY_FILE
+from edge.ledger.keys import Signer, load_signer
+from edge.ledger.signing import sign_event, with_link
 
 log = logging.getLogger(__name__)
-
-
-class SigningConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    key_dir: Path | None = Field(
-        default=None, title="Device key folder",
-        description=f"Made by `etle-edge keygen`: {PRIVATE_KEY_FILE} and {CHAIN_FILE} (the sequence "
-        "state). Null: evidence is written unsigned and must not be sent.",
-    )
 
 
 @dataclass(frozen=True, slots=True)

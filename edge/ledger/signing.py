@@ -21,7 +21,7 @@ from joserfc.errors import JoseError
 from jsonschema import Draft202012Validator
 
 from edge.errors import EtleError
-from edge.evidence.keys import ALG, REGISTRY, KeyRing, Signer
+from edge.ledger.keys import ALG, REGISTRY, KeyRing, Signer
 
 GENESIS_HASH = "sha256:" + "0" * 64
 SCHEMA_FILES = {"etle.violation/1": "etle.violation-1.schema.json", "etle.gap/1": "etle.gap-1.schema.json"}
@@ -139,7 +139,7 @@ def load_schema(schema_id: str) -> dict[str, Any]:
     name = SCHEMA_FILES.get(schema_id)
     if name is None:
         raise KeyError(f"unknown schema {schema_id!r}; known: {', '.join(SCHEMA_FILES)}")
-    text = resources.files("edge.evidence").joinpath("schemas", name).read_text(encoding="utf-8")
+    text = resources.files("edge.ledger").joinpath("schemas", name).read_text(encoding="utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 

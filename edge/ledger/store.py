@@ -7,6 +7,7 @@ which `incomplete()` reports instead of silently ignoring.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -16,6 +17,16 @@ from typing import Any
 from edge.errors import EvidenceError
 
 PARTIAL_PREFIX = ".partial-"
+
+
+def file_sha256(path: Path) -> str:
+    """The hex sha256 of a file's bytes, read in 1 MiB chunks (models and clips can be large):
+    the hash every event, model identity and check in the project uses."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def fsync_dir(path: Path) -> None:

@@ -11,15 +11,14 @@ records whose signatures hold, ordered by device.seq.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from edge.evidence.keys import KeyRing
-from edge.evidence.signing import (
+from edge.ledger.keys import KeyRing
+from edge.ledger.signing import (
     GENESIS_HASH,
     JwsError,
     canonical,
@@ -28,6 +27,7 @@ from edge.evidence.signing import (
     unverified_payload,
     verify_jws,
 )
+from edge.ledger.store import file_sha256
 
 EVENT_JWS, EVENT_JSON = "event.jws", "event.json"
 CHECKS = (
@@ -197,7 +197,7 @@ class _Verifier:
             size = file.stat().st_size
             if size != item["bytes"]:
                 self.fail(subject, "media_bytes", f"{name} has {size} bytes, the event says {item['bytes']}")
-            digest = _sha256(file)
+            digest = file_sha256(file)
             if digest != item["sha256"]:
                 self.fail(subject, "media_sha256", f"{name} hashes to {digest}, the event says {item['sha256']}")
         for extra in sorted(p.name for p in folder.iterdir() if p.name not in listed | {EVENT_JWS, EVENT_JSON}):
@@ -283,14 +283,6 @@ def _runs(values: list[int]) -> list[range]:
         else:
             runs.append(range(value, value + 1))
     return runs
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def verify_path(path: Path, keys: KeyRing) -> VerifyReport:

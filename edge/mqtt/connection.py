@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import logging
 import os
-import random
 import ssl
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import paho.mqtt.client as paho
@@ -24,8 +23,9 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from edge.delivery.config import BrokerConfig, TlsConfig
+from edge.backoff import Backoff
 from edge.errors import EtleError
+from edge.mqtt.config import BrokerConfig, TlsConfig
 
 log = logging.getLogger(__name__)
 QOS = 1
@@ -79,25 +79,7 @@ class Received:
     payload: bytes
 
 
-LinkEvent = Connected | Lost | Acked | Received
-
-
-@dataclass
-class Backoff:
-    """Exponential backoff with jitter, so a fleet of boxes does not reconnect in lockstep."""
-
-    first_s: float
-    cap_s: float
-    rng: random.Random = field(default_factory=random.Random)
-    failures: int = 0
-
-    def next_delay(self) -> float:
-        ceiling = min(self.cap_s, self.first_s * 2.0 ** min(self.failures, 30))
-        self.failures += 1
-        return self.rng.uniform(ceiling / 2, ceiling)
-
-    def reset(self) -> None:
-        self.failures = 0
+ConnectionEvent = Connected | Lost | Acked | Received
 
 
 def tls_context(tls: TlsConfig) -> ssl.SSLContext:
@@ -125,7 +107,7 @@ def publish_properties(content_type: str, user: dict[str, str]) -> Properties:
     return props
 
 
-class Link:
+class Connection:
     """One MQTT connection, renewed as needed. Call it from one thread only."""
 
     def __init__(self, session: Session, backoff: Backoff) -> None:
@@ -133,7 +115,7 @@ class Link:
         self._backoff = backoff
         self._tls = tls_context(session.broker.tls) if session.broker.tls is not None else None
         self._client: paho.Client | None = None
-        self._events: list[LinkEvent] = []
+        self._events: list[ConnectionEvent] = []
         self._connected = False
         self._lost: str | None = None
         self._deadline = 0.0
@@ -211,7 +193,7 @@ class Link:
         except (OSError, ValueError) as exc:  # refused, unreachable, TLS handshake (ssl.SSLError is an OSError)
             self._lose(f"cannot connect to {s.broker.host}:{s.broker.port}: {exc}")
 
-    def step(self, timeout: float) -> list[LinkEvent]:
+    def step(self, timeout: float) -> list[ConnectionEvent]:
         """Connect when due, move bytes for up to `timeout` seconds, and return what happened."""
         now = time.monotonic()
         if self._client is None:

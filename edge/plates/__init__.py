@@ -1,6 +1,7 @@
 """Plate reading for violating vehicles: detector, OCR backends, the TNKB format, voting.
 
-    factory.py    build_plate_reader(config): the reader the evidence builder uses
+    factory.py    build_plate_reader(config): built once at start-up (edge.app)
+    config.py     the stage's settings (pydantic only)
     reader.py     PlateReader: best frames -> plate detector -> OCR -> TNKB fixes -> vote
     detector.py   frame ranking and the plate detector on the vehicle crop
     ocr.py        the Recognizer port, CTC decoding, line finding; rapid.py and easy.py

@@ -19,13 +19,13 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from edge.detect.yolo import YoloConfig, YoloDetector
+from edge.core import Box
+from edge.detect.config import YoloConfig
+from edge.detect.yolo import YoloDetector
 from edge.geometry import cut_by_border
+from edge.imaging import margin_window
 
 __all__ = ["PlateDetector", "PlateFinder", "PlateHit", "VehicleView", "rank_views", "vehicle_crop"]
-
-Box = tuple[float, float, float, float]
-
 
 @dataclass(frozen=True, slots=True)
 class VehicleView:
@@ -50,11 +50,7 @@ class PlateFinder(Protocol):
 
 def vehicle_crop(view: VehicleView, margin: float) -> tuple[NDArray[np.uint8], tuple[int, int]]:
     """The vehicle plus a margin, clipped to the frame, and the crop's offset in the frame."""
-    height, width = view.image.shape[:2]
-    x1, y1, x2, y2 = view.box
-    mx, my = (x2 - x1) * margin, (y2 - y1) * margin
-    left, top = max(0, int(x1 - mx)), max(0, int(y1 - my))
-    right, bottom = min(width, int(np.ceil(x2 + mx))), min(height, int(np.ceil(y2 + my)))
+    left, top, right, bottom = margin_window(view.image.shape, view.box, margin)
     return view.image[top:bottom, left:right], (left, top)
 
 

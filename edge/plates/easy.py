@@ -18,7 +18,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from edge.errors import ModelError
-from edge.plates.ocr import EasyOcrConfig, TextRead, crop_line, ctc_decode, extend_line, main_line, prepare
+from edge.plates.config import EasyOcrConfig
+from edge.plates.ocr import TextRead, crop_line, ctc_decode, extend_line, main_line, prepare
 
 DET_FILE = "craft_mlt_25k.pth"
 REC_FILE = "english_g2.pth"

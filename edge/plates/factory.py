@@ -8,15 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from edge.paths import in_project
+from edge.plates.config import EasyOcrConfig, PlateConfig, RapidOcrConfig
 from edge.plates.detector import PlateDetector
-from edge.plates.ocr import EasyOcrConfig, RapidOcrConfig, Recognizer
-from edge.plates.reader import PlateConfig, PlateReader
+from edge.plates.ocr import Recognizer
+from edge.plates.reader import PlateReader
 
 __all__ = ["build_plate_reader", "build_recognizer"]
-
-# Relative model paths are relative to the project, where models/ ships (as in edge.settings).
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-
 
 def build_recognizer(config: RapidOcrConfig | EasyOcrConfig) -> tuple[Recognizer, tuple[tuple[str, Path], ...]]:
     """The OCR backend and its weight files (role, path)."""
@@ -34,9 +32,7 @@ def build_recognizer(config: RapidOcrConfig | EasyOcrConfig) -> tuple[Recognizer
 
 def build_plate_reader(config: PlateConfig) -> PlateReader:
     detector_config = config.detector
-    model = detector_config.model
-    if not model.is_absolute() and not model.exists():
-        detector_config = detector_config.model_copy(update={"model": PROJECT_ROOT / model})
+    detector_config = detector_config.model_copy(update={"model": in_project(detector_config.model)})
     recognizer, ocr_files = build_recognizer(config.ocr)
     return PlateReader(config, PlateDetector(detector_config, config.vehicle_margin), recognizer,
                        (("plate_detector", detector_config.model), *ocr_files))

@@ -302,3 +302,13 @@ def category_of(colour: PlateColour, plate: PlateText | None) -> PlateCategory:
     if plate is not None and plate.diplomatic:
         return "diplomatic"
     return _COLOUR_CATEGORY[colour]
+
+
+@dataclass(frozen=True, slots=True)
+class PlateCertainty:
+    """How sure the plate read is: the whole read (its least certain character), the number's
+    last digit (the parity), and how many frames agree."""
+
+    confidence: float
+    digit_confidence: float
+    votes: int

@@ -12,20 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, Literal, Protocol
+from typing import Protocol
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
-from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "PLATE_ALPHABET",
     "CharCandidates",
-    "EasyOcrConfig",
-    "RapidOcrConfig",
     "Recognizer",
-    "RecognizerConfig",
     "TextRead",
     "crop_line",
     "ctc_decode",
@@ -88,30 +84,6 @@ class Recognizer(Protocol):
     """One method: a BGR plate crop in, the plate's main line out (never raises on a bad crop)."""
 
     def read(self, plate_image: NDArray[np.uint8]) -> TextRead: ...
-
-
-class RapidOcrConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    type: Literal["rapidocr"] = "rapidocr"
-    # One by default: it runs on the plate thread, beside the vehicle detector.
-    threads: int = Field(default=1, ge=1, title="ONNX Runtime intra-op threads")
-    det_limit_side_len: int = Field(
-        default=320, ge=32, title="Text detector input limit",
-        description="Longest side of the detector's input; larger is slower and, on plate crops, no better.",
-    )
-    line_width: int = Field(default=320, ge=64, title="Crop width given to the text detector", description="Pixels.")
-
-
-class EasyOcrConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    type: Literal["easyocr"] = "easyocr"
-    threads: int = Field(default=2, ge=1, title="torch threads")
-    line_width: int = Field(default=320, ge=64, title="Crop width given to the text detector", description="Pixels.")
-
-
-RecognizerConfig = Annotated[RapidOcrConfig | EasyOcrConfig, Field(discriminator="type")]
 
 
 def ctc_decode(

@@ -20,7 +20,8 @@ from rapidocr_onnxruntime.main import DEFAULT_CFG_PATH  # type: ignore[import-un
 from rapidocr_onnxruntime.utils import read_yaml  # type: ignore[import-untyped]
 
 from edge.errors import ModelError
-from edge.plates.ocr import RapidOcrConfig, TextRead, crop_line, ctc_decode, extend_line, main_line, prepare
+from edge.plates.config import RapidOcrConfig
+from edge.plates.ocr import TextRead, crop_line, ctc_decode, extend_line, main_line, prepare
 
 DET_MODEL = "ch_PP-OCRv4_det_infer.onnx"
 REC_MODEL = "ch_PP-OCRv4_rec_infer.onnx"

@@ -15,45 +15,25 @@ from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
-from pydantic import BaseModel, ConfigDict, Field
 
-from edge.detect.base import OrtOptions, crop_with_margin
-from edge.detect.yolo import YoloConfig
+from edge.imaging import crop_with_margin
 from edge.plates.colour import plate_colour
+from edge.plates.config import PlateConfig
 from edge.plates.detector import PlateFinder, PlateHit, VehicleView, rank_views
-from edge.plates.indonesia import PlateCategory, PlateColour, category_of, normalize_read, parse
-from edge.plates.ocr import RapidOcrConfig, Recognizer, RecognizerConfig
+from edge.plates.indonesia import (
+    PlateCategory,
+    PlateCertainty,
+    PlateColour,
+    PlateText,
+    category_of,
+    normalize_read,
+    parse,
+)
+from edge.plates.ocr import Recognizer
 from edge.plates.regions import REGIONS
 from edge.plates.vote import FrameRead, vote
 
-__all__ = ["PlateConfig", "PlateCrop", "PlateOutcome", "PlateRead", "PlateReader"]
-
-PLATE_MODEL = Path("models/license_plate_detector.onnx")
-
-
-def _default_detector() -> YoloConfig:
-    # One thread: plates are read on a thread of their own beside the vehicle detector (two
-    # threads each oversubscribed a 2-core box: 14 % slower end to end on the demo).
-    return YoloConfig(model=PLATE_MODEL, labels={0: "plate"}, score_threshold=0.25,
-                      ort=OrtOptions(intra_op_threads=1))
-
-
-class PlateConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    enabled: bool = Field(default=True, title="Read plates", description="Off: events carry no plate and say so.")
-    detector: YoloConfig = Field(default_factory=_default_detector, title="Plate detector")
-    ocr: RecognizerConfig = Field(default_factory=RapidOcrConfig, title="OCR backend")
-    frames: int = Field(default=5, ge=1, le=20, title="Frames read per violation",
-                        description="The best frames of the vehicle (largest, sharpest, most frontal).")
-    vehicle_margin: float = Field(default=0.1, ge=0, le=1, title="Margin around the vehicle box",
-                                  description="Fraction of the box added on each side before looking for the plate.")
-    plate_margin: float = Field(default=0.04, ge=0, le=1, title="Margin around the plate box")
-    min_plate_width_px: int = Field(default=40, ge=1, title="Narrowest plate sent to the OCR",
-                                    description="Pixels. A narrower plate cannot be read reliably; it is skipped.")
-    min_confidence: float = Field(default=0.5, ge=0, le=1, title="Lowest voted confidence reported",
-                                  description="Below it the plate is recorded as unreadable, with the reads.")
-
+__all__ = ["PlateCrop", "PlateOutcome", "PlateRead", "PlateReader"]
 
 @dataclass(frozen=True, slots=True)
 class PlateRead:
@@ -89,6 +69,22 @@ class PlateOutcome:
     ocr_calls: int
     crop: PlateCrop | None
 
+    def judgeable(self) -> tuple[PlateText, PlateCertainty] | str:
+        """The plate in the plate vocabulary a rule judges (`edge.rules.odd_even`), with how sure
+        the whole read and its number's last digit are; or why there is none to judge."""
+        read = self.plate
+        if read is None:
+            return self.reason or "no reason given"
+        plate = parse(read.text) if read.format_valid else None
+        if plate is None:
+            return f"{read.text!r} is not a valid plate"
+        last_digit = len(plate.region) + len(plate.number) - 1  # in the text, region + number + suffix
+        digit = read.char_confidences[last_digit] if last_digit < len(read.char_confidences) else 0.0
+        return plate, PlateCertainty(read.confidence, digit, read.votes)
+
+
+_Found = tuple[VehicleView, PlateHit, NDArray[np.uint8]]  # a view, the plate found in it, its crop
+
 
 def _majority(colours: Sequence[PlateColour]) -> PlateColour:
     ranked = Counter(c for c in colours if c != "unknown").most_common(2)
@@ -110,11 +106,10 @@ class PlateReader:
         self._recognizer = recognizer
         self.models = models
 
-    def read(self, views: Sequence[VehicleView]) -> PlateOutcome:
+    def _look(self, chosen: Sequence[VehicleView]) -> tuple[list[_Found], list[FrameRead]]:
+        """The plate found in each view, and the OCR of those wide enough to read, by frame."""
         cfg = self._config
-        chosen = rank_views(views, cfg.frames)
-        frames = tuple(sorted(v.frame_index for v in chosen))
-        found: list[tuple[VehicleView, PlateHit, NDArray[np.uint8]]] = []
+        found: list[_Found] = []
         reads: list[FrameRead] = []
         for view in chosen:
             hit = self._detector.find(view)
@@ -129,6 +124,13 @@ class PlateReader:
             reads.append(FrameRead(view.frame_index, text, reading.plate if reading else None, hit.box,
                                    hit.confidence, plate_colour(crop)))
         reads.sort(key=lambda r: r.frame_index)
+        return found, reads
+
+    def read(self, views: Sequence[VehicleView]) -> PlateOutcome:
+        cfg = self._config
+        chosen = rank_views(views, cfg.frames)
+        frames = tuple(sorted(v.frame_index for v in chosen))
+        found, reads = self._look(chosen)
         result = tuple(reads)
 
         def unreadable(reason: str) -> PlateOutcome:

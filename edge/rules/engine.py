@@ -21,19 +21,21 @@ from functools import partial
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
 from edge.core import SignalState, Track, TrackUpdate, Violation
-from edge.rules.illegal_stop import IllegalStopConfig, illegal_stop
+from edge.plates.indonesia import PlateCertainty, PlateText
+from edge.rules.config import RulesConfig
+from edge.rules.illegal_stop import illegal_stop
 from edge.rules.motion import velocity, window
-from edge.rules.odd_even import OddEvenConfig, odd_even
-from edge.rules.red_light import RedLightConfig, red_light
-from edge.rules.restricted_lane import RestrictedLaneConfig, restricted_lane
+from edge.rules.odd_even import Verdict, judge_read, odd_even
+from edge.rules.red_light import red_light
+from edge.rules.restricted_lane import restricted_lane
 from edge.rules.scene import Scene
-from edge.rules.solid_line import SolidLineConfig, solid_line
-from edge.rules.speeding import SpeedingConfig, speeding
-from edge.rules.stop_line import StopLineConfig, stop_line
-from edge.rules.wrong_way import WrongWayConfig, wrong_way
+from edge.rules.solid_line import solid_line
+from edge.rules.speeding import speeding
+from edge.rules.stop_line import stop_line
+from edge.rules.wrong_way import wrong_way
 
 Rule = Callable[[Track, Scene, Mapping[str, SignalState], Any], list[Violation]]
 _CROSSING_ACT = ("red_light", "stop_line")  # one act at one stop line; red_light is evaluated first
@@ -59,47 +61,18 @@ def act_of(violation: Violation) -> tuple[str, str]:
     return violation.kind, violation.feature
 
 
-class ReidConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    max_gap_s: float = Field(default=2.0, ge=0, title="Re-found within", description="Seconds.")
-    max_distance_m: float = Field(
-        default=3.0, ge=0, title="Re-found within",
-        description="Metres from where the lost track would be by now, moving on at its last velocity.",
-    )
-
-
-class RulesConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    red_light: RedLightConfig = Field(default_factory=RedLightConfig, title="red_light")
-    stop_line: StopLineConfig = Field(default_factory=StopLineConfig, title="stop_line")
-    solid_line_crossing: SolidLineConfig = Field(default_factory=SolidLineConfig, title="solid_line_crossing")
-    wrong_way: WrongWayConfig = Field(default_factory=WrongWayConfig, title="wrong_way")
-    speeding: SpeedingConfig = Field(default_factory=SpeedingConfig, title="speeding")
-    illegal_stop: IllegalStopConfig = Field(default_factory=IllegalStopConfig, title="illegal_stop")
-    restricted_lane: RestrictedLaneConfig = Field(default_factory=RestrictedLaneConfig, title="restricted_lane")
-    odd_even: OddEvenConfig = Field(default_factory=OddEvenConfig, title="odd_even")
-    same_vehicle: ReidConfig = Field(default_factory=ReidConfig, title="Same vehicle after an id switch")
-    judged_classes: tuple[str, ...] = Field(
-        default=("car", "motorcycle", "bus", "truck"), title="Classes judged",
-        description="Tracks of other classes are never charged: a pedestrian is not a vehicle, a bicycle "
-        "has no plate. A 'person' moving at a motorcycle's speed is judged as a motorcycle (the tracker's "
-        "rider_speed_kmh).",
-    )
-
-    def rules(self) -> list[tuple[Rule, BaseModel]]:
-        return [
-            (red_light, self.red_light),
-            # Both rules must read the grace and the junction alike: stop_line gets red_light's settings.
-            (partial(stop_line, red=self.red_light), self.stop_line),
-            (solid_line, self.solid_line_crossing),
-            (wrong_way, self.wrong_way),
-            (speeding, self.speeding),
-            (illegal_stop, self.illegal_stop),
-            (restricted_lane, self.restricted_lane),
-            (odd_even, self.odd_even),  # suspects pending their plate: see edge.rules.odd_even
-        ]
+def _rules(config: RulesConfig) -> list[tuple[Rule, BaseModel]]:
+    return [
+        (red_light, config.red_light),
+        # Both rules must read the grace and the junction alike: stop_line gets red_light's settings.
+        (partial(stop_line, red=config.red_light), config.stop_line),
+        (solid_line, config.solid_line_crossing),
+        (wrong_way, config.wrong_way),
+        (speeding, config.speeding),
+        (illegal_stop, config.illegal_stop),
+        (restricted_lane, config.restricted_lane),
+        (odd_even, config.odd_even),  # suspects pending their plate: see edge.rules.odd_even
+    ]
 
 
 _REID_VELOCITY_S = 1.0  # seconds of a track's end its velocity is fitted over
@@ -117,7 +90,7 @@ class RuleEngine:
     def __init__(self, scene: Scene, config: RulesConfig) -> None:
         self._scene = scene
         self._config = config
-        self._rules = config.rules()
+        self._rules = _rules(config)
         self._reported: dict[int, set[tuple[str, str]]] = {}
         self._vehicle_of: dict[int, int] = {}  # track id → vehicle id (the first track id it had)
         self._last_seen: dict[int, _Seen] = {}  # track id → where and when
@@ -143,6 +116,11 @@ class RuleEngine:
         else:
             self._forget(update.ended, None)
         return found
+
+    def confirm(self, suspect: Violation, read: tuple[PlateText, PlateCertainty] | str) -> Verdict:
+        """The second step of a suspect (`pending_plate`, odd_even): confirmed or dismissed by the
+        plate read for it, or by why none was (`read` is then the reason)."""
+        return judge_read(suspect, read, self._config.odd_even)
 
     def _identify(self, track: Track, active: set[int]) -> None:
         pos = self._scene.metres([track.last.anchor])[0]

@@ -6,7 +6,8 @@ the act, by the evidence stage): `odd_even` picks the vehicles that must be chec
 restricted lane while a window holds, of a class that is not exempt, near enough for the class
 and the plate to be trusted (the box's width), inside for `min_inside_s` — and returns them as violations
 *pending their plate*; `judge` then confirms one with the read plate or dismisses it.
-A dismissed candidate leaves nothing behind: no evidence, no plate text.
+A dismissed candidate leaves nothing behind: no evidence, no plate text, only its `Dismissal`
+(an enum: the run counts vehicles checked by it).
 
 Exempt: the classes the restriction lists (typically motorcycle and bus), the plates the
 device settings list (e.g. ambulances, fire engines, official vehicles by permit) and
@@ -20,11 +21,12 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from edge.core import SignalState, Track, Violation
-from edge.plates.indonesia import LETTER_TO_DIGIT, PlateText, clean
+from edge.plates.indonesia import LETTER_TO_DIGIT, PlateCertainty, PlateText, clean
 from edge.rules.motion import inside_since, seconds_between
 from edge.rules.scene import Scene
 
@@ -103,16 +105,6 @@ def odd_even(
     return found
 
 
-@dataclass(frozen=True, slots=True)
-class PlateCertainty:
-    """How sure the plate read is: the whole read (its least certain character), the number's
-    last digit (the parity), and how many frames agree."""
-
-    confidence: float
-    digit_confidence: float
-    votes: int
-
-
 def _doubt(plate: PlateText, sure: PlateCertainty, config: OddEvenConfig) -> str | None:
     """Why the read cannot carry a verdict, or None."""
     if (sure.confidence < config.min_plate_confidence or sure.digit_confidence < config.min_digit_confidence
@@ -127,29 +119,64 @@ def _doubt(plate: PlateText, sure: PlateCertainty, config: OddEvenConfig) -> str
     return None
 
 
+class Dismissal(StrEnum):
+    """Why a suspect is not charged; the value is what the run summary counts it under."""
+
+    NOT_READ = "plate not read"
+    UNCERTAIN = "plate read too uncertain to judge"
+    EXEMPT = "exempt"
+    COMPLIES = "complies"
+
+
+@dataclass(frozen=True, slots=True)
+class Confirmed:
+    """The suspect broke the restriction: its violation, with the plate's number and parity."""
+
+    violation: Violation
+
+
+@dataclass(frozen=True, slots=True)
+class Dismissed:
+    reason: Dismissal
+    detail: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.reason}: {self.detail}" if self.detail else str(self.reason)
+
+
+Verdict = Confirmed | Dismissed
+
+
 def judge(
     candidate: Violation, plate: PlateText | None, config: OddEvenConfig,
     certainty: PlateCertainty | None = None, unread_reason: str | None = None,
-) -> Violation | str:
-    """The candidate confirmed with its plate, or why it is dismissed.
+) -> Verdict:
+    """The candidate confirmed with its plate, or dismissed and why.
 
     `plate` is the format-valid plate read for the vehicle with its `certainty`, held against
     the configured minimums (None: not read, `unread_reason` says why).
     """
     if plate is None:
-        return f"plate not read: {unread_reason or 'no reason given'}"
+        return Dismissed(Dismissal.NOT_READ, unread_reason or "no reason given")
     if certainty is None:
         raise ValueError("a read plate is judged with its certainty")
     doubt = _doubt(plate, certainty, config)
     if doubt is not None:
-        return f"plate read too uncertain to judge: {doubt}"
+        return Dismissed(Dismissal.UNCERTAIN, doubt)
     if plate.diplomatic:
-        return "exempt: diplomatic plate"
+        return Dismissed(Dismissal.EXEMPT, "diplomatic plate")
     if clean(plate.text) in {clean(p) for p in config.exempt_plates}:
-        return "exempt: plate on the permit list"
+        return Dismissed(Dismissal.EXEMPT, "plate on the permit list")
     day = date.fromisoformat(str(candidate.details["date"]))
     if not breaks_odd_even(plate.number, day):
-        return "complies"
+        return Dismissed(Dismissal.COMPLIES)
     details = dict(candidate.details)
     details |= {"plate_number": plate.number, "plate_parity": _parity(int(plate.number[-1]))}
-    return dataclasses.replace(candidate, details=details, pending_plate=False)
+    return Confirmed(dataclasses.replace(candidate, details=details, pending_plate=False))
+
+
+def judge_read(candidate: Violation, read: tuple[PlateText, PlateCertainty] | str, config: OddEvenConfig) -> Verdict:
+    """`judge` with what the plate stage answers: the plate and its certainty, or why none was read."""
+    if isinstance(read, str):
+        return judge(candidate, None, config, unread_reason=read)
+    return judge(candidate, read[0], config, read[1])

@@ -39,8 +39,7 @@ class Scene:
 
     @classmethod
     def of(cls, calibration: Calibration, timezone: str = "Asia/Jakarta", holidays: Iterable[date] = ()) -> Scene:
-        hom = calibration.homography
-        ground = GroundPlane.fit(hom.image_points, hom.world_points_m) if hom is not None else None
+        ground = calibration.ground_plane()
         shapes = tuple((lane.id, shapely.Polygon(lane.polygon)) for lane in calibration.lanes)
         shapely.prepare([shape for _, shape in shapes])
         windows = {rule.id: rule.time_windows() for rule in calibration.restrictions}

@@ -26,14 +26,16 @@ from selenium.webdriver.support.wait import WebDriverWait
 from backoffice.ingest import Ingest, IngestConfig
 from backoffice.review import ReviewOptions, create_review_app, render_record
 from backoffice.store import Store
+from edge.contract.topics import Topics, parse_topic
 from edge.delivery.records import messages, read_entry
-from edge.delivery.topics import Topics, parse_topic
-from edge.evidence.keys import load_public_keys
-from edge.evidence.verify import verify_path
+from edge.ledger.keys import load_public_keys
+from edge.ledger.verify import verify_path
 from edge.sources import Frame
 from tests.brokers import free_port
+from tests.builders import T0, sealer
+from tests.builders import violation_at as violation
 from tests.conftest import ROOT
-from tests.test_evidence import T0, builder, sealer, violation
+from tests.test_evidence import builder
 
 PREFIX = "etle/v1"
 

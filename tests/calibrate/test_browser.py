@@ -111,9 +111,14 @@ def test_draw_fix_and_save_a_lane(chrome: webdriver.Chrome, demo_copy: Path) -> 
     assert yaml.safe_load(saved)["calibration"]["lanes"][:3] == yaml.safe_load(original)["calibration"]["lanes"]
 
 
-def field_problem(browser: webdriver.Chrome, path: str) -> str:
-    wait(browser, lambda b: b.execute_script("return document.body.dataset.busy") == "0")
-    return str(browser.find_element(By.CSS_SELECTOR, f'.field[data-path="{path}"] > .field-problem').text)
+def field_problem_shows(browser: webdriver.Chrome, path: str, expected: str) -> None:
+    """Wait until the field's problem says `expected` ("": until it says nothing). Waiting on the
+    text itself, not only on the page being idle: the check a click starts may not have begun yet."""
+    def shown(b: webdriver.Chrome) -> bool:
+        text = str(b.find_element(By.CSS_SELECTOR, f'.field[data-path="{path}"] > .field-problem').text)
+        return expected in text if expected else text == ""
+
+    wait(browser, lambda b: b.execute_script("return document.body.dataset.busy") == "0" and shown(b))
 
 
 def test_ground_point_lamps_and_restriction_form(chrome: webdriver.Chrome, demo_copy: Path) -> None:
@@ -145,15 +150,15 @@ def test_ground_point_lamps_and_restriction_form(chrome: webdriver.Chrome, demo_
 
         chrome.find_element(By.ID, "add-restriction").click()
         path = f"calibration.restrictions.{added}"
-        assert "at least 1 item" in field_problem(chrome, f"{path}.lanes")
+        field_problem_shows(chrome, f"{path}.lanes", "at least 1 item")
         chrome.find_element(By.CSS_SELECTOR, f'.field[data-path="{path}.lanes"] input[value="lane-1"]').click()
-        assert field_problem(chrome, f"{path}.lanes") == ""
+        field_problem_shows(chrome, f"{path}.lanes", "")
         windows = chrome.find_element(By.CSS_SELECTOR, f'.field[data-path="{path}.windows"] textarea')
         windows.send_keys("Mon-Fri 6-10", Keys.TAB)
-        assert 'write "[days ]HH:MM-HH:MM"' in field_problem(chrome, f"{path}.windows")
+        field_problem_shows(chrome, f"{path}.windows", 'write "[days ]HH:MM-HH:MM"')
         windows.clear()
         windows.send_keys("Mon-Fri 06:00-10:00", Keys.TAB)
-        assert field_problem(chrome, f"{path}.windows") == ""
+        field_problem_shows(chrome, f"{path}.windows", "")
 
         chrome.find_element(By.ID, "save").click()
         wait(chrome, lambda b: "saved version 2" in b.find_element(By.ID, "status").text)

@@ -17,11 +17,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
-from edge.delivery.config import BrokerConfig, DeliveryConfig
+from edge.contract.topics import Topics
+from edge.delivery.config import DeliveryConfig
 from edge.delivery.service import Delivery, DeliverySetup
 from edge.delivery.status import HealthBoard, Identity
-from edge.delivery.topics import Topics
-from edge.evidence.seal import Sealer
+from edge.ledger.seal import Sealer
+from edge.mqtt.config import BrokerConfig
 from tests.delivery.synth import CAMERA, DEVICE_ID, SITE, committed_seq, emit, load_template
 
 

@@ -26,10 +26,10 @@ from pathlib import Path
 from backoffice.ingest import IngestConfig
 from backoffice.receiver import Receiver, ReceiverConfig, ReceiverProgress
 from backoffice.store import Store
-from edge.delivery.config import BrokerConfig
 from edge.delivery.outbox import OUTBOX_FILE, Outbox
-from edge.evidence.keys import load_public_keys
-from edge.evidence.verify import verify_path
+from edge.ledger.keys import load_public_keys
+from edge.ledger.verify import verify_path
+from edge.mqtt.config import BrokerConfig
 from tests.brokers import ROOT, Mosquitto
 from tests.delivery.synth import DEVICE_ID, committed_seq, make_keys
 from tests.delivery.template import write_template

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from backoffice.receiver import Receiver
-from edge.delivery.config import BrokerConfig
+from edge.mqtt.config import BrokerConfig
 from tests.brokers import BrokerMissingError, Mosquitto, mosquitto_binary
 from tests.delivery.kit import start_backoffice
 from tests.delivery.synth import make_keys

@@ -16,11 +16,12 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from backoffice.ingest import IngestConfig
 from backoffice.receiver import Receiver, ReceiverConfig
-from edge.delivery.config import BrokerConfig, DeliveryConfig, TlsConfig
+from edge.delivery.config import DeliveryConfig
 from edge.delivery.service import Delivery
 from edge.delivery.status import HealthBoard
-from edge.evidence.keys import load_public_keys
-from edge.evidence.seal import Sealer
+from edge.ledger.keys import load_public_keys
+from edge.ledger.seal import Sealer
+from edge.mqtt.config import BrokerConfig, TlsConfig
 from tests.delivery.box_child import delivery_config, setup_for
 from tests.delivery.synth import DEVICE_ID, Written, emit
 from tests.delivery.template import event_template

@@ -11,8 +11,8 @@ import uuid
 from itertools import count
 from pathlib import Path
 
+from edge.contract.receipts import Receipt
 from edge.delivery.outbox import Outbox
-from edge.delivery.receipts import Receipt
 from edge.delivery.records import Entry
 
 

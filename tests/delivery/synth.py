@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from edge.evidence.chain import ChainState
-from edge.evidence.keys import KeyInfo, generate_keys
-from edge.evidence.seal import CHAIN_FILE, Sealer
-from edge.evidence.store import write_event_folder
+from edge.ledger.chain import ChainState
+from edge.ledger.config import CHAIN_FILE
+from edge.ledger.keys import KeyInfo, generate_keys
+from edge.ledger.seal import Sealer
+from edge.ledger.store import write_event_folder
 
 DEVICE_ID = "etle-test-0001"
 SITE, CAMERA = "t-01", "cam-01"
@@ -64,7 +65,7 @@ def event_document(template: dict[str, Any], event_id: str, index: int, files: d
 
 @dataclass(frozen=True, slots=True)
 class Written:
-    """Shaped like edge.evidence.builder.EvidenceRecord, as far as delivery looks at it."""
+    """Shaped like edge.evidence.writer.EvidenceRecord, as far as delivery looks at it."""
 
     event_id: str
     folder: Path
@@ -73,7 +74,7 @@ class Written:
 
 def emit(sealer: Sealer, root: Path, index: int, template: dict[str, Any], media_bytes: int = 512,
          device_id: str = DEVICE_ID) -> Written:
-    """Sign, store and commit one event, in the order of edge.evidence.seal."""
+    """Sign, store and commit one event, in the order of edge.ledger.seal."""
     event_id = str(uuid.uuid4())
     files = media(index, media_bytes)
     sealed = sealer.seal(event_id, event_document(template, event_id, index, files, device_id))

@@ -1,4 +1,4 @@
-"""The shape of a real event, made by the real event builder (through tests.evidence.helpers, which
+"""The shape of a real event, made by the real event builder (through tests.builders, which
 its owners keep current), so that the synthetic events follow the schema as it evolves. Made once
 per process; box processes read it from a file instead, so they never import the vision stack."""
 
@@ -10,8 +10,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from tests.builders import context, unsigned_event
 from tests.delivery.synth import TEMPLATE_FILE
-from tests.evidence.helpers import context, unsigned_event
 
 
 @cache

@@ -7,11 +7,11 @@ from pathlib import Path
 
 from backoffice.receiver import Receiver
 from backoffice.store import Store
-from edge.delivery.config import BrokerConfig
-from edge.delivery.receipts import Receipt
+from edge.contract.receipts import Receipt
+from edge.contract.topics import Topics
 from edge.delivery.records import Entry, messages, read_entry
-from edge.delivery.topics import Topics
-from edge.evidence.seal import Sealer
+from edge.ledger.seal import Sealer
+from edge.mqtt.config import BrokerConfig
 from tests.delivery.kit import Subscriber, wait_for
 from tests.delivery.synth import CAMERA, DEVICE_ID, SITE, Written, emit, make_keys
 from tests.delivery.template import event_template

@@ -10,10 +10,10 @@ from pathlib import Path
 
 from backoffice.store import Store
 from edge.core import Violation
-from edge.delivery.config import BrokerConfig
-from edge.evidence.keys import load_public_keys
-from edge.evidence.signing import unverified_payload
-from edge.evidence.verify import verify_path
+from edge.ledger.keys import load_public_keys
+from edge.ledger.signing import unverified_payload
+from edge.ledger.verify import verify_path
+from edge.mqtt.config import BrokerConfig
 from tests.brokers import Mosquitto
 from tests.delivery.kit import InProcessBox, Subscriber, box_config, start_backoffice, wait_for
 from tests.delivery.synth import CAMERA, DEVICE_ID, SITE

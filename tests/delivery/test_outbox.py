@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from edge.contract.receipts import Receipt
 from edge.delivery.outbox import Outbox, OutboxError
-from edge.delivery.receipts import Receipt
 from edge.delivery.records import Entry, scan
-from edge.evidence.seal import Sealer
+from edge.ledger.seal import Sealer
 from tests.brokers import ROOT
 from tests.delivery.synth import DEVICE_ID, emit, make_keys
 from tests.delivery.template import event_template

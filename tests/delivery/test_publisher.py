@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from backoffice.store import Store
-from edge.delivery.config import BrokerConfig
+from edge.contract.receipts import Receipt
 from edge.delivery.outbox import Outbox
-from edge.delivery.receipts import Receipt
+from edge.mqtt.config import BrokerConfig
 from tests.brokers import ROOT, Mosquitto
 from tests.delivery.kit import InProcessBox, Subscriber, box_config, start_backoffice, wait_for
 from tests.delivery.synth import CAMERA, SITE

@@ -10,10 +10,10 @@ import pytest
 
 from backoffice.store import Store
 from edge.cli import main
-from edge.delivery.config import BrokerConfig
 from edge.delivery.outbox import OUTBOX_FILE, Outbox
-from edge.evidence.keys import load_public_keys
-from edge.evidence.verify import verify_path
+from edge.ledger.keys import load_public_keys
+from edge.ledger.verify import verify_path
+from edge.mqtt.config import BrokerConfig
 from tests.brokers import Mosquitto
 from tests.conftest import DEMO
 from tests.delivery.kit import Subscriber, start_backoffice

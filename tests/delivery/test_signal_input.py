@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from edge.config.site import Signal
-from edge.delivery.config import BrokerConfig
-from edge.detect.signal_controller import ControllerSignalReader, SignalControllerConfig
+from edge.detect.config import SignalControllerConfig
+from edge.detect.signal_controller import ControllerSignalReader
+from edge.mqtt.config import BrokerConfig
 from tests.brokers import Mosquitto
 from tests.delivery.kit import InProcessBox, Subscriber, box_config, wait_for
 from tests.delivery.synth import CAMERA, SITE

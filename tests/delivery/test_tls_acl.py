@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from edge.delivery.config import BrokerConfig, TlsConfig
-from edge.delivery.mqtt import Backoff, Connected, Link, LinkEvent, Lost, Session
-from edge.delivery.receipts import Receipt
+from edge.backoff import Backoff
+from edge.contract.receipts import Receipt
+from edge.mqtt.config import BrokerConfig, TlsConfig
+from edge.mqtt.connection import Connected, Connection, ConnectionEvent, Lost, Session
 from tests.brokers import Mosquitto, make_test_ca, tls_lines
 from tests.delivery.kit import InProcessBox, Subscriber, box_config, start_backoffice, wait_for
 
@@ -58,8 +59,8 @@ def test_a_box_cannot_write_or_read_under_another_box(certs: Path, tls_broker: M
 def test_without_a_client_certificate_there_is_no_connection(certs: Path, tls_broker: Mosquitto) -> None:
     anonymous = BrokerConfig(host="127.0.0.1", port=tls_broker.port, tls=TlsConfig(ca_file=certs / "ca.crt"),
                              connect_timeout_s=3)
-    link = Link(Session(anonymous, "nobody", 60), Backoff(0.05, 0.1))
-    events: list[LinkEvent] = []
+    link = Connection(Session(anonymous, "nobody", 60), Backoff(0.05, 0.1))
+    events: list[ConnectionEvent] = []
     deadline = time.monotonic() + 10
     while not any(isinstance(e, Lost) for e in events) and time.monotonic() < deadline:
         events += link.step(0.05)

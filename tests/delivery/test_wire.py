@@ -10,11 +10,11 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
+from edge.contract.receipts import MalformedReceiptError, Receipt
+from edge.contract.topics import TopicError, TopicRef, Topics, parse_topic
 from edge.core import ClockStatus
 from edge.delivery.outbox import OutboxStats
-from edge.delivery.receipts import MalformedReceiptError, Receipt
 from edge.delivery.status import OFFLINE_WILL, Delivered, Health, Identity, status_document
-from edge.delivery.topics import TopicError, TopicRef, Topics, parse_topic
 from tests.brokers import ROOT
 
 ASYNCAPI = yaml.safe_load((ROOT / "docs" / "asyncapi.yaml").read_text())

@@ -8,7 +8,9 @@ import cv2
 import numpy as np
 import pytest
 
-from edge.detect import CenterNetConfig, Detector, build_detector
+from edge.detect.base import Detector
+from edge.detect.build import build_detector
+from edge.detect.config import CenterNetConfig
 from evaluation.detections import RecordingDetector, ReplayError
 from tests.conftest import MODELS, ultralytics_asset
 

@@ -8,9 +8,12 @@ import cv2
 import numpy as np
 import pytest
 
-from edge.detect import CenterNetConfig, build_detector
 from edge.detect.base import Detector
-from evaluation.sprites import SPRITES_DIR, Sprite, file_sha256, load_sprites, read_index
+from edge.detect.build import build_detector
+from edge.detect.config import CenterNetConfig
+from edge.ledger.store import file_sha256
+from evaluation.sprites import SPRITES_DIR, Sprite, load_sprites, read_index
+from tests.builders import iou
 from tests.conftest import MODELS
 
 SPRITES = load_sprites()
@@ -39,13 +42,6 @@ def paste(sprite: Sprite, width: int) -> tuple[np.ndarray, tuple[int, int, int, 
     ys, xs = np.nonzero(scaled[:, :, 3] > 127)
     box = (x0 + int(xs.min()), y0 + int(ys.min()), x0 + int(xs.max()) + 1, y0 + int(ys.max()) + 1)
     return frame.round().astype(np.uint8), box
-
-
-def iou(a: np.ndarray, b: tuple[int, int, int, int]) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    return float(inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter))
 
 
 def best_class(sprite: Sprite, width: int) -> tuple[str | None, float]:

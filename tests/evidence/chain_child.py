@@ -10,9 +10,10 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from edge.evidence.chain import ChainState, recover
-from edge.evidence.keys import PRIVATE_KEY_FILE, PUBLIC_JWK_FILE, load_public_keys, load_signer
-from tests.evidence.helpers import DEVICE_ID, Device, context
+from edge.ledger.chain import ChainState, recover
+from edge.ledger.config import PRIVATE_KEY_FILE
+from edge.ledger.keys import PUBLIC_JWK_FILE, load_public_keys, load_signer
+from tests.builders import DEVICE_ID, Device, context
 
 
 def main(workdir: Path, count: int) -> None:

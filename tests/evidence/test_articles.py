@@ -9,8 +9,8 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from edge.evidence.event import MediaItem, articles, build_event, new_event_id
-from edge.evidence.signing import load_schema, with_link
-from tests.evidence.helpers import T0, context, violation
+from edge.ledger.signing import load_schema, with_link
+from tests.builders import T0, context, violation
 
 MEDIA = MediaItem(name="overview.jpg", role="overview_at", sha256="0" * 64, bytes=1, content_type="image/jpeg",
                   frame_index=10, captured_at=T0)

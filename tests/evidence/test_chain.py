@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from edge.evidence.chain import ChainState, ChainStateError, gap_path, recover
-from edge.evidence.keys import load_public_keys
-from edge.evidence.signing import GENESIS_HASH, event_hash, sign_event, unverified_payload, verify_jws, with_link
-from edge.evidence.verify import verify_path
-from tests.evidence.helpers import DEVICE_ID, Device, jpeg, unsigned_event
+from edge.ledger.chain import ChainState, ChainStateError, gap_path, recover
+from edge.ledger.keys import load_public_keys
+from edge.ledger.signing import GENESIS_HASH, event_hash, sign_event, unverified_payload, verify_jws, with_link
+from edge.ledger.verify import verify_path
+from tests.builders import DEVICE_ID, Device, jpeg, unsigned_event
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 1, 15, 8, 0, tzinfo=UTC)

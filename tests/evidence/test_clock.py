@@ -9,14 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from edge.evidence.clock import (
-    ClockProbe,
-    ClockReading,
-    parse_chronyc_tracking,
-    parse_timedatectl,
-    parse_timespan,
-    probe_once,
-)
+from edge.clock import ClockProbe, ClockReading, parse_chronyc_tracking, parse_timedatectl, parse_timespan, probe_once
 
 NOW = datetime(2026, 1, 15, 1, 0, tzinfo=UTC)
 CHRONY_OK = ("C0A80001,192.168.0.1,3,1768438800.123456789,0.000012345,-0.000001234,0.000023456,"

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from edge.evidence.signing import SCHEMA_FILES, load_schema
+from edge.ledger.signing import SCHEMA_FILES, load_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 ASYNCAPI = ROOT / "docs" / "asyncapi.yaml"

@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from edge.evidence.journal import JOURNAL_FILE, PendingJournal, open_entries, recover_pending
-from edge.evidence.keys import load_public_keys
-from edge.evidence.seal import Sealer
-from edge.evidence.signing import unverified_payload
-from edge.evidence.verify import verify_path
-from tests.test_evidence import builder, frame, sealer, violation
+from edge.ledger.journal import JOURNAL_FILE, PendingJournal, open_entries, recover_pending
+from edge.ledger.keys import load_public_keys
+from edge.ledger.seal import Sealer
+from edge.ledger.signing import unverified_payload
+from edge.ledger.verify import verify_path
+from tests.builders import frame, sealer
+from tests.builders import violation_at as violation
+from tests.test_evidence import builder
 
 
 def test_entries_open_until_done_and_a_torn_line_is_ignored(tmp_path: Path) -> None:

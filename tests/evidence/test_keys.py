@@ -14,16 +14,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from joserfc import jwk
 
 from edge.errors import EtleError
-from edge.evidence.keys import (
-    PRIVATE_KEY_FILE,
-    PUBLIC_JWK_FILE,
-    KeyExistsError,
-    KeyFileError,
-    generate_keys,
-    load_public_keys,
-    load_signer,
-)
-from edge.evidence.signing import GENESIS_HASH, sign_event, verify_jws
+from edge.ledger.config import PRIVATE_KEY_FILE
+from edge.ledger.keys import PUBLIC_JWK_FILE, KeyExistsError, KeyFileError, generate_keys, load_public_keys, load_signer
+from edge.ledger.signing import GENESIS_HASH, sign_event, verify_jws
 
 
 def test_keygen_writes_a_private_pem_0600_and_a_public_jwk(tmp_path: Path) -> None:

@@ -14,31 +14,30 @@ from typing import Any
 import numpy as np
 import pytest
 
+from edge.app import start_up
 from edge.config.load import load_site
-from edge.core import ClockStatus, ModelIdentity, Track, TrackPoint, TrackUpdate, Violation
-from edge.evidence.builder import EvidenceBuilder, EvidenceConfig, EvidenceRecord
-from edge.evidence.chain import ChainState
-from edge.evidence.event import EventContext, FixedClock
-from edge.evidence.keys import generate_keys
-from edge.evidence.seal import CHAIN_FILE, Sealer
-from edge.evidence.signing import schema_errors
+from edge.core import Track, TrackPoint, TrackUpdate, Violation
+from edge.evidence.config import EvidenceConfig
+from edge.evidence.event import EventContext
+from edge.evidence.schedule import EvidenceScheduler
 from edge.evidence.worker import PlateStage
+from edge.evidence.writer import EvidenceRecord
+from edge.ledger.signing import schema_errors
+from edge.paths import PROJECT_ROOT
+from edge.plates.config import PlateConfig
 from edge.plates.detector import VehicleView
 from edge.plates.indonesia import normalize
 from edge.plates.ocr import CharCandidates, TextRead
-from edge.plates.reader import PlateConfig, PlateCrop, PlateOutcome, PlateRead
+from edge.plates.reader import PlateCrop, PlateOutcome, PlateRead
 from edge.plates.vote import FrameRead
-from edge.rules.odd_even import OddEvenConfig
-from edge.sources import Frame
-from tests.evidence.helpers import T0, violation
+from edge.rules.odd_even import Confirmed, OddEvenConfig, judge_read
+from edge.settings import DeviceSettings
+from edge.sources import VideoFileSource
+from tests.builders import REPLAY, T0, context, frame, sealer, violation
 from tests.test_config import GOOD, write
 
 MODEL = Path(__file__).resolve().parents[2] / "models" / "license_plate_detector.onnx"
-
-
-def frame(i: int) -> Frame:
-    return Frame(image=np.full((720, 1280, 3), 60 + i % 100, dtype=np.uint8), index=i,
-                 captured_at=T0 + timedelta(seconds=i / 10))
+DEMO_CLIP = PROJECT_ROOT / "calibration" / "demo" / "clip.mp4"
 
 
 def read(index: int, raw: str) -> FrameRead:
@@ -71,17 +70,33 @@ UNREADABLE = PlateOutcome(None, "the reads disagree at character 4: 1 or 7", REA
                           PlateCrop(35, CROP))
 
 
+@dataclass
+class Judge:
+    """Settles suspects as the pipeline does: the odd_even verdict on the plate read, counted,
+    then the admission gate for a confirmed one."""
+
+    config: OddEvenConfig = field(default_factory=OddEvenConfig)
+    admit: Any = lambda _v: True
+    plate_checks: dict[str, int] = field(default_factory=dict)
+
+    def __call__(self, suspect: Violation, outcome: PlateOutcome | None) -> Violation | None:
+        verdict = judge_read(suspect, outcome.judgeable() if outcome is not None else "plate reading is off",
+                             self.config)
+        why = "confirmed" if isinstance(verdict, Confirmed) else verdict.reason.value
+        self.plate_checks[why] = self.plate_checks.get(why, 0) + 1
+        if not isinstance(verdict, Confirmed) or not self.admit(verdict.violation):
+            return None
+        return verdict.violation
+
+
 def build(tmp_path: Path, plates: PlateStage | None, config: EvidenceConfig | None = None,
-          odd_even: OddEvenConfig | None = None) -> EvidenceBuilder:
-    keys = tmp_path / "keys"
-    generate_keys(keys)
-    ChainState.open(keys / CHAIN_FILE, "dev-1", create=True).close()
-    ctx = EventContext(site=load_site(write(tmp_path, GOOD)), device_id="dev-1", boot_id="boot-1",
-                       models=(ModelIdentity("vehicle_detector", "centernet.onnx", "0" * 64),),
-                       clock=FixedClock(ClockStatus("clip_start_time", None, None)), software_version="test")
+          odd_even: OddEvenConfig | None = None, ctx: EventContext | None = None) -> tuple[EvidenceScheduler, Judge]:
+    ctx = ctx or context(tmp_path, "dev-1", REPLAY)
     config = config or EvidenceConfig(directory=tmp_path / "ev")
-    return EvidenceBuilder(ctx, config, fps=10, sealer=Sealer.open(keys, "dev-1", "boot-1"), plates=plates,
-                           odd_even=odd_even)
+    judge = Judge(odd_even or OddEvenConfig())
+    evidence = EvidenceScheduler(ctx, config, fps=10, sealer=sealer(tmp_path), plates=plates,
+                                 settle=judge)
+    return evidence, judge
 
 
 def seen(track_id: int, frames: range) -> TrackUpdate:
@@ -91,7 +106,7 @@ def seen(track_id: int, frames: range) -> TrackUpdate:
     return TrackUpdate(active=(Track(track_id, "car", points),), ended=())
 
 
-def feed(evidence: EvidenceBuilder, act: Violation) -> list[EvidenceRecord]:
+def feed(evidence: EvidenceScheduler, act: Violation) -> list[EvidenceRecord]:
     """Frames up to the act, the violation, then the frames after it with the track observed;
     then the end of the stream (the plate is read on the worker thread: flush waits for it)."""
     for i in range(act.frame_index + 1):
@@ -105,7 +120,7 @@ def feed(evidence: EvidenceBuilder, act: Violation) -> list[EvidenceRecord]:
     return records + evidence.flush()
 
 
-def run(evidence: EvidenceBuilder, act: int = 30) -> dict[str, Any]:
+def run(evidence: EvidenceScheduler, act: int = 30) -> dict[str, Any]:
     records = feed(evidence, violation(act // 10))  # helpers' violation(k): frame 10 k, track k
     assert len(records) == 1
     event: dict[str, Any] = json.loads((records[0].folder / "event.json").read_text())
@@ -114,7 +129,7 @@ def run(evidence: EvidenceBuilder, act: int = 30) -> dict[str, Any]:
 
 def test_a_read_plate_is_in_the_signed_event_with_its_crop(tmp_path: Path) -> None:
     stage = ScriptedPlates(GOOD_READ)
-    event = run(build(tmp_path, stage))
+    event = run(build(tmp_path, stage)[0])
     assert schema_errors(event) == []
     plate = event["plate"]
     assert (plate["text"], plate["formatted"], plate["region"], plate["category"]) == (
@@ -125,12 +140,12 @@ def test_a_read_plate_is_in_the_signed_event_with_its_crop(tmp_path: Path) -> No
     assert "plate_unreadable" not in event
     media = {m["role"]: m for m in event["media"]}
     assert media["plate"]["name"] == "plate.jpg" and media["plate"]["frame_index"] == 33
-    assert {m["role"] for m in event["models"]} == {"vehicle_detector", "plate_detector"}
+    assert [m["role"] for m in event["models"]] == ["vehicle_detector"]  # the context's: start-up names every model
 
 
 def test_frames_after_the_act_are_read_too(tmp_path: Path) -> None:
     stage = ScriptedPlates(GOOD_READ)
-    run(build(tmp_path, stage))
+    run(build(tmp_path, stage)[0])
     (views,) = stage.seen
     frames = [index for index, _ in views]
     assert frames[0] == 25 and frames[-1] == 41  # before the act (from the track) to the last observed
@@ -138,7 +153,7 @@ def test_frames_after_the_act_are_read_too(tmp_path: Path) -> None:
 
 
 def test_an_unreadable_plate_is_null_with_the_reason_and_the_reads(tmp_path: Path) -> None:
-    event = run(build(tmp_path, ScriptedPlates(UNREADABLE)))
+    event = run(build(tmp_path, ScriptedPlates(UNREADABLE))[0])
     assert schema_errors(event) == []
     assert event["plate"] is None
     assert event["plate_unreadable"]["reason"] == "the reads disagree at character 4: 1 or 7"
@@ -147,22 +162,25 @@ def test_an_unreadable_plate_is_null_with_the_reason_and_the_reads(tmp_path: Pat
 
 
 def test_a_failing_reader_does_not_stop_the_evidence(tmp_path: Path) -> None:
-    event = run(build(tmp_path, ScriptedPlates(RuntimeError("ORT session died"))))
+    event = run(build(tmp_path, ScriptedPlates(RuntimeError("ORT session died")))[0])
     assert event["plate"] is None and event["plate_unreadable"]["reason"] == "plate reading failed: ORT session died"
     assert schema_errors(event) == []
 
 
 def test_plate_reading_off(tmp_path: Path) -> None:
     config = EvidenceConfig(directory=tmp_path / "ev", plates=PlateConfig(enabled=False))
-    event = run(build(tmp_path, None, config))
+    event = run(build(tmp_path, None, config)[0])
     assert event["plate"] is None
     assert event["plate_unreadable"] == {"reason": "plate reading is off on this device", "frames": [], "ocr_calls": 0,
                                          "reads": []}
     assert [m["role"] for m in event["models"]] == ["vehicle_detector"]
 
 
-def test_the_default_reader_is_built_from_the_config(tmp_path: Path) -> None:
-    event = run(build(tmp_path, None))  # grey frames: the real reader finds no plate
+def test_start_up_builds_the_default_reader_and_names_its_models(tmp_path: Path) -> None:
+    site = load_site(write(tmp_path, GOOD))
+    start = start_up(site, DeviceSettings(), VideoFileSource(DEMO_CLIP, T0))
+    assert start.plates is not None
+    event = run(build(tmp_path, start.plates, ctx=start.context)[0])  # grey frames: the real reader finds no plate
     assert event["plate"] is None and event["plate_unreadable"]["reason"].startswith("no plate found")
     assert {m["role"] for m in event["models"]} == {"vehicle_detector", "plate_detector", "ocr_detector",
                                                     "ocr_recognizer"}
@@ -171,7 +189,7 @@ def test_the_default_reader_is_built_from_the_config(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("change", ["drop_unreadable", "unreadable_with_plate", "bad_text"])
 def test_schema_ties_plate_and_plate_unreadable(tmp_path: Path, change: str) -> None:
-    event = run(build(tmp_path, ScriptedPlates(GOOD_READ)))
+    event = run(build(tmp_path, ScriptedPlates(GOOD_READ))[0])
     if change == "drop_unreadable":
         event["plate"] = None
     elif change == "unreadable_with_plate":
@@ -199,13 +217,13 @@ SHAKY_LETTER = with_confidences((0.97, 0.97, 0.97, 0.97, 0.97, 0.97, 0.6, 0.97))
 
 def test_an_unsure_letter_does_not_stop_the_parity_verdict(tmp_path: Path) -> None:
     """The parity hangs on the last digit: an uncertain suffix letter is for the officer to check."""
-    evidence = build(tmp_path, ScriptedPlates(SHAKY_LETTER))
+    evidence, judge = build(tmp_path, ScriptedPlates(SHAKY_LETTER))
     (record,) = feed(evidence, SUSPECT)
-    assert record.violation.details["plate_parity"] == "even" and evidence.plate_checks == {"confirmed": 1}
+    assert record.violation.details["plate_parity"] == "even" and judge.plate_checks == {"confirmed": 1}
 
 
 def test_a_suspect_with_an_even_plate_on_an_odd_date_is_a_signed_violation(tmp_path: Path) -> None:
-    evidence = build(tmp_path, ScriptedPlates(EVEN_READ))
+    evidence, judge = build(tmp_path, ScriptedPlates(EVEN_READ))
     (record,) = feed(evidence, SUSPECT)
     event = json.loads((record.folder / "event.json").read_text())
     assert schema_errors(event) == []
@@ -214,7 +232,7 @@ def test_a_suspect_with_an_even_plate_on_an_odd_date_is_a_signed_violation(tmp_p
     assert event["plate"]["formatted"] == "B 2816 PKW"
     assert {"plate", "clip"} <= {m["role"] for m in event["media"]}  # the clip is made once it is confirmed
     assert not record.violation.pending_plate
-    assert evidence.plate_checks == {"confirmed": 1}
+    assert judge.plate_checks == {"confirmed": 1}
 
 
 @pytest.mark.parametrize(("outcome", "config", "why"), [
@@ -227,9 +245,9 @@ def test_a_suspect_with_an_even_plate_on_an_odd_date_is_a_signed_violation(tmp_p
 def test_a_dismissed_suspect_leaves_nothing_behind(tmp_path: Path, outcome: PlateOutcome, config: OddEvenConfig,
                                                    why: str) -> None:
     """No folder, no sequence number, no plate text: only the count of checks and why."""
-    evidence = build(tmp_path, ScriptedPlates(outcome), odd_even=config)
+    evidence, judge = build(tmp_path, ScriptedPlates(outcome), odd_even=config)
     assert feed(evidence, SUSPECT) == [] and evidence.pending == 0
-    assert evidence.plate_checks == {why: 1}
+    assert judge.plate_checks == {why: 1}
     assert not (tmp_path / "ev").exists() or list((tmp_path / "ev").iterdir()) == []
     # The next violation takes the first sequence number: the suspect reserved none.
     (record,) = feed(evidence, violation(6))
@@ -238,17 +256,17 @@ def test_a_dismissed_suspect_leaves_nothing_behind(tmp_path: Path, outcome: Plat
 
 def test_a_suspect_with_plate_reading_off_is_not_judged(tmp_path: Path) -> None:
     config = EvidenceConfig(directory=tmp_path / "ev", plates=PlateConfig(enabled=False))
-    evidence = build(tmp_path, None, config)
+    evidence, judge = build(tmp_path, None, config)
     assert feed(evidence, SUSPECT) == []
-    assert evidence.plate_checks == {"plate not read": 1}
+    assert judge.plate_checks == {"plate not read": 1}
 
 
 def test_a_confirmed_suspect_goes_through_the_admission_gate(tmp_path: Path) -> None:
     """The disk budget sees odd_even violations once confirmed (not every suspect): a refused one
     is not stored, and the gate (which declares it in a signed gap) is asked exactly once."""
-    evidence = build(tmp_path, ScriptedPlates(EVEN_READ))
+    evidence, judge = build(tmp_path, ScriptedPlates(EVEN_READ))
     asked: list[Violation] = []
-    evidence.admit = lambda v: asked.append(v) is not None  # refuses, remembering what it was asked
+    judge.admit = lambda v: asked.append(v) is not None  # refuses, remembering what it was asked
     assert feed(evidence, SUSPECT) == []
     assert [(v.kind, v.details["plate_parity"]) for v in asked] == [("odd_even", "even")]
-    assert evidence.plate_checks == {"confirmed": 1} and evidence.pending == 0
+    assert judge.plate_checks == {"confirmed": 1} and evidence.pending == 0

@@ -12,9 +12,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from joserfc import jws
 from joserfc.jwk import OKPKey
 
-from edge.evidence.chain import GapRecord, Link
-from edge.evidence.keys import REGISTRY, FileSigner, KeyRing
-from edge.evidence.signing import (
+from edge.ledger.chain import GapRecord, Link
+from edge.ledger.keys import REGISTRY, FileSigner, KeyRing
+from edge.ledger.signing import (
     GENESIS_HASH,
     BadHeaderError,
     BadPayloadError,
@@ -30,7 +30,7 @@ from edge.evidence.signing import (
     verify_jws,
     with_link,
 )
-from tests.evidence.helpers import T0, Device, context, jpeg, unsigned_event
+from tests.builders import T0, Device, context, jpeg, unsigned_event
 
 
 def _b64json(part: str) -> object:

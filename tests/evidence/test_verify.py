@@ -14,12 +14,12 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from joserfc.jwk import OKPKey
 
-from edge.evidence.chain import ChainState, GapRecord, Link, write_gap
-from edge.evidence.keys import FileSigner, KeyRing
-from edge.evidence.signing import GENESIS_HASH, event_hash, sign_event, unverified_payload, with_link
-from edge.evidence.store import write_event_folder
-from edge.evidence.verify import VerifyReport, verify_path
-from tests.evidence.helpers import DEVICE_ID, Device, jpeg, unsigned_event
+from edge.ledger.chain import ChainState, GapRecord, Link, write_gap
+from edge.ledger.keys import FileSigner, KeyRing
+from edge.ledger.signing import GENESIS_HASH, event_hash, sign_event, unverified_payload, with_link
+from edge.ledger.store import write_event_folder
+from edge.ledger.verify import VerifyReport, verify_path
+from tests.builders import DEVICE_ID, Device, jpeg, unsigned_event
 
 NOW = datetime(2026, 1, 15, 8, 0, tzinfo=UTC)
 

@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from edge.evidence.builder import EvidenceRecord
 from edge.evidence.worker import EvidenceWorker, read_or_explain
+from edge.evidence.writer import EvidenceRecord
 from edge.plates.detector import VehicleView
 from edge.plates.reader import PlateOutcome
-from tests.evidence.helpers import violation
+from tests.builders import violation
 from tests.evidence.test_plate_evidence import GOOD_READ, MODEL, build, frame
 
 LONG = 5.0  # seconds a gated read may wait; the tests release it long before
@@ -44,7 +44,7 @@ def seq(record: EvidenceRecord) -> int:
 
 def test_the_pipeline_goes_on_while_a_plate_is_read(tmp_path: Path) -> None:
     stage = GatedPlates(GOOD_READ)
-    evidence = build(tmp_path, stage)
+    evidence, _ = build(tmp_path, stage)
     for i in range(31):
         evidence.on_frame(frame(i))
     evidence.add(violation(3))  # at frame 30; its 2 s of frames after (for the clip) are in at frame 50
@@ -62,7 +62,7 @@ def test_the_pipeline_goes_on_while_a_plate_is_read(tmp_path: Path) -> None:
 
 def test_folders_are_written_in_detection_order_once_the_jobs_are_done(tmp_path: Path) -> None:
     stage = GatedPlates(GOOD_READ)
-    evidence = build(tmp_path, stage)
+    evidence, _ = build(tmp_path, stage)
     for i in range(31):
         evidence.on_frame(frame(i))
     evidence.add(violation(3))

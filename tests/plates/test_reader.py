@@ -7,10 +7,11 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
+from edge.plates.config import PlateConfig
 from edge.plates.detector import PlateHit, VehicleView, rank_views
 from edge.plates.factory import build_plate_reader
 from edge.plates.ocr import CharCandidates, TextRead
-from edge.plates.reader import PlateConfig, PlateOutcome, PlateReader
+from edge.plates.reader import PlateOutcome, PlateReader
 from tests.plates.conftest import street_frame
 
 

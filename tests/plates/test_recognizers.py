@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 from edge.errors import ModelError
+from edge.plates.config import EasyOcrConfig, RapidOcrConfig
 from edge.plates.factory import build_recognizer
 from edge.plates.indonesia import normalize_read
-from edge.plates.ocr import EasyOcrConfig, RapidOcrConfig, TextRead
+from edge.plates.ocr import TextRead
 
 
 def read_all(config: RapidOcrConfig | EasyOcrConfig, plates: list[tuple[str, np.ndarray]]) -> list[tuple[str, str]]:

@@ -14,7 +14,8 @@ import pytest
 
 from edge.config.site import Calibration
 from edge.core import LightState, SignalState, Track, TrackUpdate
-from edge.rules.engine import RuleEngine, RulesConfig
+from edge.rules.config import RulesConfig
+from edge.rules.engine import RuleEngine
 from edge.rules.red_light import RedLightConfig, red_light
 from edge.rules.scene import Scene
 from edge.rules.stop_line import StopLineConfig, stop_line

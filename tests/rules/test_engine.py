@@ -6,7 +6,8 @@ import dataclasses
 from datetime import timedelta
 
 from edge.core import TrackUpdate
-from edge.rules.engine import RuleEngine, RulesConfig
+from edge.rules.config import RulesConfig
+from edge.rules.engine import RuleEngine
 from edge.rules.odd_even import OddEvenConfig
 from tests.rules.scene import PX_PER_M, after_red, kmh, line, still
 from tests.rules.scene import SCENE as METRIC

@@ -47,24 +47,28 @@ def signal(state: LightState, since_s: float = -2.0) -> dict[str, SignalState]:
 @pytest.mark.parametrize(
     ("name", "trk", "signals", "config", "expected"),
     [
-        ("runs the red", track(190, 210), signal("red"), RedLightConfig(), 1),
-        ("passes on green", track(190, 210), signal("green"), RedLightConfig(), 0),
-        ("passes on amber", track(190, 210), signal("amber"), RedLightConfig(), 0),
-        ("unknown signal never flags", track(190, 210), signal("unknown"), RedLightConfig(), 0),
-        ("no signal state at all", track(190, 210), {}, RedLightConfig(), 0),
-        ("stops before the line", track(180, 195, 195), signal("red"), RedLightConfig(), 0),
-        ("already past at red onset", track(210, 230), signal("red"), RedLightConfig(), 0),
-        ("reversing over the line", track(210, 190), signal("red"), RedLightConfig(), 0),
-        ("lane not governed by the line", track(190, 210, x=250), signal("red"), RedLightConfig(), 0),
-        ("inside the grace period", track(190, 210), signal("red", since_s=0.0), RedLightConfig(grace_s=0.5), 0),
-        ("after the grace period", track(190, 210), signal("red", since_s=-1.0), RedLightConfig(grace_s=0.5), 1),
-        ("one point only", track(210), signal("red"), RedLightConfig(), 0),
+        ("runs the red", track(190, 210), signal("red"), RedLightConfig(), ("red_light", "in", "s1", 0, 1)),
+        ("passes on green", track(190, 210), signal("green"), RedLightConfig(), None),
+        ("passes on amber", track(190, 210), signal("amber"), RedLightConfig(), None),
+        ("unknown signal never flags", track(190, 210), signal("unknown"), RedLightConfig(), None),
+        ("no signal state at all", track(190, 210), {}, RedLightConfig(), None),
+        ("stops before the line", track(180, 195, 195), signal("red"), RedLightConfig(), None),
+        ("already past at red onset", track(210, 230), signal("red"), RedLightConfig(), None),
+        ("reversing over the line", track(210, 190), signal("red"), RedLightConfig(), None),
+        ("lane not governed by the line", track(190, 210, x=250), signal("red"), RedLightConfig(), None),
+        ("inside the grace period", track(190, 210), signal("red", since_s=0.0), RedLightConfig(grace_s=0.5), None),
+        ("after the grace period", track(190, 210), signal("red", since_s=-1.0), RedLightConfig(grace_s=0.5),
+         ("red_light", "in", "s1", 0, 1)),
+        ("one point only", track(210), signal("red"), RedLightConfig(), None),
     ],
 )
 def test_red_light_table(
-    name: str, trk: Track, signals: dict[str, SignalState], config: RedLightConfig, expected: int
+    name: str, trk: Track, signals: dict[str, SignalState], config: RedLightConfig,
+    expected: tuple[str, str, str, int, int] | None,
 ) -> None:
-    assert len(red_light(trk, SCENE, signals, config)) == expected, name
+    """`expected`: (kind, lane, stop line, last frame before the line, first frame past it), or None."""
+    found = [(v.kind, v.lane, v.feature, v.before_frame, v.frame_index) for v in red_light(trk, SCENE, signals, config)]
+    assert found == ([expected] if expected is not None else []), name
 
 
 def test_violation_records_time_into_red_and_frames() -> None:

@@ -1,0 +1,212 @@
+"""When each violation's evidence is made: it waits for the frames after the act, its plate read
+and clip run on the evidence worker's thread, and folders are written in detection order as they
+finish (the chain must keep that order).
+
+The plate is read here, and only here: for the violating vehicle, from the ring-buffer frames
+around the act (the vehicle is usually nearest the camera, and its plate largest, just after
+it). `observe` keeps the track of each pending violation up to date, so the frames after the
+act have the vehicle's box too; without it only the act's frame is read.
+
+A suspect (`pending_plate`: odd_even) is not judged here: once its plate is read, `settle`
+(the pipeline's: the rule's verdict, then the disk budget's admission) returns the violation to
+store, or None; a suspect settled to None leaves nothing behind.
+
+What goes into a folder is `edge.evidence.assemble`'s (pure); writing, signing and the journal
+are `edge.evidence.writer`'s.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+
+from edge.core import Track, TrackUpdate, Violation
+from edge.errors import EvidenceError
+from edge.evidence.assemble import assemble
+from edge.evidence.clip import clip_or_none
+from edge.evidence.config import EvidenceConfig
+from edge.evidence.event import EventContext, new_event_id
+from edge.evidence.ring import FrameRing
+from edge.evidence.worker import EvidenceWorker, PlateStage, read_or_explain
+from edge.evidence.writer import EvidenceRecord, EvidenceWriter
+from edge.ledger.seal import Sealer
+from edge.plates.detector import VehicleView
+from edge.plates.reader import PlateOutcome
+from edge.sources import Frame
+
+# A suspect and its plate read (None: reading is off) → the violation to store, or None.
+Settle = Callable[[Violation, PlateOutcome | None], Violation | None]
+FAILURES_KEPT = 20  # distinct write failures kept for the run summary; more are only counted
+
+
+def charge_none(_suspect: Violation, _outcome: PlateOutcome | None) -> Violation | None:
+    """Without a judge no suspect is charged (a scheduler built for violations only)."""
+    return None
+
+
+@dataclass(frozen=True, slots=True, eq=False)  # identity: found in the pending list by `is`
+class _Pending:
+    # The id is fixed at detection so a retried write keeps its reserved sequence number.
+    event_id: str
+    violation: Violation
+    # Set once the frames after the act are in: the frames the evidence is cut from (kept here,
+    # the ring moves on while the plate is read), the plate read (None: reading is off) and the
+    # clip (None: off, or a suspect not yet confirmed). A write retried after a full disk reuses them.
+    frames: FrameRing | None = None
+    plate: Future[PlateOutcome] | None = None
+    clip: Future[bytes | None] | None = None
+
+    def done(self) -> bool:
+        return all(job is None or job.done() for job in (self.plate, self.clip))
+
+
+class EvidenceScheduler:
+    """`plates` reads the plates (None: reading is off, and events say so)."""
+
+    def __init__(self, context: EventContext, config: EvidenceConfig, fps: float, sealer: Sealer | None,
+                 plates: PlateStage | None = None, settle: Settle = charge_none) -> None:
+        self._plates = plates
+        self._worker = EvidenceWorker(config.background_jobs_waiting)
+        self._writer = EvidenceWriter(context, config, sealer)
+        self._site = context.site.site
+        self._config = config
+        self._fps = fps
+        self._settle = settle
+        self.ring = FrameRing(config.ring_frames(fps))
+        self._pending: list[_Pending] = []
+        self._tracks: dict[int, Track] = {}
+        self.failures: deque[str] = deque(maxlen=FAILURES_KEPT)  # distinct, newest last
+        self.failure_count = 0
+        self.unjudged = 0  # suspects never settled: held up behind a write that kept failing
+
+    def add(self, violation: Violation) -> None:
+        item = _Pending(new_event_id(), violation)
+        if not violation.pending_plate:  # a suspect is no violation yet
+            self._writer.detected(item.event_id, violation)
+        self._pending.append(item)
+
+    def observe(self, update: TrackUpdate) -> None:
+        """Keep the latest path of every vehicle with a pending violation (for its plate)."""
+        waiting = {p.violation.track_id for p in self._pending if p.frames is None}
+        for track in update.active:
+            if track.id in waiting:
+                self._tracks[track.id] = track
+
+    def on_frame(self, frame: Frame) -> list[EvidenceRecord]:
+        """Push the frame; start the plate read of every violation whose frames after it have
+        arrived; write those whose read is done, in detection order."""
+        self.ring.push(frame)
+        after = round(self._config.span_after_s * self._fps)
+        for item in list(self._pending):
+            if item.frames is None and frame.index >= item.violation.frame_index + after:
+                self._start(item)
+        waiting = {p.violation.track_id for p in self._pending if p.frames is None}
+        self._tracks = {k: v for k, v in self._tracks.items() if k in waiting}
+        return self._complete(wait=False)
+
+    def flush(self) -> list[EvidenceRecord]:
+        """End of stream: write what is pending with the frames there are. What still cannot be
+        written is reported and, signed, declared lost in a gap record."""
+        for item in list(self._pending):
+            if item.frames is None:
+                self._start(item)
+        records = self._complete(wait=True)
+        self._worker.close()
+        newest = self.ring.newest
+        # Suspects held up behind a failed write were never judged: they are not lost violations.
+        self.unjudged = sum(p.violation.pending_plate for p in self._pending)
+        stuck = [p.event_id for p in self._pending if not p.violation.pending_plate]
+        if stuck and newest is not None:
+            problem = self._writer.declare_lost(stuck, newest.captured_at)
+            if problem is not None:
+                self._failed(problem)
+        self._writer.close()
+        return records
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    def _failed(self, message: str) -> None:
+        self.failure_count += 1
+        if not self.failures or self.failures[-1] != message:  # a retry failing alike is one failure
+            self.failures.append(message)
+
+    def _start(self, item: _Pending) -> None:
+        """Keep the frames the evidence needs; hand the plate read and the clip to the worker."""
+        violation, cfg, fps = item.violation, self._config, self._fps
+        first = min(violation.before_frame, violation.frame_index - round(cfg.span_before_s * fps))
+        frames = self.ring.since(first)
+        plate = None
+        if self._plates is not None:
+            plate = self._worker.submit(read_or_explain, self._plates, self._views(violation, frames))
+        # A suspect's clip waits for its verdict: most suspects comply, and their clip would be thrown away.
+        clip = None if violation.pending_plate else self._clip(violation, frames)
+        self._pending[self._pending.index(item)] = _Pending(item.event_id, violation, frames, plate, clip)
+
+    def _clip(self, violation: Violation, frames: FrameRing) -> Future[bytes | None] | None:
+        if not self._config.clip:
+            return None
+        fps = self._fps
+        end = violation.frame_index + round(self._config.clip_after_s * fps)
+        shown = [f for f in frames.since(violation.frame_index - round(self._config.clip_before_s * fps)).frames()
+                 if f.index <= end]
+        return self._worker.submit(clip_or_none, shown, fps) if shown else None
+
+    def _complete(self, wait: bool) -> list[EvidenceRecord]:
+        """Write the started violations in order; stop at one whose plate read or clip is still
+        running (unless `wait`), so the chain keeps detection order."""
+        records = []
+        for queued in list(self._pending):
+            if queued.frames is None:
+                continue  # its frames after the act are not in yet
+            if not wait and not queued.done():
+                break
+            item = self._settled(queued) if queued.violation.pending_plate else queued
+            if item is None:  # a suspect dismissed by its plate, or shed
+                self._pending.remove(queued)
+                continue
+            self._pending[self._pending.index(queued)] = item
+            if not wait and not item.done():
+                break  # a confirmed suspect's clip has only just been started
+            try:
+                records.append(self._write(item))
+            except EvidenceError as exc:
+                # Kept pending and retried later, never dropped. Later events wait behind it:
+                # its sequence number is reserved and the chain must stay in order.
+                self._failed(str(exc))
+                break
+            self._pending.remove(item)
+        return records
+
+    def _settled(self, item: _Pending) -> _Pending | None:
+        """A suspect the pipeline charged (judged by its plate, then admitted), or None."""
+        charged = self._settle(item.violation, item.plate.result() if item.plate is not None else None)
+        if charged is None:
+            return None
+        self._writer.detected(item.event_id, charged)
+        frames = item.frames
+        return dataclasses.replace(item, violation=charged, clip=self._clip(charged, frames) if frames else None)
+
+    def _views(self, violation: Violation, frames: FrameRing) -> list[VehicleView]:
+        """The vehicle in every kept frame (the span of the clip and the overviews)."""
+        track = self._tracks.get(violation.track_id)
+        boxes = {p.frame_index: p.xyxy for p in track.seen or track.points} if track is not None else {}
+        boxes[violation.frame_index] = violation.box
+        views = []
+        for index, box in sorted(boxes.items()):
+            frame = frames.get(index)
+            if frame is not None:
+                views.append(VehicleView(index, frame.image, box))
+        return views
+
+    def _write(self, item: _Pending) -> EvidenceRecord:
+        if item.frames is None:
+            raise ValueError("evidence written before its frames were kept")
+        plate = item.plate.result() if item.plate is not None else None
+        clip = item.clip.result() if item.clip is not None else None
+        bundle = assemble(item.violation, item.frames, self._site, self._config, self._fps, (plate, clip))
+        return self._writer.write(item.event_id, bundle)

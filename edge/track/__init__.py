@@ -1,0 +1,1 @@
+"""Tracking: the ByteTrack adapter (`tracker`) and its light config (`config`)."""
