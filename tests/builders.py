@@ -25,7 +25,7 @@ from edge.ledger.seal import Sealer
 from edge.ledger.signing import sign_event, with_link
 from edge.ledger.store import write_event_folder
 from edge.sources import Frame
-from tests.test_config import GOOD, write
+from tests.config.test_load import GOOD, write
 
 T0 = datetime(2026, 1, 15, 0, 30, tzinfo=UTC)
 DEVICE_ID = "etle-test-0001"

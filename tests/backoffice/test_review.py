@@ -35,7 +35,7 @@ from tests.brokers import free_port
 from tests.builders import T0, sealer
 from tests.builders import violation_at as violation
 from tests.conftest import ROOT
-from tests.test_evidence import builder
+from tests.evidence.test_folders import builder
 
 PREFIX = "etle/v1"
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from edge.cli import main
 from edge.config.load import parse_site
-from tests.test_config import GOOD
+from tests.config.test_load import GOOD
 
 coordinate = st.one_of(st.floats(-200, 1500, allow_nan=False), st.sampled_from([0.0, 720.0, 1280.0]))
 point = st.tuples(coordinate, coordinate)

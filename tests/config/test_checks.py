@@ -12,7 +12,7 @@ import pytest
 from edge.config.checks import Problem, check_site
 from edge.config.load import parse_site
 from edge.geometry import GroundPlane
-from tests.test_config import GOOD, _set, edit
+from tests.config.test_load import GOOD, _set, edit
 
 Change = Callable[[dict[str, Any]], None]
 

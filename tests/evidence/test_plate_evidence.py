@@ -34,7 +34,7 @@ from edge.rules.odd_even import Confirmed, OddEvenConfig, judge_read
 from edge.settings import DeviceSettings
 from edge.sources import VideoFileSource
 from tests.builders import REPLAY, T0, context, frame, sealer, violation
-from tests.test_config import GOOD, write
+from tests.config.test_load import GOOD, write
 
 MODEL = Path(__file__).resolve().parents[2] / "models" / "license_plate_detector.onnx"
 DEMO_CLIP = PROJECT_ROOT / "calibration" / "demo" / "clip.mp4"

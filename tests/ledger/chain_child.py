@@ -1,6 +1,6 @@
 """A pipeline stand-in for the SIGKILL test: recover, say "ready", then sign events until killed.
 
-Usage: python -m tests.evidence.chain_child WORKDIR COUNT   (COUNT 0: forever)
+Usage: python -m tests.ledger.chain_child WORKDIR COUNT   (COUNT 0: forever)
 """
 
 from __future__ import annotations

@@ -134,7 +134,7 @@ def test_a_failed_write_is_declared_with_record_gap(tmp_path: Path) -> None:
 def test_sigkill_at_random_moments_never_reuses_nor_hides_a_seq(tmp_path: Path) -> None:
     Device.create(tmp_path).state.close()
     rng = random.Random(20260115)
-    command = [sys.executable, "-m", "tests.evidence.chain_child", str(tmp_path)]
+    command = [sys.executable, "-m", "tests.ledger.chain_child", str(tmp_path)]
     for _ in range(8):
         child = subprocess.Popen([*command, "0"], cwd=ROOT, stdout=subprocess.PIPE)
         assert child.stdout is not None and child.stdout.readline() == b"ready\n"

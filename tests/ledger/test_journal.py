@@ -13,7 +13,7 @@ from edge.ledger.signing import unverified_payload
 from edge.ledger.verify import verify_path
 from tests.builders import frame, sealer
 from tests.builders import violation_at as violation
-from tests.test_evidence import builder
+from tests.evidence.test_folders import builder
 
 
 def test_entries_open_until_done_and_a_torn_line_is_ignored(tmp_path: Path) -> None:
