@@ -19,7 +19,7 @@ from edge.errors import EtleError, SiteFileError
 from edge.evidence.event import rfc3339
 from edge.ledger.chain import ChainState, ChainStateError
 from edge.ledger.config import CHAIN_FILE
-from edge.ledger.journal import recover_pending
+from edge.ledger.journal import recover_unstored
 from edge.ledger.keys import KeyFileError, generate_keys, load_public_keys
 from edge.ledger.seal import Sealer
 from edge.ledger.verify import verify_path
@@ -179,7 +179,7 @@ def _run(args: argparse.Namespace, console: Console, site: LoadedSite, pipeline:
         gap = sealer.recover(evidence_dir, datetime.now(UTC))
         if gap is not None:
             console.print(f"[yellow]the previous run ended before storing an event: recorded {gap}[/yellow]")
-        lost = recover_pending(evidence_dir, sealer, datetime.now(UTC))
+        lost = recover_unstored(evidence_dir, sealer, datetime.now(UTC))
         if lost:
             console.print(f"[yellow]the previous run stopped before writing {len(lost)} detected violation(s): "
                           f"each declared lost in a signed gap ({', '.join(p.name for p in lost)})[/yellow]")

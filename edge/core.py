@@ -102,8 +102,8 @@ class Violation:
 
     `before_frame` is the last frame that shows the vehicle still on the legal side, and
     `frame_index` the first that shows the act; evidence is cut around them.
-    `pending_plate`: only a suspect until its plate is read (odd_even); the evidence stage reads
-    the plate and confirms or dismisses it (`edge.rules.odd_even.judge`).
+    `suspect`: not yet a violation, only a vehicle to check by its plate (odd_even): the evidence
+    stage reads the plate, the rules confirm or dismiss it (`edge.rules.engine.RuleEngine.confirm`).
     """
 
     kind: ViolationKind
@@ -117,7 +117,7 @@ class Violation:
     before_frame: int
     box: tuple[float, float, float, float]
     details: dict[str, DetailValue] = field(default_factory=dict)
-    pending_plate: bool = False
+    suspect: bool = False
 
     def describe(self) -> str:
         """One line naming the act, for records that must say what was lost (gap reasons)."""

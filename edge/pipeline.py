@@ -179,7 +179,7 @@ class Pipeline:
         if self._engine is not None:
             for violation in self._engine.evaluate(update, signals):
                 # A suspect is charged only once its plate confirms it (`_settle`).
-                if violation.pending_plate or self._charge(violation):
+                if violation.suspect or self._charge(violation):
                     self._evidence.add(violation)
         self._evidence.observe(update)  # boxes after the act, for the violator's plate
 

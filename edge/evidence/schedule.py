@@ -4,10 +4,10 @@ finish (the chain must keep that order).
 
 The plate is read here, and only here: for the violating vehicle, from the ring-buffer frames
 around the act (the vehicle is usually nearest the camera, and its plate largest, just after
-it). `observe` keeps the track of each pending violation up to date, so the frames after the
+it). `observe` keeps the track of each queued violation up to date, so the frames after the
 act have the vehicle's box too; without it only the act's frame is read.
 
-A suspect (`pending_plate`: odd_even) is not judged here: once its plate is read, `settle`
+A suspect (`suspect`: odd_even) is not judged here: once its plate is read, `settle`
 (the pipeline's: the rule's verdict, then the disk budget's admission) returns the violation to
 store, or None; a suspect settled to None leaves nothing behind.
 
@@ -47,8 +47,8 @@ def charge_none(_suspect: Violation, _outcome: PlateOutcome | None) -> Violation
     return None
 
 
-@dataclass(frozen=True, slots=True, eq=False)  # identity: found in the pending list by `is`
-class _Pending:
+@dataclass(frozen=True, slots=True, eq=False)  # identity: found in the queue by `is`
+class _Queued:
     # The id is fixed at detection so a retried write keeps its reserved sequence number.
     event_id: str
     violation: Violation
@@ -76,21 +76,21 @@ class EvidenceScheduler:
         self._fps = fps
         self._settle = settle
         self.ring = FrameRing(config.ring_frames(fps))
-        self._pending: list[_Pending] = []
+        self._queue: list[_Queued] = []
         self._tracks: dict[int, Track] = {}
         self.failures: deque[str] = deque(maxlen=FAILURES_KEPT)  # distinct, newest last
         self.failure_count = 0
         self.unjudged = 0  # suspects never settled: held up behind a write that kept failing
 
     def add(self, violation: Violation) -> None:
-        item = _Pending(new_event_id(), violation)
-        if not violation.pending_plate:  # a suspect is no violation yet
+        item = _Queued(new_event_id(), violation)
+        if not violation.suspect:  # a suspect is no violation yet
             self._writer.detected(item.event_id, violation)
-        self._pending.append(item)
+        self._queue.append(item)
 
     def observe(self, update: TrackUpdate) -> None:
-        """Keep the latest path of every vehicle with a pending violation (for its plate)."""
-        waiting = {p.violation.track_id for p in self._pending if p.frames is None}
+        """Keep the latest path of every vehicle with a queued violation (for its plate)."""
+        waiting = {p.violation.track_id for p in self._queue if p.frames is None}
         for track in update.active:
             if track.id in waiting:
                 self._tracks[track.id] = track
@@ -100,25 +100,25 @@ class EvidenceScheduler:
         arrived; write those whose read is done, in detection order."""
         self.ring.push(frame)
         after = round(self._config.span_after_s * self._fps)
-        for item in list(self._pending):
+        for item in list(self._queue):
             if item.frames is None and frame.index >= item.violation.frame_index + after:
                 self._start(item)
-        waiting = {p.violation.track_id for p in self._pending if p.frames is None}
+        waiting = {p.violation.track_id for p in self._queue if p.frames is None}
         self._tracks = {k: v for k, v in self._tracks.items() if k in waiting}
         return self._complete(wait=False)
 
     def flush(self) -> list[EvidenceRecord]:
-        """End of stream: write what is pending with the frames there are. What still cannot be
+        """End of stream: write what is queued with the frames there are. What still cannot be
         written is reported and, signed, declared lost in a gap record."""
-        for item in list(self._pending):
+        for item in list(self._queue):
             if item.frames is None:
                 self._start(item)
         records = self._complete(wait=True)
         self._worker.close()
         newest = self.ring.newest
         # Suspects held up behind a failed write were never judged: they are not lost violations.
-        self.unjudged = sum(p.violation.pending_plate for p in self._pending)
-        stuck = [p.event_id for p in self._pending if not p.violation.pending_plate]
+        self.unjudged = sum(p.violation.suspect for p in self._queue)
+        stuck = [p.event_id for p in self._queue if not p.violation.suspect]
         if stuck and newest is not None:
             problem = self._writer.declare_lost(stuck, newest.captured_at)
             if problem is not None:
@@ -127,15 +127,16 @@ class EvidenceScheduler:
         return records
 
     @property
-    def pending(self) -> int:
-        return len(self._pending)
+    def queued(self) -> int:
+        """Violations (and suspects) whose folder is not written yet."""
+        return len(self._queue)
 
     def _failed(self, message: str) -> None:
         self.failure_count += 1
         if not self.failures or self.failures[-1] != message:  # a retry failing alike is one failure
             self.failures.append(message)
 
-    def _start(self, item: _Pending) -> None:
+    def _start(self, item: _Queued) -> None:
         """Keep the frames the evidence needs; hand the plate read and the clip to the worker."""
         violation, cfg, fps = item.violation, self._config, self._fps
         first = min(violation.before_frame, violation.frame_index - round(cfg.span_before_s * fps))
@@ -144,8 +145,8 @@ class EvidenceScheduler:
         if self._plates is not None:
             plate = self._worker.submit(read_or_explain, self._plates, self._views(violation, frames))
         # A suspect's clip waits for its verdict: most suspects comply, and their clip would be thrown away.
-        clip = None if violation.pending_plate else self._clip(violation, frames)
-        self._pending[self._pending.index(item)] = _Pending(item.event_id, violation, frames, plate, clip)
+        clip = None if violation.suspect else self._clip(violation, frames)
+        self._queue[self._queue.index(item)] = _Queued(item.event_id, violation, frames, plate, clip)
 
     def _clip(self, violation: Violation, frames: FrameRing) -> Future[bytes | None] | None:
         if not self._config.clip:
@@ -160,29 +161,29 @@ class EvidenceScheduler:
         """Write the started violations in order; stop at one whose plate read or clip is still
         running (unless `wait`), so the chain keeps detection order."""
         records = []
-        for queued in list(self._pending):
+        for queued in list(self._queue):
             if queued.frames is None:
                 continue  # its frames after the act are not in yet
             if not wait and not queued.done():
                 break
-            item = self._settled(queued) if queued.violation.pending_plate else queued
+            item = self._settled(queued) if queued.violation.suspect else queued
             if item is None:  # a suspect dismissed by its plate, or shed
-                self._pending.remove(queued)
+                self._queue.remove(queued)
                 continue
-            self._pending[self._pending.index(queued)] = item
+            self._queue[self._queue.index(queued)] = item
             if not wait and not item.done():
                 break  # a confirmed suspect's clip has only just been started
             try:
                 records.append(self._write(item))
             except EvidenceError as exc:
-                # Kept pending and retried later, never dropped. Later events wait behind it:
+                # Kept queued and retried later, never dropped. Later events wait behind it:
                 # its sequence number is reserved and the chain must stay in order.
                 self._failed(str(exc))
                 break
-            self._pending.remove(item)
+            self._queue.remove(item)
         return records
 
-    def _settled(self, item: _Pending) -> _Pending | None:
+    def _settled(self, item: _Queued) -> _Queued | None:
         """A suspect the pipeline charged (judged by its plate, then admitted), or None."""
         charged = self._settle(item.violation, item.plate.result() if item.plate is not None else None)
         if charged is None:
@@ -203,7 +204,7 @@ class EvidenceScheduler:
                 views.append(VehicleView(index, frame.image, box))
         return views
 
-    def _write(self, item: _Pending) -> EvidenceRecord:
+    def _write(self, item: _Queued) -> EvidenceRecord:
         if item.frames is None:
             raise ValueError("evidence written before its frames were kept")
         plate = item.plate.result() if item.plate is not None else None

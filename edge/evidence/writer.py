@@ -22,7 +22,7 @@ from edge.evidence.assemble import Bundle
 from edge.evidence.clip import CLIP_NAME, CLIP_TYPE
 from edge.evidence.config import EvidenceConfig
 from edge.evidence.event import EventContext, MediaItem, build_event
-from edge.ledger.journal import JOURNAL_FILE, PendingJournal
+from edge.ledger.journal import JOURNAL_FILE, DetectionJournal
 from edge.ledger.seal import Sealer
 from edge.ledger.store import write_event_folder
 
@@ -54,7 +54,7 @@ class EvidenceWriter:
         self._config = config
         self._sealer = sealer
         # Signed boxes journal what they detected until it is stored (see edge.ledger.journal).
-        self._journal = PendingJournal(config.directory / JOURNAL_FILE) if sealer is not None else None
+        self._journal = DetectionJournal(config.directory / JOURNAL_FILE) if sealer is not None else None
 
     def detected(self, event_id: str, violation: Violation) -> None:
         """A violation is owed a folder: journalled, so a crash before it is stored is declared."""

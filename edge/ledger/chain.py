@@ -42,8 +42,12 @@ class Link:
     prev_hash: str
 
 
+# The state file's key for the reservation: "pending" since the first boxes, kept so their files load.
+_RESERVED_KEY = "pending"
+
+
 @dataclass(frozen=True, slots=True)
-class Pending:
+class Reservation:
     """A seq reserved for a record that was never committed (a crash, or a failed write)."""
 
     seq: int
@@ -59,7 +63,7 @@ class Snapshot:
     committed_seq: int = 0
     prev_hash: str = GENESIS_HASH
     kid: str | None = None
-    pending: Pending | None = None
+    reserved: Reservation | None = None
 
     @property
     def unaccounted(self) -> range:
@@ -80,8 +84,8 @@ def _decode(raw: bytes, path: Path) -> Snapshot:
         data = json.loads(raw)
         if data.pop("format") != STATE_FORMAT:
             raise ValueError("unknown format")
-        pending = data.pop("pending")
-        snap = Snapshot(**data, pending=Pending(**pending) if pending else None)
+        reserved = data.pop(_RESERVED_KEY)
+        snap = Snapshot(**data, reserved=Reservation(**reserved) if reserved else None)
         if not (0 <= snap.committed_seq < snap.next_seq) or not snap.prev_hash.startswith("sha256:"):
             raise ValueError("inconsistent numbers")
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
@@ -166,8 +170,8 @@ class ChainState:
         return self._snap
 
     @property
-    def pending(self) -> Pending | None:
-        return self._snap.pending
+    def reserved(self) -> Reservation | None:
+        return self._snap.reserved
 
     def _save(self, snap: Snapshot) -> None:
         try:
@@ -185,8 +189,8 @@ class ChainState:
         Asking again for the same record_id (a retried write) returns the same link.
         """
         snap = self._snap
-        if snap.pending is not None and snap.pending.record_id == record_id:
-            return Link(snap.pending.seq, snap.prev_hash)
+        if snap.reserved is not None and snap.reserved.record_id == record_id:
+            return Link(snap.reserved.seq, snap.prev_hash)
         if snap.unaccounted:
             raise ChainStateError(
                 f"seq {snap.unaccounted.start}..{snap.unaccounted.stop - 1} was reserved but never committed; "
@@ -196,14 +200,14 @@ class ChainState:
 
     def _reserve(self, record_id: str) -> Link:
         snap = self._snap
-        # An older pending seq needs no record of its own: it stays in `unaccounted` until a gap covers it.
-        self._save(replace(snap, next_seq=snap.next_seq + 1, pending=Pending(snap.next_seq, record_id)))
+        # An older reserved seq needs no record of its own: it stays in `unaccounted` until a gap covers it.
+        self._save(replace(snap, next_seq=snap.next_seq + 1, reserved=Reservation(snap.next_seq, record_id)))
         return Link(snap.next_seq, snap.prev_hash)
 
     def commit(self, compact_jws: str) -> None:
         """Record that the reserved record is stored: its hash becomes the next prev_hash."""
         snap = self._snap
-        if snap.pending is None:
+        if snap.reserved is None:
             raise ChainStateError("commit without a reservation: call next_link() first")
         try:
             payload = unverified_payload(compact_jws)
@@ -211,16 +215,16 @@ class ChainState:
             seq, record_id, prev_hash, kid = device["seq"], payload["event_id"], payload["prev_hash"], device["kid"]
         except (MalformedJwsError, KeyError, TypeError) as exc:
             raise ChainStateError(f"cannot commit: the record lacks event_id/device.seq/prev_hash ({exc})") from exc
-        if (seq, record_id) != (snap.pending.seq, snap.pending.record_id) or prev_hash != snap.prev_hash:
+        if (seq, record_id) != (snap.reserved.seq, snap.reserved.record_id) or prev_hash != snap.prev_hash:
             raise ChainStateError(
                 f"cannot commit seq {seq} ({record_id}, prev {prev_hash}): the reservation is seq "
-                f"{snap.pending.seq} ({snap.pending.record_id}, prev {snap.prev_hash}); sign with the link "
+                f"{snap.reserved.seq} ({snap.reserved.record_id}, prev {snap.prev_hash}); sign with the link "
                 "next_link() returned"
             )
         skipped = range(snap.committed_seq + 1, seq)
         if skipped and payload.get("missing") != {"first": skipped.start, "last": skipped.stop - 1}:
             raise ChainStateError(f"seq {skipped.start}..{skipped.stop - 1} would vanish; only a gap may cover them")
-        self._save(replace(snap, committed_seq=seq, prev_hash=event_hash(compact_jws), kid=kid, pending=None))
+        self._save(replace(snap, committed_seq=seq, prev_hash=event_hash(compact_jws), kid=kid, reserved=None))
 
     def record_gap(self, signer: Signer, boot_id: str, reason: str, detected_at: datetime) -> str:
         """Reserve a seq and sign a gap record covering every unaccounted seq. Store it, then commit()."""
@@ -235,7 +239,9 @@ class ChainState:
 
 
 def _encode(snap: Snapshot) -> bytes:
-    return (json.dumps({"format": STATE_FORMAT, **asdict(snap)}, indent=2) + "\n").encode("utf-8")
+    fields = asdict(snap)
+    fields[_RESERVED_KEY] = fields.pop("reserved")
+    return (json.dumps({"format": STATE_FORMAT, **fields}, indent=2) + "\n").encode("utf-8")
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,15 +289,15 @@ def write_gap(root: Path, compact_jws: str) -> Path:
     return path
 
 
-def stored_record(root: Path, pending: Pending) -> str | None:
-    """The JWS of the pending record if a crash hit after it was stored, else None."""
-    for candidate in (root / pending.record_id / "event.jws", gap_path(root, pending.seq)):
+def stored_record(root: Path, reserved: Reservation) -> str | None:
+    """The JWS of the reserved record if a crash hit after it was stored, else None."""
+    for candidate in (root / reserved.record_id / "event.jws", gap_path(root, reserved.seq)):
         try:
             text = candidate.read_text(encoding="ascii").strip()
             payload = unverified_payload(text)
         except (OSError, ValueError, MalformedJwsError):
             continue
-        if payload.get("event_id") == pending.record_id and payload.get("device", {}).get("seq") == pending.seq:
+        if payload.get("event_id") == reserved.record_id and payload.get("device", {}).get("seq") == reserved.seq:
             return text
     return None
 
@@ -304,9 +310,9 @@ def recover(
 
     Returns the gap file written, if any. Idempotent: a crash inside recover() is recovered next time.
     """
-    pending = state.pending
-    if pending is not None:
-        found = stored_record(root, pending)
+    reserved = state.reserved
+    if reserved is not None:
+        found = stored_record(root, reserved)
         if found is not None:
             state.commit(found)
     if not state.snapshot.unaccounted:

@@ -3,7 +3,7 @@
 A violation waits in memory for the frames after it (2 s for the clip) and for its plate read
 before its folder is written and it takes a sequence number; a crash in that window used to
 lose it without a trace. Each is appended here (fsynced) when detected and marked done once
-its folder is stored (or its loss declared otherwise); at the next start `recover_pending`
+its folder is stored (or its loss declared otherwise); at the next start `recover_unstored`
 declares whatever is still open lost, in signed gap records whose reasons say what each was.
 One JSON object per line; a line torn by the crash itself is ignored (its violation was never
 acknowledged by anything).
@@ -39,7 +39,7 @@ def open_entries(path: Path) -> dict[str, str]:
     return entries
 
 
-class PendingJournal:
+class DetectionJournal:
     """Opened on the first entry; `close` removes the file when nothing in it is open any more."""
 
     def __init__(self, path: Path) -> None:
@@ -70,7 +70,7 @@ class PendingJournal:
             self.path.unlink(missing_ok=True)
 
 
-def recover_pending(root: Path, sealer: Sealer, now: datetime) -> list[Path]:
+def recover_unstored(root: Path, sealer: Sealer, now: datetime) -> list[Path]:
     """At startup: declare every violation the last run detected but never stored lost, each in
     its own signed gap record; then start the journal afresh. Safe to repeat after a crash here:
     each declared one is marked done before the next."""
@@ -78,7 +78,7 @@ def recover_pending(root: Path, sealer: Sealer, now: datetime) -> list[Path]:
     entries = open_entries(path)
     gaps = []
     if entries:
-        journal = PendingJournal(path)
+        journal = DetectionJournal(path)
         try:
             for event_id, what in entries.items():
                 gaps.append(sealer.declare_lost(root, f"lost when the box stopped before its evidence was "

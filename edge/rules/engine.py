@@ -118,7 +118,7 @@ class RuleEngine:
         return found
 
     def confirm(self, suspect: Violation, read: tuple[PlateText, PlateCertainty] | str) -> Verdict:
-        """The second step of a suspect (`pending_plate`, odd_even): confirmed or dismissed by the
+        """The second step of a suspect (odd_even): confirmed or dismissed by the
         plate read for it, or by why none was (`read` is then the reason)."""
         return judge_read(suspect, read, self._config.odd_even)
 

@@ -79,7 +79,7 @@ def _parity(n: int) -> str:
 def odd_even(
     track: Track, scene: Scene, signals: Mapping[str, SignalState], config: OddEvenConfig
 ) -> list[Violation]:
-    """The vehicles to check against their plate, as violations pending it (`pending_plate`)."""
+    """The vehicles to check against their plate, as violations pending it (`suspect`)."""
     del signals
     if not track.points:
         return []
@@ -101,7 +101,7 @@ def odd_even(
             "restriction": rule.id, "windows": "; ".join(rule.windows) or "always",
             "date": local.isoformat(), "date_parity": _parity(local.day),
         })
-        found.append(dataclasses.replace(candidate, pending_plate=True))
+        found.append(dataclasses.replace(candidate, suspect=True))
     return found
 
 
@@ -172,7 +172,7 @@ def judge(
         return Dismissed(Dismissal.COMPLIES)
     details = dict(candidate.details)
     details |= {"plate_number": plate.number, "plate_parity": _parity(int(plate.number[-1]))}
-    return Confirmed(dataclasses.replace(candidate, details=details, pending_plate=False))
+    return Confirmed(dataclasses.replace(candidate, details=details, suspect=False))
 
 
 def judge_read(candidate: Violation, read: tuple[PlateText, PlateCertainty] | str, config: OddEvenConfig) -> Verdict:

@@ -66,7 +66,7 @@ def test_builder_waits_for_frames_after_then_writes(tmp_path: Path) -> None:
         assert evidence.on_frame(frame(i)) == []
     evidence.add(violation_at(30))
     records = [r for i in range(31, 41) for r in evidence.on_frame(frame(i))]
-    assert len(records) == 1 and evidence.pending == 0
+    assert len(records) == 1 and evidence.queued == 0
     event = json.loads((records[0].folder / "event.json").read_text())
     assert event["violation"]["type"] == "red_light" and event["plate"] is None
     assert event["violation"]["detected_at"] == "2026-01-15T07:30:03.000+07:00"
@@ -111,11 +111,11 @@ def test_failed_signed_write_keeps_its_number_then_becomes_a_gap(tmp_path: Path)
     evidence.on_frame(frame(0))
     evidence.add(violation_at(0))
     evidence.add(violation_at(0))
-    stuck = evidence._pending[0].event_id
+    stuck = evidence._queue[0].event_id
     blocker = root / stuck
     blocker.mkdir(parents=True)  # the final rename onto a non-empty folder fails
     (blocker / "x").write_text("x")
-    assert evidence.on_frame(frame(30)) == [] and evidence.pending == 2
+    assert evidence.on_frame(frame(30)) == [] and evidence.queued == 2
     assert len(evidence.failures) == 1  # the second event waited instead of taking a number
     assert evidence.flush() == []
     (gap,) = root.glob("gap-*.jws")
@@ -133,7 +133,7 @@ def test_failed_write_is_kept_and_reported(tmp_path: Path) -> None:
     evidence.on_frame(frame(0))
     evidence.add(violation_at(0))
     assert evidence.flush() == []
-    assert evidence.pending == 1 and "cannot write evidence" in evidence.failures[0]
+    assert evidence.queued == 1 and "cannot write evidence" in evidence.failures[0]
 
 
 def test_the_clip_spans_the_act_and_plays(tmp_path: Path) -> None:

@@ -200,7 +200,7 @@ def test_schema_ties_plate_and_plate_unreadable(tmp_path: Path, change: str) -> 
 
 
 # odd_even suspects: judged right after their plate is read (T0 is the 15th, an odd date).
-SUSPECT = dataclasses.replace(violation(3), kind="odd_even", feature="gg-1", pending_plate=True, details={
+SUSPECT = dataclasses.replace(violation(3), kind="odd_even", feature="gg-1", suspect=True, details={
     "restriction": "gg-1", "windows": "Mon-Fri 06:00-10:00", "date": "2026-01-15", "date_parity": "odd"})
 EVEN_READ = dataclasses.replace(GOOD_READ, plate=dataclasses.replace(
     GOOD_READ.plate, text="B2816PKW", formatted="B 2816 PKW"))  # type: ignore[type-var]
@@ -231,7 +231,7 @@ def test_a_suspect_with_an_even_plate_on_an_odd_date_is_a_signed_violation(tmp_p
     assert event["violation"]["details"] | {} == {**SUSPECT.details, "plate_number": "2816", "plate_parity": "even"}
     assert event["plate"]["formatted"] == "B 2816 PKW"
     assert {"plate", "clip"} <= {m["role"] for m in event["media"]}  # the clip is made once it is confirmed
-    assert not record.violation.pending_plate
+    assert not record.violation.suspect
     assert judge.plate_checks == {"confirmed": 1}
 
 
@@ -246,7 +246,7 @@ def test_a_dismissed_suspect_leaves_nothing_behind(tmp_path: Path, outcome: Plat
                                                    why: str) -> None:
     """No folder, no sequence number, no plate text: only the count of checks and why."""
     evidence, judge = build(tmp_path, ScriptedPlates(outcome), odd_even=config)
-    assert feed(evidence, SUSPECT) == [] and evidence.pending == 0
+    assert feed(evidence, SUSPECT) == [] and evidence.queued == 0
     assert judge.plate_checks == {why: 1}
     assert not (tmp_path / "ev").exists() or list((tmp_path / "ev").iterdir()) == []
     # The next violation takes the first sequence number: the suspect reserved none.
@@ -269,4 +269,4 @@ def test_a_confirmed_suspect_goes_through_the_admission_gate(tmp_path: Path) -> 
     judge.admit = lambda v: asked.append(v) is not None  # refuses, remembering what it was asked
     assert feed(evidence, SUSPECT) == []
     assert [(v.kind, v.details["plate_parity"]) for v in asked] == [("odd_even", "even")]
-    assert judge.plate_checks == {"confirmed": 1} and evidence.pending == 0
+    assert judge.plate_checks == {"confirmed": 1} and evidence.queued == 0

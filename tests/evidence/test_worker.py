@@ -49,7 +49,7 @@ def test_the_pipeline_goes_on_while_a_plate_is_read(tmp_path: Path) -> None:
         evidence.on_frame(frame(i))
     evidence.add(violation(3))  # at frame 30; its 2 s of frames after (for the clip) are in at frame 50
     written = [r for i in range(31, 100) for r in evidence.on_frame(frame(i))]
-    assert written == [] and evidence.pending == 1  # 50 frames went by while the read waits
+    assert written == [] and evidence.queued == 1  # 50 frames went by while the read waits
     assert stage.threads and threading.current_thread().name not in stage.threads
     stage.gates[0].set()
     (record,) = evidence.flush()
@@ -71,7 +71,7 @@ def test_folders_are_written_in_detection_order_once_the_jobs_are_done(tmp_path:
     stage.gates[1].set()  # the second read is free, the first is not
     written += [r for i in range(41, 70) for r in evidence.on_frame(frame(i))]  # both started (50, 60)
     # One thread: the second read (and both clips) wait behind the first; nothing is written.
-    assert stage.calls == 1 and written == [] and evidence.pending == 2
+    assert stage.calls == 1 and written == [] and evidence.queued == 2
     stage.gates[0].set()
     records = written + evidence.flush()
     assert [(r.violation.frame_index, seq(r)) for r in records] == [(30, 1), (40, 2)]

@@ -34,7 +34,7 @@ def test_links_start_at_genesis_and_follow_the_previous_jws(tmp_path: Path) -> N
     with ChainState.open(tmp_path / "chain.json", DEVICE_ID) as reopened:  # survives a restart
         snap = reopened.snapshot
         assert (snap.next_seq, snap.committed_seq, snap.prev_hash) == (3, 2, event_hash(second))
-        assert snap.kid == device.signer.kid and snap.pending is None
+        assert snap.kid == device.signer.kid and snap.reserved is None
 
 
 def test_opening_refuses_what_would_reuse_a_seq(tmp_path: Path) -> None:
@@ -58,7 +58,7 @@ def test_reservation_is_durable_and_retry_returns_the_same_link(tmp_path: Path) 
         device.state.next_link("event-b")
     device.state.close()
     with ChainState.open(tmp_path / "chain.json", DEVICE_ID) as reopened:
-        assert reopened.pending is not None and reopened.pending.seq == 1
+        assert reopened.reserved is not None and reopened.reserved.seq == 1
         with pytest.raises(ChainStateError, match="call recover"):
             reopened.next_link("event-b")
 
@@ -149,7 +149,7 @@ def test_sigkill_at_random_moments_never_reuses_nor_hides_a_seq(tmp_path: Path) 
     assert {f.check for f in report.warnings} <= {"gap", "incomplete"}
     with ChainState.open(tmp_path / "chain.json", DEVICE_ID) as state:
         snap = state.snapshot
-    assert snap.pending is None and snap.committed_seq == snap.next_seq - 1
+    assert snap.reserved is None and snap.committed_seq == snap.next_seq - 1
     evidence = tmp_path / "evidence"
     gaps = [unverified_payload(p.read_text().strip()) for p in evidence.glob("gap-*.jws")]
     seqs = {g["device"]["seq"] for g in gaps}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from edge.ledger.journal import JOURNAL_FILE, PendingJournal, open_entries, recover_pending
+from edge.ledger.journal import JOURNAL_FILE, DetectionJournal, open_entries, recover_unstored
 from edge.ledger.keys import load_public_keys
 from edge.ledger.seal import Sealer
 from edge.ledger.signing import unverified_payload
@@ -17,7 +17,7 @@ from tests.evidence.test_folders import builder
 
 
 def test_entries_open_until_done_and_a_torn_line_is_ignored(tmp_path: Path) -> None:
-    journal = PendingJournal(tmp_path / JOURNAL_FILE)
+    journal = DetectionJournal(tmp_path / JOURNAL_FILE)
     assert not journal.path.exists()  # nothing written until there is something to keep
     journal.add("e1", "red_light at ...")
     journal.add("e2", "speeding at ...")
@@ -26,7 +26,7 @@ def test_entries_open_until_done_and_a_torn_line_is_ignored(tmp_path: Path) -> N
     with open(journal.path, "a", encoding="utf-8") as handle:
         handle.write('{"add": "e3", "wh')  # the crash tore the last line
     assert open_entries(journal.path) == {"e2": "speeding at ..."}
-    after = PendingJournal(journal.path)  # the next run: its first line must not join the torn one
+    after = DetectionJournal(journal.path)  # the next run: its first line must not join the torn one
     after.done("e2")
     assert open_entries(journal.path) == {}
     after.close()
@@ -49,8 +49,8 @@ def test_a_crash_before_the_write_becomes_a_signed_gap_at_the_next_start(tmp_pat
     again = Sealer.open(tmp_path / "keys", "dev-1", "boot-2")
     try:
         assert again.recover(root, datetime.now(UTC)) is None  # no number was taken for it
-        (gap,) = recover_pending(root, again, datetime.now(UTC))
-        assert recover_pending(root, again, datetime.now(UTC)) == []  # declared once
+        (gap,) = recover_unstored(root, again, datetime.now(UTC))
+        assert recover_unstored(root, again, datetime.now(UTC)) == []  # declared once
     finally:
         again.close()
     payload = unverified_payload(gap.read_text().strip())

@@ -44,7 +44,7 @@ def test_an_id_switch_does_not_double_count() -> None:
     green = after_red(-2.0, 1.9)
     first = mtrack([*line((35, 250), (35, 310), 5), *still((35, 310), 15)], track_id=1)
     found = engine.evaluate(TrackUpdate(active=(first,), ended=()), green)
-    assert [(v.kind, v.pending_plate) for v in found] == [("stop_line", False), ("odd_even", True)]
+    assert [(v.kind, v.suspect) for v in found] == [("stop_line", False), ("odd_even", True)]
     again = mtrack(still((36, 311), 15), track_id=2, t0=first.last.captured_at + timedelta(seconds=0.3))
     assert engine.evaluate(TrackUpdate(active=(again,), ended=(1,)), green) == []
     other = mtrack([*line((105, 250), (105, 310), 5), *still((105, 310), 15)], track_id=3, cls="bus")

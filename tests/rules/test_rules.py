@@ -205,7 +205,7 @@ ODD_EVEN_CASES = [
 def test_odd_even_suspects(name: str, trk: Track, expected: int) -> None:
     found = odd_even(trk, SCENE, NO_SIGNAL, NEAR)
     assert len(found) == expected, name
-    assert all(v.pending_plate and v.feature == "ganjil-genap" for v in found)
+    assert all(v.suspect and v.feature == "ganjil-genap" for v in found)
 
 
 def test_odd_even_suspects_only_once_the_vehicle_is_near() -> None:
@@ -243,7 +243,7 @@ def test_odd_even_judged_by_the_plate(plate: str | None, exempt: list[str], cert
     if verdict != "violation":
         assert isinstance(judged, Dismissed) and str(judged).startswith(verdict)
         return
-    assert isinstance(judged, Confirmed) and not judged.violation.pending_plate
+    assert isinstance(judged, Confirmed) and not judged.violation.suspect
     confirmed = judged.violation
     assert confirmed.details["date"] == "2026-01-15" and confirmed.details["date_parity"] == "odd"
     assert confirmed.details["plate_number"] == parse(plate).number and confirmed.details["plate_parity"] == "even"
