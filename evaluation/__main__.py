@@ -18,7 +18,8 @@ from pathlib import Path
 
 from evaluation.report import dump_results, load_results, make_results, write_note
 from evaluation.runner import SceneRun, event_files, read_run, run_scene
-from evaluation.score import read_event, read_truth, score_scene, summarise
+from evaluation.score import read_event, read_truth, score_scene
+from evaluation.summary import summarise
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "evaluation" / "results"

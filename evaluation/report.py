@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from evaluation.runner import SceneRun
-from evaluation.score import Judgement, KindFigures, Summary
+from evaluation.score import Judgement
+from evaluation.summary import KindFigures, Summary
 
 SCHEMA = "etle.eval.results/1"
 SPLIT_ORDER = ("eval", "tune", "ci")

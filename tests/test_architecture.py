@@ -158,10 +158,12 @@ MAX_LINES, MAX_FUNCTION_LINES = 400, 60
 
 
 def test_files_and_functions_stay_small() -> None:
-    long_files = [f"{p.relative_to(ROOT)}: {n} lines" for p in SOURCES
+    """The box, the back office and the evaluation (scripts/ are one-off generators, not held to it)."""
+    sources = SOURCES + sorted((ROOT / "evaluation").rglob("*.py"))
+    long_files = [f"{p.relative_to(ROOT)}: {n} lines" for p in sources
                   if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES]
     long_functions = []
-    for path in SOURCES:
+    for path in sources:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.end_lineno is not None:
                 length = node.end_lineno - node.lineno + 1

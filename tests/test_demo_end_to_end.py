@@ -22,7 +22,7 @@ from edge.ledger.signing import schema_errors
 from edge.plates.indonesia import parse
 from edge.settings import DeviceSettings
 from edge.sources import open_source
-from tests.builders import iou
+from evaluation.score import iou
 from tests.conftest import DEMO
 
 TRUTH: dict[str, Any] = json.loads((DEMO / "ground_truth.json").read_text())

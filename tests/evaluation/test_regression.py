@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from evaluation.runner import event_files, run_scene
-from evaluation.score import SceneScore, Summary, read_event, read_truth, score_scene, summarise
+from evaluation.score import SceneScore, read_event, read_truth, score_scene
+from evaluation.summary import Summary, summarise
 from tests.conftest import DEMO
 from tests.test_demo_end_to_end import judge as demo_judge
 

@@ -9,14 +9,8 @@ import pytest
 
 from evaluation.report import NOTES_MARKER, dump_results, load_results, make_results, write_note
 from evaluation.runner import SceneRun
-from evaluation.score import (
-    Event,
-    Truth,
-    parse_event,
-    parse_truth,
-    score_scene,
-    summarise,
-)
+from evaluation.score import Event, Truth, parse_event, parse_truth, score_scene
+from evaluation.summary import summarise
 
 FRAMES = range(0, 31)
 CAR_1 = (100.0, 100.0, 200.0, 200.0)
