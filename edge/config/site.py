@@ -11,12 +11,13 @@ field refers to.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from edge.config.windows import TimeWindow, any_active, parse_window
 from edge.core import Box, Point, VehicleClass, ViolationKind
@@ -126,6 +127,12 @@ class CameraInfo(Strict):
         return value
 
 
+@functools.lru_cache(maxsize=32)
+def _fitted_plane(image_points: tuple[Point, ...], world_points_m: tuple[Point, ...]) -> GroundPlane:
+    # Cached here, not on the model: a cache inside the model would take part in its equality.
+    return GroundPlane.fit(image_points, world_points_m)
+
+
 class Homography(Strict):
     """Ground-plane homography: the same points in pixels and in metres on the road."""
 
@@ -141,14 +148,11 @@ class Homography(Strict):
         "in the same order (measured lane widths, dash spacing, stop-line length).",
         json_schema_extra=_draw("ground_points"),
     )
-    _plane: GroundPlane | None = PrivateAttr(default=None)
 
     def plane(self) -> GroundPlane:
         """The fitted ground plane; raises ValueError for a degenerate point set. Fitted once per
-        homography (the checks, the footprint, the detection region and the rules all ask)."""
-        if self._plane is None:
-            self._plane = GroundPlane.fit(self.image_points, self.world_points_m)
-        return self._plane
+        set of points (the checks, the footprint, the detection region and the rules all ask)."""
+        return _fitted_plane(tuple(self.image_points), tuple(self.world_points_m))
 
 
 class Lane(Strict):
