@@ -23,6 +23,16 @@ class ReidConfig(BaseModel):
         default=3.0, ge=0, title="Re-found within",
         description="Metres from where the lost track would be by now, moving on at its last velocity.",
     )
+    duplicate_inside: float = Field(
+        default=0.85, ge=0, le=1, title="One vehicle boxed twice: share inside",
+        description="Two live tracks are one vehicle when this share of the smaller box lies inside the "
+        "larger (a truck's box and a wider one around it, a rider and the motorcycle), their ground "
+        "positions agree and it lasts. 0: never.",
+    )
+    duplicate_distance_m: float = Field(
+        default=2.0, ge=0, title="One vehicle boxed twice: ground positions within", description="Metres.",
+    )
+    duplicate_s: float = Field(default=0.3, ge=0, title="One vehicle boxed twice: for", description="Seconds.")
 
 
 class RulesConfig(BaseModel):

@@ -7,27 +7,24 @@ restricted_lane finding of a vehicle in one lane is one act (the rule names ever
 it breaks in that one violation). Any other kind is its own act per feature.
 
 The only rule state is bookkeeping for counting once: which (vehicle, act) was already
-reported, and where each vehicle was last seen. When the tracker loses a vehicle and
-re-finds it under a new id near the same place shortly after, the new id is treated as the
-same vehicle, so an id switch never doubles a ticket. State is dropped with the tracks.
+reported, and which vehicle each track is (`edge.rules.identity`: an id switch, or one vehicle
+boxed twice at once, never doubles a ticket). State is dropped with the tracks.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import Any
 
-import numpy as np
 from pydantic import BaseModel
 
 from edge.core import SignalState, Track, TrackUpdate, Violation
 from edge.plates.indonesia import PlateCertainty, PlateText
 from edge.rules.config import RulesConfig
+from edge.rules.identity import Vehicles
 from edge.rules.illegal_stop import illegal_stop
-from edge.rules.motion import velocity, window
 from edge.rules.odd_even import Verdict, judge_read, odd_even
 from edge.rules.red_light import red_light
 from edge.rules.restricted_lane import restricted_lane
@@ -75,35 +72,22 @@ def _rules(config: RulesConfig) -> list[tuple[Rule, BaseModel]]:
     ]
 
 
-_REID_VELOCITY_S = 1.0  # seconds of a track's end its velocity is fitted over
-
-
-@dataclass(frozen=True, slots=True)
-class _Seen:
-    vehicle: int
-    position_m: tuple[float, float]
-    at: datetime
-    track: Track  # for its velocity, fitted only if a new track is ever compared with it
-
-
 class RuleEngine:
     def __init__(self, scene: Scene, config: RulesConfig) -> None:
         self._scene = scene
         self._config = config
         self._rules = _rules(config)
-        self._reported: dict[int, set[tuple[str, str]]] = {}
-        self._vehicle_of: dict[int, int] = {}  # track id → vehicle id (the first track id it had)
-        self._last_seen: dict[int, _Seen] = {}  # track id → where and when
+        self._reported: dict[int, set[tuple[str, str]]] = {}  # vehicle → acts charged
+        self._vehicles = Vehicles(scene, config.same_vehicle)
 
     def evaluate(self, update: TrackUpdate, signals: Mapping[str, SignalState]) -> list[Violation]:
-        active = {t.id for t in update.active}
-        for track in update.active:
-            self._identify(track, active)
+        for kept, joined in self._vehicles.update(update):
+            self._reported[kept] = self._reported.get(kept, set()) | self._reported.pop(joined, set())
         found = []
         for track in update.active:
             if track.class_name not in self._config.judged_classes:
                 continue
-            vehicle = self._vehicle_of[track.id]
+            vehicle = self._vehicles.of(track.id)
             seen = self._reported.setdefault(vehicle, set())
             for rule, config in self._rules:
                 for violation in rule(track, self._scene, signals, config):
@@ -122,42 +106,7 @@ class RuleEngine:
         plate read for it, or by why none was (`read` is then the reason)."""
         return judge_read(suspect, read, self._config.odd_even)
 
-    def _identify(self, track: Track, active: set[int]) -> None:
-        pos = self._scene.metres([track.last.anchor])[0]
-        if track.id not in self._vehicle_of:
-            self._vehicle_of[track.id] = self._match_lost(track, active)
-        self._last_seen[track.id] = _Seen(self._vehicle_of[track.id], (float(pos[0]), float(pos[1])),
-                                          track.last.captured_at, track)
-
-    def _match_lost(self, track: Track, active: set[int]) -> int:
-        """The vehicle of a recently lost track that ended where this one starts, else a new vehicle."""
-        first = track.points[0]
-        start = self._scene.metres([first.anchor])[0]
-        cfg = self._config.same_vehicle
-        best, best_distance = track.id, cfg.max_distance_m
-        for other_id, seen in self._last_seen.items():
-            if other_id in active:
-                continue
-            gap = (first.captured_at - seen.at).total_seconds()
-            if not 0 <= gap <= cfg.max_gap_s:
-                continue
-            # A truck at 40 km/h lost for 0.4 s is 4.4 m on: compare with where it would be now.
-            vel = velocity(window(seen.track.points, _REID_VELOCITY_S), self._scene)
-            ahead = np.asarray(seen.position_m) + (vel.vector * gap if vel is not None else 0.0)
-            distance = float(np.hypot(*(start - ahead)))
-            if distance <= best_distance:
-                best, best_distance = seen.vehicle, distance
-        return best
-
     def _forget(self, ended: tuple[int, ...], now: datetime | None) -> None:
-        """Ended tracks stay matchable for `max_gap_s` (a new id may appear after the old ended)."""
-        for track_id in ended:
-            self._vehicle_of.pop(track_id, None)
-        horizon = self._config.same_vehicle.max_gap_s
-        for track_id, seen in list(self._last_seen.items()):
-            gone = track_id not in self._vehicle_of
-            if gone and (now is None or (now - seen.at).total_seconds() > horizon):
-                del self._last_seen[track_id]
-        live = set(self._vehicle_of.values()) | {s.vehicle for s in self._last_seen.values()}
+        live = self._vehicles.forget(ended, now)
         for vehicle in [v for v in self._reported if v not in live]:
             del self._reported[vehicle]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 from datetime import timedelta
 
-from edge.core import TrackUpdate
-from edge.rules.config import RulesConfig
+from edge.core import Track, TrackUpdate
+from edge.rules.config import ReidConfig, RulesConfig
 from edge.rules.engine import RuleEngine
 from edge.rules.odd_even import OddEvenConfig
 from tests.rules.scene import PX_PER_M, after_red, kmh, line, still
@@ -78,3 +78,41 @@ def test_an_id_switch_of_a_moving_vehicle_is_found_where_it_drove_on() -> None:
     other = mtrack(kmh(36, 1.2, y0=first.last.anchor[1]), cls="truck", track_id=3,
                    t0=first.last.captured_at + timedelta(seconds=gap))
     assert [v.kind for v in engine.evaluate(TrackUpdate(active=(other,), ended=()), {})] == ["restricted_lane"]
+
+
+def boxed(t: Track, left: float, up: float, right: float) -> Track:
+    """`t` with every box grown by `left`, `up` and `right` pixels (its bottom, the wheels, stays)."""
+    return dataclasses.replace(t, points=tuple(
+        dataclasses.replace(p, xyxy=(p.xyxy[0] - left, p.xyxy[1] - up, p.xyxy[2] + right, p.xyxy[3]))
+        for p in t.points))
+
+
+def replay_together(engine: RuleEngine, *tracks: Track) -> list[tuple[str, int]]:
+    """Feed the tracks' points step by step, all live at once; (kind, track id) of every charge."""
+    charged = []
+    for n in range(1, max(len(t.points) for t in tracks) + 1):
+        live = tuple(dataclasses.replace(t, points=t.points[:n]) for t in tracks if len(t.points) >= n)
+        charged += [(v.kind, v.track_id) for v in engine.evaluate(TrackUpdate(active=live, ended=()), {})]
+    return charged
+
+
+def test_one_truck_boxed_twice_at_once_is_charged_once() -> None:
+    """The detector gives a truck under a truck ban its own box and a wider one around it, and both
+    live as tracks: one vehicle, one charge (re-identification alone only joins a lost track)."""
+    truck = boxed(mtrack(kmh(36, 1.5, y0=40), cls="truck", track_id=1), 10, 40, 10)
+    wider = boxed(dataclasses.replace(truck, id=2), 15, 10, 15)
+    assert replay_together(RuleEngine(METRIC, RulesConfig()), truck, wider) == [("restricted_lane", 1)]
+    off = RulesConfig(same_vehicle=ReidConfig(duplicate_inside=0))
+    assert sorted(replay_together(RuleEngine(METRIC, off), truck, wider)) == [("restricted_lane", 1),
+                                                                             ("restricted_lane", 2)]
+
+
+def test_a_truck_seen_behind_another_is_another_vehicle() -> None:
+    """Its box lies inside the nearer truck's (it is behind it in the picture), but it stands 4 m
+    further up the lane: two vehicles, two charges."""
+    near = boxed(mtrack(kmh(36, 1.5, y0=120), cls="truck", track_id=1), 20, 120, 20)
+    far = mtrack(kmh(36, 1.5, y0=120 - 4 * PX_PER_M), cls="truck", track_id=2)
+    assert all(p.xyxy[0] >= q.xyxy[0] and p.xyxy[1] >= q.xyxy[1] and p.xyxy[2] <= q.xyxy[2]
+               for p, q in zip(far.points, near.points, strict=True))  # far's box inside near's
+    assert sorted(replay_together(RuleEngine(METRIC, RulesConfig()), near, far)) == [("restricted_lane", 1),
+                                                                                    ("restricted_lane", 2)]
