@@ -46,7 +46,7 @@ class RulesConfig(BaseModel):
     illegal_stop: IllegalStopConfig = Field(default_factory=IllegalStopConfig, title="illegal_stop")
     restricted_lane: RestrictedLaneConfig = Field(default_factory=RestrictedLaneConfig, title="restricted_lane")
     odd_even: OddEvenConfig = Field(default_factory=OddEvenConfig, title="odd_even")
-    same_vehicle: ReidConfig = Field(default_factory=ReidConfig, title="Same vehicle after an id switch")
+    same_vehicle: ReidConfig = Field(default_factory=ReidConfig, title="Same vehicle: id switches and double boxes")
     judged_classes: tuple[str, ...] = Field(
         default=("car", "motorcycle", "bus", "truck"), title="Classes judged",
         description="Tracks of other classes are never charged: a pedestrian is not a vehicle, a bicycle "

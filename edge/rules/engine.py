@@ -68,7 +68,7 @@ def _rules(config: RulesConfig) -> list[tuple[Rule, BaseModel]]:
         (speeding, config.speeding),
         (illegal_stop, config.illegal_stop),
         (restricted_lane, config.restricted_lane),
-        (odd_even, config.odd_even),  # suspects pending their plate: see edge.rules.odd_even
+        (odd_even, config.odd_even),  # suspects until their plate is read: see edge.rules.odd_even
     ]
 
 
