@@ -37,6 +37,7 @@ ALLOWED: dict[str, set[str]] = {
     "webguard": set(),
     "clock": set(),
     "config": {"geometry"},
+    "overlay": {"config", "geometry"},  # the site drawn on a frame: evidence pictures, calibration previews
     "contract": set(),
     "mqtt": {"backoff"},
     "ledger": set(),
@@ -45,7 +46,7 @@ ALLOWED: dict[str, set[str]] = {
     "track": {"geometry", "footprint"},
     "rules": {"config", "geometry", "plates.indonesia"},  # the plate grammar: parity and exemptions
     "plates": {"geometry", "imaging", "paths", "detect.config", "detect.base", "detect.yolo"},
-    "evidence": {"config", "geometry", "imaging", "ledger", "plates", "sources", "clock"},
+    "evidence": {"config", "geometry", "imaging", "overlay", "ledger", "plates", "sources", "clock"},
     "delivery": {"contract", "ledger", "mqtt", "backoff", "clock"},
     # Configs only: every stage keeps a light config module.
     "settings": {"paths", "delivery.config", "detect.config", "evidence.config", "ledger.config", "rules.config",
@@ -55,7 +56,7 @@ ALLOWED: dict[str, set[str]] = {
                  "settings"},
     "app": {"pipeline", "settings", "config", "delivery", "contract", "evidence", "ledger", "plates", "sources",
             "clock"},
-    "calibrate": {"config", "geometry", "paths", "sources", "webguard", "evidence.overlay"},
+    "calibrate": {"config", "geometry", "overlay", "paths", "sources", "webguard"},
     "cli": {"app", "pipeline", "settings", "calibrate", "config", "evidence", "ledger", "mqtt", "paths", "sources"},
     "backoffice": {"contract", "ledger", "mqtt", "backoff", "webguard"},
 }

@@ -14,8 +14,8 @@ from numpy.typing import NDArray
 
 from edge.config.checks import Problem
 from edge.config.site import Calibration, SiteFile
-from edge.evidence.overlay import draw_calibration
 from edge.geometry import GroundPlane
+from edge.overlay import draw_calibration
 
 PROBLEM_COLOUR = (40, 40, 255)
 MAX_LISTED = 8

@@ -18,9 +18,9 @@ from edge.config.site import SiteFile
 from edge.core import Violation
 from edge.evidence.config import EvidenceConfig
 from edge.evidence.event import rfc3339
-from edge.evidence.overlay import annotate_violation
 from edge.evidence.ring import FrameRing
 from edge.imaging import crop_with_margin
+from edge.overlay import annotate_violation
 from edge.plates.reader import PlateOutcome
 from edge.sources import Frame
 
