@@ -69,9 +69,10 @@ class PlateOutcome:
     ocr_calls: int
     crop: PlateCrop | None
 
-    def judgeable(self) -> tuple[PlateText, PlateCertainty] | str:
+    def judgeable(self) -> tuple[PlateText, PlateCertainty, PlateCategory] | str:
         """The plate in the plate vocabulary a rule judges (`edge.rules.odd_even`), with how sure
-        the whole read and its number's last digit are; or why there is none to judge."""
+        the whole read and its number's last digit are and its category (by colour); or why there
+        is none to judge."""
         read = self.plate
         if read is None:
             return self.reason or "no reason given"
@@ -80,7 +81,7 @@ class PlateOutcome:
             return f"{read.text!r} is not a valid plate"
         last_digit = len(plate.region) + len(plate.number) - 1  # in the text, region + number + suffix
         digit = read.char_confidences[last_digit] if last_digit < len(read.char_confidences) else 0.0
-        return plate, PlateCertainty(read.confidence, digit, read.votes)
+        return plate, PlateCertainty(read.confidence, digit, read.votes), read.category
 
 
 _Found = tuple[VehicleView, PlateHit, NDArray[np.uint8]]  # a view, the plate found in it, its crop

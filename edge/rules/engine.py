@@ -21,11 +21,10 @@ from typing import Any
 from pydantic import BaseModel
 
 from edge.core import SignalState, Track, TrackUpdate, Violation
-from edge.plates.indonesia import PlateCertainty, PlateText
 from edge.rules.config import RulesConfig
 from edge.rules.identity import Vehicles
 from edge.rules.illegal_stop import illegal_stop
-from edge.rules.odd_even import Verdict, judge_read, odd_even
+from edge.rules.odd_even import PlateRead, Verdict, judge_read, odd_even
 from edge.rules.red_light import red_light
 from edge.rules.restricted_lane import restricted_lane
 from edge.rules.scene import Scene
@@ -101,7 +100,7 @@ class RuleEngine:
             self._forget(update.ended, None)
         return found
 
-    def confirm(self, suspect: Violation, read: tuple[PlateText, PlateCertainty] | str) -> Verdict:
+    def confirm(self, suspect: Violation, read: PlateRead | str) -> Verdict:
         """The second step of a suspect (odd_even): confirmed or dismissed by the
         plate read for it, or by why none was (`read` is then the reason)."""
         return judge_read(suspect, read, self._config.odd_even)

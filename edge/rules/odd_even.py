@@ -10,8 +10,9 @@ A dismissed candidate leaves nothing behind: no evidence, no plate text, only it
 (an enum: the run counts vehicles checked by it).
 
 Exempt: the classes the restriction lists (typically motorcycle and bus), the plates the
-device settings list (e.g. ambulances, fire engines, official vehicles by permit) and
-diplomatic plates. A plate that was not read, or read with too little agreement, is never
+device settings list (e.g. ambulances, fire engines, official vehicles by permit),
+diplomatic plates, and public transport by its yellow plate (`exempt_categories`): a bus the
+detector called a truck is still a bus by its plate. A plate that was not read, or read with too little agreement, is never
 judged: a wrong last digit is a wrong ticket.
 """
 
@@ -26,7 +27,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from edge.core import SignalState, Track, Violation
-from edge.plates.indonesia import LETTER_TO_DIGIT, PlateCertainty, PlateText, clean
+from edge.plates.indonesia import LETTER_TO_DIGIT, PlateCategory, PlateCertainty, PlateText, clean
 from edge.rules.motion import inside_since, seconds_between
 from edge.rules.scene import Scene
 
@@ -56,6 +57,11 @@ class OddEvenConfig(BaseModel):
     min_plate_votes: int = Field(
         default=3, ge=1, title="Fewest agreeing frames judged",
         description="Frames whose read agrees with the voted plate; fewer and the vehicle is not judged.",
+    )
+    exempt_categories: tuple[PlateCategory, ...] = Field(
+        default=("public_transport",), title="Exempt plate categories",
+        description="Plates of these categories (from their colour) pass at any parity: ganjil-genap exempts "
+        "public transport, whose plates are yellow, whatever class the detector gave the vehicle.",
     )
 
 
@@ -147,14 +153,27 @@ class Dismissed:
 Verdict = Confirmed | Dismissed
 
 
+def _exemption(plate: PlateText, category: PlateCategory, config: OddEvenConfig) -> str | None:
+    """Why the plate passes at any parity, or None."""
+    if plate.diplomatic:
+        return "diplomatic plate"
+    if category in config.exempt_categories:
+        return f"{category} plate"
+    if clean(plate.text) in {clean(p) for p in config.exempt_plates}:
+        return "plate on the permit list"
+    return None
+
+
 def judge(
     candidate: Violation, plate: PlateText | None, config: OddEvenConfig,
     certainty: PlateCertainty | None = None, unread_reason: str | None = None,
+    category: PlateCategory = "unknown",
 ) -> Verdict:
     """The candidate confirmed with its plate, or dismissed and why.
 
     `plate` is the format-valid plate read for the vehicle with its `certainty`, held against
-    the configured minimums (None: not read, `unread_reason` says why).
+    the configured minimums (None: not read, `unread_reason` says why); `category` is what its
+    colour says (a yellow plate: public transport).
     """
     if plate is None:
         return Dismissed(Dismissal.NOT_READ, unread_reason or "no reason given")
@@ -163,10 +182,9 @@ def judge(
     doubt = _doubt(plate, certainty, config)
     if doubt is not None:
         return Dismissed(Dismissal.UNCERTAIN, doubt)
-    if plate.diplomatic:
-        return Dismissed(Dismissal.EXEMPT, "diplomatic plate")
-    if clean(plate.text) in {clean(p) for p in config.exempt_plates}:
-        return Dismissed(Dismissal.EXEMPT, "plate on the permit list")
+    exemption = _exemption(plate, category, config)
+    if exemption is not None:
+        return Dismissed(Dismissal.EXEMPT, exemption)
     day = date.fromisoformat(str(candidate.details["date"]))
     if not breaks_odd_even(plate.number, day):
         return Dismissed(Dismissal.COMPLIES)
@@ -175,8 +193,13 @@ def judge(
     return Confirmed(dataclasses.replace(candidate, details=details, suspect=False))
 
 
-def judge_read(candidate: Violation, read: tuple[PlateText, PlateCertainty] | str, config: OddEvenConfig) -> Verdict:
-    """`judge` with what the plate stage answers: the plate and its certainty, or why none was read."""
+PlateRead = tuple[PlateText, PlateCertainty, PlateCategory]  # what the plate stage read, to judge
+
+
+def judge_read(candidate: Violation, read: PlateRead | str, config: OddEvenConfig) -> Verdict:
+    """`judge` with what the plate stage answers: the plate, its certainty and its category, or why
+    none was read."""
     if isinstance(read, str):
         return judge(candidate, None, config, unread_reason=read)
-    return judge(candidate, read[0], config, read[1])
+    plate, certainty, category = read
+    return judge(candidate, plate, config, certainty, category=category)

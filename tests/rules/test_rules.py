@@ -224,6 +224,7 @@ SUSPECT = track(line((35, 100), (35, 300), 20))  # 07:30 WIB on Thursday the 15t
         ("B 1235 XYZ", [], (0.95, 0.95, 3), "complies"),    # odd plate on an odd date
         ("B 1234 XYZ", ["b1234xyz"], (0.95, 0.95, 3), "exempt: plate on the permit list"),
         ("CD 12 34", [], (0.95, 0.95, 3), "exempt: diplomatic plate"),
+        ("B 7004 TGA yellow", [], (0.95, 0.95, 3), "exempt: public_transport plate"),  # a bus read as a truck
         ("B 1234 XYZ", [], (0.55, 0.95, 3), "violation"),   # unsure of a letter, sure of the last digit
         ("B 1234 XYZ", [], (0.4, 0.95, 3), "plate read too uncertain to judge"),  # the read itself is weak
         ("B 1234 XYZ", [], (0.85, 0.85, 3), "plate read too uncertain to judge"),  # the parity's digit
@@ -238,8 +239,10 @@ def test_odd_even_judged_by_the_plate(plate: str | None, exempt: list[str], cert
                                       verdict: str) -> None:
     config = NEAR.model_copy(update={"exempt_plates": exempt})
     (suspect,) = odd_even(SUSPECT, SCENE, NO_SIGNAL, config)
-    judged = judge(suspect, parse(plate) if plate else None, config, PlateCertainty(*certainty),
-                   unread_reason="too small")
+    yellow = plate is not None and plate.endswith(" yellow")  # the plate's colour, as the reader tells it
+    text = plate.removesuffix(" yellow") if plate is not None else None
+    judged = judge(suspect, parse(text) if text else None, config, PlateCertainty(*certainty),
+                   unread_reason="too small", category="public_transport" if yellow else "private")
     if verdict != "violation":
         assert isinstance(judged, Dismissed) and str(judged).startswith(verdict)
         return
