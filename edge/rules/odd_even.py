@@ -12,8 +12,8 @@ A dismissed candidate leaves nothing behind: no evidence, no plate text, only it
 Exempt: the classes the restriction lists (typically motorcycle and bus), the plates the
 device settings list (e.g. ambulances, fire engines, official vehicles by permit),
 diplomatic plates, and public transport by its yellow plate (`exempt_categories`): a bus the
-detector called a truck is still a bus by its plate. A plate that was not read, or read with too little agreement, is never
-judged: a wrong last digit is a wrong ticket.
+detector called a truck is still a bus by its plate. A plate that was not read, or read with
+too little agreement, is never judged: a wrong last digit is a wrong ticket.
 """
 
 from __future__ import annotations
