@@ -24,7 +24,7 @@ from edge.core import SignalState, Track, TrackUpdate, Violation
 from edge.rules.config import RulesConfig
 from edge.rules.identity import Vehicles
 from edge.rules.illegal_stop import illegal_stop
-from edge.rules.odd_even import PlateRead, Verdict, judge_read, odd_even
+from edge.rules.odd_even import PlateEvidence, Verdict, judge_read, odd_even
 from edge.rules.red_light import red_light
 from edge.rules.restricted_lane import restricted_lane
 from edge.rules.scene import Scene
@@ -100,7 +100,7 @@ class RuleEngine:
             self._forget(update.ended, None)
         return found
 
-    def confirm(self, suspect: Violation, read: PlateRead | str) -> Verdict:
+    def confirm(self, suspect: Violation, read: PlateEvidence | str) -> Verdict:
         """The second step of a suspect (odd_even): confirmed or dismissed by the
         plate read for it, or by why none was (`read` is then the reason)."""
         return judge_read(suspect, read, self._config.odd_even)

@@ -69,13 +69,13 @@ class Vehicles:
         """Name the vehicle of every active track; returns the vehicles found to be one this
         update, as (kept, joined) pairs, for the caller to merge what it keeps per vehicle."""
         active = {t.id for t in update.active}
-        for track in update.active:
-            pos = self._scene.metres([track.last.anchor])[0]
+        ground = self._scene.metres([t.last.anchor for t in update.active])  # once, for both uses below
+        for track, pos in zip(update.active, ground, strict=True):
             if track.id not in self._vehicle_of:
                 self._vehicle_of[track.id] = self._match_lost(track, active)
             self._last_seen[track.id] = _Seen(self._vehicle_of[track.id], (float(pos[0]), float(pos[1])),
                                               track.last.captured_at, track)
-        return self._join_duplicates(update.active)
+        return self._join_duplicates(update.active, ground)
 
     def _match_lost(self, track: Track, active: set[int]) -> int:
         """The vehicle of a recently lost track that ended where this one starts, else a new vehicle."""
@@ -97,14 +97,14 @@ class Vehicles:
                 best, best_distance = seen.vehicle, distance
         return best
 
-    def _join_duplicates(self, tracks: tuple[Track, ...]) -> list[tuple[int, int]]:
+    def _join_duplicates(self, tracks: tuple[Track, ...], ground: NDArray[np.float64]) -> list[tuple[int, int]]:
+        """`ground`: each track's last position in metres, in the order of `tracks`."""
         cfg = self._config
         if len(tracks) < 2 or cfg.duplicate_inside <= 0:
             self._together = {}
             return []
         boxes = np.array([t.last.xyxy for t in tracks], dtype=np.float64)
         share = inside_share(boxes)
-        ground = self._scene.metres([t.last.anchor for t in tracks])
         apart = np.linalg.norm(ground[:, None] - ground[None], axis=2)
         areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
         now = max(t.last.captured_at for t in tracks)

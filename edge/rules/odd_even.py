@@ -193,10 +193,10 @@ def judge(
     return Confirmed(dataclasses.replace(candidate, details=details, suspect=False))
 
 
-PlateRead = tuple[PlateText, PlateCertainty, PlateCategory]  # what the plate stage read, to judge
+PlateEvidence = tuple[PlateText, PlateCertainty, PlateCategory]  # what the plate stage read, to judge
 
 
-def judge_read(candidate: Violation, read: PlateRead | str, config: OddEvenConfig) -> Verdict:
+def judge_read(candidate: Violation, read: PlateEvidence | str, config: OddEvenConfig) -> Verdict:
     """`judge` with what the plate stage answers: the plate, its certainty and its category, or why
     none was read."""
     if isinstance(read, str):
