@@ -22,6 +22,17 @@ class TrackerConfig(BaseModel):
     minimum_iou: float = Field(default=0.1, ge=0, le=1, title="Minimum IoU to associate")
     minimum_consecutive_frames: int = Field(default=2, ge=1, title="Frames before a track gets an id")
     history_s: float = Field(default=20.0, gt=0, title="History kept per track", description="Seconds.")
+    hold_within_s: float = Field(
+        default=0.5, ge=0, title="Hold a standing vehicle the border cuts",
+        description="Seconds: a vehicle whose box the frame's bottom cuts (no footprint) and that stops within "
+        "this time of its last measured footprint stands there while its box stays still (edge.track.hold). "
+        "0: never.",
+    )
+    hold_tolerance: float = Field(
+        default=0.05, gt=0, le=0.5, title="Still box tolerance",
+        description="Share of the box's size its centre and top may wander (its width twice that) and still be "
+        "the same standing vehicle: above CenterNet's jitter on a standing car, below a 0.5 m creep near the camera.",
+    )
     footprint: FootprintConfig = Field(default_factory=FootprintConfig, title="Ground footprint")
     rider_speed_kmh: float = Field(
         default=15.0, ge=0, title="A fast 'person' is a rider",

@@ -25,6 +25,7 @@ from edge.core import Track, TrackPoint, TrackUpdate
 from edge.footprint import Estimate, Footprint
 from edge.geometry import anchor_points
 from edge.track.config import RIDER_WINDOW_S, TrackerConfig
+from edge.track.hold import StillHold
 
 RIDER, MOTORCYCLE = "person", "motorcycle"
 # m/s between two detector steps that no vehicle reaches: the track jumped (an id switch), not moved.
@@ -54,6 +55,7 @@ class VehicleTracker:
         self._votes: dict[int, defaultdict[str, float]] = {}
         self._last_seen: dict[int, datetime] = {}
         self._riders: set[int] = set()  # "person" tracks found moving at a motorcycle's speed
+        self._hold = StillHold(config.hold_within_s, config.hold_tolerance)
 
     def _anchors(self, xyxy: np.ndarray, names: np.ndarray) -> Estimate:
         if self._footprint is None:
@@ -87,6 +89,11 @@ class VehicleTracker:
             history = self._history.setdefault(track_id, deque(maxlen=self._max_points))
             if measurable[row]:
                 history.append(point)
+                self._hold.measured(track_id)
+            elif self._config.hold_within_s > 0:
+                held = self._hold.point(track_id, point, history[-1] if history else None)
+                if held is not None:
+                    history.append(held)
             votes = self._votes.setdefault(track_id, defaultdict(float))
             votes[point.class_name] += point.confidence
             self._last_seen[track_id] = captured_at
@@ -137,6 +144,7 @@ class VehicleTracker:
         for track_id in ended:
             del self._history[track_id], self._path[track_id], self._votes[track_id], self._last_seen[track_id]
             self._riders.discard(track_id)
+        self._hold.forget(ended)
         return ended
 
     def flush(self) -> tuple[int, ...]:
@@ -145,4 +153,5 @@ class VehicleTracker:
         for table in (self._history, self._path, self._votes, self._last_seen):
             table.clear()
         self._riders.clear()
+        self._hold.clear()
         return ended

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 import supervision as sv
 
+from edge.core import Track
 from edge.track.config import TrackerConfig
 from edge.track.tracker import VehicleTracker
-from tests.test_footprint import camera, cuboid_box, site
+from tests.test_footprint import H, camera, cuboid_box, site
 
 T0 = datetime(2026, 1, 15, 0, 30, tzinfo=UTC)
 CAMERA_FPS = 10.0
@@ -126,3 +127,38 @@ def test_a_person_riding_down_the_lane_is_a_motorcycle() -> None:
 def test_a_walking_person_stays_a_person_and_riders_can_be_switched_off() -> None:
     assert set(rider_run(5.0, 4.0)) == {"person"}
     assert set(rider_run(30.0, 2.5, TrackerConfig(rider_speed_kmh=0))) == {"person"}
+
+
+def stop_at_the_bottom(creep_mps: float, config: TrackerConfig | None = None) -> tuple[Track, float]:
+    """A car drives towards a pole camera at 10 m/s and stops (then creeps at `creep_mps`) so near
+    that the frame's bottom cuts its box; the last track and the y (m) it was last measured at."""
+    cam = camera(10.0, 7.0, 18.0, 0.0, 1800.0)
+    tracker = VehicleTracker(config or TrackerConfig(), CAMERA_FPS, site(cam, [0.0, 3.5, 7.0]))
+    track, y = None, 40.0
+    for frame in range(80):
+        y = max(16.5, y - 1.0) if frame < 40 else y - creep_mps / CAMERA_FPS
+        box = cuboid_box(cam, (5.25, y), (1.8, 4.5, 1.5))
+        box[3] = min(box[3], H - 1)  # the border cuts it from y ≈ 16.7 m on
+        dets = sv.Detections(xyxy=box[None], confidence=np.array([0.8]), class_id=np.array([2]),
+                             data={"class_name": np.array(["car"])})
+        update = tracker.update(dets, frame, T0 + timedelta(seconds=frame / CAMERA_FPS))
+        track = update.active[0] if update.active else track
+    assert track is not None
+    return track, y
+
+
+def test_a_car_standing_where_the_border_cuts_it_stands_at_its_last_footprint() -> None:
+    """Its bottom edge is the border's, so no footprint is measured; its still box holds it where
+    it was last measured, so a rule timing how long it stands sees it stand."""
+    track, _ = stop_at_the_bottom(0.0)
+    assert track.last.frame_index == 79  # held up to now
+    assert {p.anchor for p in track.points if p.frame_index >= 30} == {track.last.anchor}
+    held = [p for p in track.points if p.frame_index > 30]
+    assert (held[-1].captured_at - held[0].captured_at).total_seconds() > 4.0
+
+
+def test_a_car_creeping_where_the_border_cuts_it_is_not_held_and_holding_can_be_off() -> None:
+    creeping, _ = stop_at_the_bottom(0.6)
+    assert creeping.last.frame_index < 50  # its points end soon after it moved on
+    off, _ = stop_at_the_bottom(0.0, TrackerConfig(hold_within_s=0))
+    assert off.last.frame_index < 30
