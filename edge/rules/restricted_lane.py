@@ -42,8 +42,9 @@ class RestrictedLaneConfig(BaseModel):
     )
     min_class_share: float = Field(
         default=0.75, ge=0.5, le=1, title="Class agreement",
-        description="Share of the track's (confidence-weighted) detections that must name its class: "
-        "a car the detector calls a truck now and then is not judged against a truck ban.",
+        description="Share of the track's (confidence-weighted) detections in the near field that must name "
+        "its class: a car the detector calls a truck now and then is not judged against a truck ban. Far "
+        "detections are not counted: a car called a truck far away and a car near is a car.",
     )
 
 
@@ -51,7 +52,7 @@ def restricted_lane(
     track: Track, scene: Scene, signals: Mapping[str, SignalState], config: RestrictedLaneConfig
 ) -> list[Violation]:
     del signals
-    if not track.points or track.class_share < config.min_class_share:
+    if not track.points:
         return []
     now = track.last
     lane_id = scene.lane_at(now.anchor)

@@ -126,8 +126,11 @@ CASES: list[tuple[str, Rule, Any, Track, dict[str, SignalState], Charge | None]]
     # restricted_lane: busway b (Mon-Fri 06-10), trucks banned from a
     ("busway: a car in the busway during the window", restricted_lane, RestrictedLaneConfig(),
      track(line((105, 100), (105, 300), 20)), NO_SIGNAL, ("restricted_lane", "b", "busway-b", 10, 20)),
-    ("busway: a car the detector called a bus a third of the time", restricted_lane, RestrictedLaneConfig(),
-     dataclasses.replace(track(line((105, 100), (105, 300), 20)), class_share=0.66), NO_SIGNAL, None),
+    ("busway: a car the detector called a bus a third of the time near", restricted_lane, RestrictedLaneConfig(),
+     relabel(track(line((105, 100), (105, 300), 20)), "bus", last=20, every=3), NO_SIGNAL, None),
+    ("busway: a car whose class vote far detections split half and half: the near ones decide", restricted_lane,
+     RestrictedLaneConfig(), dataclasses.replace(track(line((105, 100), (105, 300), 20)), class_share=0.5),
+     NO_SIGNAL, ("restricted_lane", "b", "busway-b", 10, 20)),
     ("busway: a motorcycle boxed as its rider in the busway", restricted_lane, RestrictedLaneConfig(),
      dataclasses.replace(track(line((105, 100), (105, 300), 20), cls="person"), class_name="motorcycle",
                          label="person"), NO_SIGNAL, ("restricted_lane", "b", "busway-b", 10, 20)),
