@@ -28,8 +28,11 @@ from edge.track.config import RIDER_WINDOW_S, TrackerConfig
 from edge.track.hold import StillHold
 
 RIDER, MOTORCYCLE = "person", "motorcycle"
-# m/s between two detector steps that no vehicle reaches: the track jumped (an id switch), not moved.
+# A step between two detector calls faster than this (m/s), and than _JUMP_FACTOR times the track's
+# speed over the window, is a jump (an id switch), not motion. Relative too: a rider at 90 km/h
+# (25 m/s) makes steps of up to 55 m/s from box jitter alone (tune 111: 2.2x its speed).
 _JUMP_MPS = 30.0
+_JUMP_FACTOR = 3.0
 
 
 class VehicleTracker:
@@ -131,7 +134,7 @@ class VehicleTracker:
         ground = self._footprint.plane.to_world(np.array([p.middle for p in reversed(recent)], dtype=np.float64))
         steps = np.linalg.norm(np.diff(ground, axis=0), axis=1) / np.maximum(np.diff(times), 1e-6)
         speed = float(np.linalg.norm(ground[-1] - ground[0])) / times[-1]
-        if bool(np.all(steps < _JUMP_MPS)) and speed * 3.6 >= self._config.rider_speed_kmh:
+        if bool(np.all(steps < max(_JUMP_MPS, _JUMP_FACTOR * speed))) and speed * 3.6 >= self._config.rider_speed_kmh:
             self._riders.add(track_id)
             return True
         return False

@@ -100,14 +100,17 @@ def test_points_of_another_class_are_seen_but_not_measured() -> None:
     assert len(track.seen) > len(track.points)
 
 
-def rider_run(speed_kmh: float, seconds: float, config: TrackerConfig | None = None) -> list[str]:
+def rider_run(speed_kmh: float, seconds: float, config: TrackerConfig | None = None,
+              jitter_m: float = 0.0) -> list[str]:
     """A motorcycle with its rider, boxed as a "person", riding down a lane towards a pole
-    camera at `speed_kmh`; the track's judged class after each detector step."""
+    camera at `speed_kmh`, its boxes placed up to `jitter_m` off along the lane; the track's
+    judged class after each detector step."""
     cam = camera(10.0, 7.0, 18.0, 0.0, 1800.0)
     tracker = VehicleTracker(config or TrackerConfig(), CAMERA_FPS, site(cam, [0.0, 3.5, 7.0]))
+    noise = np.random.default_rng(7).uniform(-jitter_m, jitter_m, round(seconds * CAMERA_FPS))
     classes = []
     for frame in range(round(seconds * CAMERA_FPS)):
-        y = 60.0 - speed_kmh / 3.6 * frame / CAMERA_FPS
+        y = 60.0 - speed_kmh / 3.6 * frame / CAMERA_FPS + noise[frame]
         box = cuboid_box(cam, (5.25, y), (0.75, 1.9, 1.6))
         dets = sv.Detections(xyxy=box[None], confidence=np.array([0.8]), class_id=np.array([0]),
                              data={"class_name": np.array(["person"])})
@@ -122,6 +125,28 @@ def test_a_person_riding_down_the_lane_is_a_motorcycle() -> None:
     first = classes.index("motorcycle")
     assert set(classes[first:]) == {"motorcycle"}  # for good, once seen riding
     assert 0.9 <= (first + 1) / CAMERA_FPS <= 1.4  # after a second of riding
+
+
+def test_a_fast_rider_whose_boxes_jitter_is_still_a_rider() -> None:
+    """At 90 km/h a rider moves 2.5 m between detector steps; boxes that jitter by ±1 m make some
+    steps twice that, which is noise, not a jump to another track."""
+    classes = rider_run(90.0, 1.6, jitter_m=1.0)
+    assert classes[-1] == "motorcycle"
+
+
+def test_a_person_whose_track_jumps_to_another_is_not_a_rider() -> None:
+    """A walker's track that jumps 12 m once (an id switch to someone else) is not riding."""
+    cam = camera(10.0, 7.0, 18.0, 0.0, 1800.0)
+    tracker = VehicleTracker(TrackerConfig(), CAMERA_FPS, site(cam, [0.0, 3.5, 7.0]))
+    classes = []
+    for frame in range(30):
+        y = 40.0 - 1.4 * frame / CAMERA_FPS - (12.0 if frame >= 15 else 0.0)
+        box = cuboid_box(cam, (5.25, y), (0.6, 0.6, 1.7))
+        dets = sv.Detections(xyxy=box[None], confidence=np.array([0.8]), class_id=np.array([0]),
+                             data={"class_name": np.array(["person"])})
+        update = tracker.update(dets, frame, T0 + timedelta(seconds=frame / CAMERA_FPS))
+        classes += [t.class_name for t in update.active]
+    assert set(classes) == {"person"}
 
 
 def test_a_walking_person_stays_a_person_and_riders_can_be_switched_off() -> None:
