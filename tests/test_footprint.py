@@ -158,3 +158,14 @@ def test_empty_frame() -> None:
 
 def test_no_ground_plane_no_estimate() -> None:
     assert Footprint.of(None, (W, H), [], FootprintConfig()) is None
+
+
+def test_a_box_ending_a_few_pixels_short_of_the_border_is_cut() -> None:
+    """Detectors box a vehicle the border cuts 12-14 px short of a 1080-row border: that bottom
+    edge is the border's, so no footprint is measured from it."""
+    cam = camera(10.0, 7.0, 18.0, 0.0, 1800.0)
+    footprint = site(cam, [0.0, 3.5, 7.0])
+    near = cuboid_box(cam, (5.25, 16.0), (1.8, 4.5, 1.5))
+    near[3] = H - 14
+    whole = cuboid_box(cam, (5.25, 22.0), (1.8, 4.5, 1.5))
+    assert footprint.estimate(np.stack([near, whole]), ["car", "car"]).ok.tolist() == [False, True]
