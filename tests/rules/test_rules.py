@@ -69,6 +69,8 @@ CASES: list[tuple[str, Rule, Any, Track, dict[str, SignalState], Charge | None]]
     # solid_line_crossing: across the marka utuh between lanes a and b
     ("solid: lane change across the solid line", solid_line, SolidLineConfig(),
      track(line((50, 150), (95, 200), 10)), NO_SIGNAL, ("solid_line_crossing", "b", "m1", 3, 6)),
+    ("solid: the track jumps to the vehicle beside it (3 m sideways in 0.1 s)", solid_line, SolidLineConfig(),
+     track([*line((40, 100), (40, 150), 5), *line((100, 160), (100, 210), 5)]), NO_SIGNAL, None),
     ("solid: jitter on the line", solid_line, SolidLineConfig(),
      track([(66 if i % 2 else 74, 150 + i) for i in range(20)]), NO_SIGNAL, None),
     ("solid: lane change past the line's end (dashed part)", solid_line, SolidLineConfig(),
