@@ -106,6 +106,8 @@ CASES: list[tuple[str, Rule, Any, Track, dict[str, SignalState], Charge | None]]
      ("speeding", "a", "a", 0, 15)),
     ("speeding: too few positions", speeding, SpeedingConfig(), track(kmh(80, 0.4)), NO_SIGNAL, None),
     ("speeding: 80 km/h seen for 0.7 s only", speeding, SpeedingConfig(), track(kmh(80, 0.7)), NO_SIGNAL, None),
+    ("speeding: 80 km/h seen for 0.9 s (a fast motorcycle's whole pass)", speeding, SpeedingConfig(),
+     track(kmh(80, 0.9)), NO_SIGNAL, ("speeding", "a", "a", 0, 9)),
     ("speeding: 45 km/h, the box jumps 5 m mid-window (id switch in a queue)", speeding, SpeedingConfig(),
      track([(x, y + (5 * PX_PER_M if i >= 8 else 0)) for i, (x, y) in enumerate(kmh(45, 1.5))]), NO_SIGNAL, None),
     ("speeding: lane without a limit", speeding, SpeedingConfig(), track(kmh(80, 1.5, x=105)), NO_SIGNAL, None),
