@@ -9,7 +9,9 @@ A point's `anchor` is the front of the vehicle's ground footprint (`edge.footpri
 site has a ground plane, else the box's bottom centre. A box whose bottom the image border
 cuts has no footprint, and a box detected as another class than the track's vote was
 explained by another size: both stay in the track's `seen` path (the evidence crops it, it
-may show the plate best) but not in `points`, which rules measure.
+may show the plate best) but not in `points`, which rules measure. The one exception is a
+vehicle that stopped where the border cuts it: while its box stays still it is held at its last
+measured footprint (`edge.track.hold`), so a rule timing how long it stands sees it stand.
 """
 
 from __future__ import annotations
