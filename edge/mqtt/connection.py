@@ -43,6 +43,7 @@ class TlsSetupError(DeliveryError):
 class Will:
     topic: str
     payload: bytes
+    content_type: str = "application/json"  # as every other status message says (docs/asyncapi.yaml)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,13 +99,23 @@ def _properties(packet_type: int) -> Properties:
     return Properties(packet_type)  # type: ignore[no-untyped-call]  # paho leaves this constructor untyped
 
 
-def publish_properties(content_type: str, user: dict[str, str]) -> Properties:
-    props = _properties(PacketTypes.PUBLISH)
+def _typed(props: Properties, content_type: str) -> Properties:
+    """The native MQTT 5 content type, and whether the payload is UTF-8 text (the format indicator)."""
     props.ContentType = content_type
     props.PayloadFormatIndicator = 0 if content_type == "application/octet-stream" or \
         content_type.startswith(("image/", "video/")) else 1
-    props.UserProperty = list(user.items())
     return props
+
+
+def publish_properties(content_type: str, user: dict[str, str]) -> Properties:
+    props = _typed(_properties(PacketTypes.PUBLISH), content_type)
+    if user:
+        props.UserProperty = list(user.items())
+    return props
+
+
+def will_properties(content_type: str) -> Properties:
+    return _typed(_properties(PacketTypes.WILLMESSAGE), content_type)
 
 
 class Connection:
@@ -135,7 +146,8 @@ class Connection:
             password = os.environ.get(s.broker.password_env) if s.broker.password_env else None
             client.username_pw_set(s.broker.username, password)
         if s.will is not None:
-            client.will_set(s.will.topic, s.will.payload, qos=QOS, retain=True)
+            client.will_set(s.will.topic, s.will.payload, qos=QOS, retain=True,
+                            properties=will_properties(s.will.content_type))
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish

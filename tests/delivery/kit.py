@@ -23,7 +23,7 @@ from edge.ledger.keys import load_public_keys
 from edge.ledger.seal import Sealer
 from edge.mqtt.config import BrokerConfig, TlsConfig
 from tests.delivery.box_child import delivery_config, setup_for
-from tests.delivery.synth import DEVICE_ID, Written, emit
+from tests.delivery.synth import DEVICE_ID, Written, emit_files, media
 from tests.delivery.template import event_template
 
 
@@ -57,11 +57,12 @@ class InProcessBox:
     def root(self) -> Path:
         return self.workdir / "evidence"
 
-    def emit(self, n: int = 1, media_bytes: int = 512) -> list[Written]:
+    def emit(self, n: int = 1, media_bytes: int = 512, typed: bool = False) -> list[Written]:
         out = []
         for _ in range(n):
             self.count += 1
-            record = emit(self.sealer, self.root, self.count, self.template, media_bytes)
+            record = emit_files(self.sealer, self.root, self.count, self.template,
+                                media(self.count, media_bytes, typed))
             self.delivery.stored(record)
             out.append(record)
         return out
@@ -88,6 +89,8 @@ class Subscriber:
     broker: BrokerConfig
     client_id: str = field(default_factory=lambda: f"test-sub-{uuid.uuid4().hex[:8]}")
     messages: list[tuple[str, bytes, bool]] = field(default_factory=list)  # topic, payload, retained
+    # topic, MQTT 5 content type, payload format indicator (None: the property is absent)
+    types: list[tuple[str, str | None, int | None]] = field(default_factory=list)
     acks: dict[int, str] = field(default_factory=dict)  # mid -> reason code of the PUBACK
     _client: paho.Client | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -105,8 +108,11 @@ class Subscriber:
             connected.set()
 
         def on_message(_c: paho.Client, _u: object, message: paho.MQTTMessage) -> None:
+            props = message.properties
             with self._lock:
                 self.messages.append((message.topic, bytes(message.payload), bool(message.retain)))
+                self.types.append((message.topic, getattr(props, "ContentType", None),
+                                   getattr(props, "PayloadFormatIndicator", None)))
 
         def on_publish(_c: paho.Client, _u: object, mid: int, reason: object, _p: object) -> None:
             with self._lock:

@@ -39,9 +39,14 @@ def committed_seq(key_dir: Path) -> int:
     return int(json.loads((key_dir / CHAIN_FILE).read_text())["committed_seq"])
 
 
-def media(index: int, size: int) -> dict[str, bytes]:
+# Media named like the real writer's carry its content types (the bytes stay random).
+CONTENT_TYPES = {".jpg": "image/jpeg", ".mp4": "video/mp4"}
+
+
+def media(index: int, size: int, typed: bool = False) -> dict[str, bytes]:
     rng = random.Random(index)
-    return {"overview_at.bin": rng.randbytes(size), "vehicle.bin": rng.randbytes(max(1, size // 2))}
+    names = ("overview_at.jpg", "clip.mp4") if typed else ("overview_at.bin", "vehicle.bin")
+    return {names[0]: rng.randbytes(size), names[1]: rng.randbytes(max(1, size // 2))}
 
 
 def load_template(workdir: Path) -> dict[str, Any]:
@@ -59,7 +64,7 @@ def event_document(template: dict[str, Any], event_id: str, index: int, files: d
     doc["violation"]["frame_index"] = index
     item = template["media"][0]
     doc["media"] = [{**item, "name": name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data),
-                     "content_type": OCTETS} for name, data in files.items()]
+                     "content_type": CONTENT_TYPES.get(Path(name).suffix, OCTETS)} for name, data in files.items()]
     return doc
 
 
@@ -75,8 +80,13 @@ class Written:
 def emit(sealer: Sealer, root: Path, index: int, template: dict[str, Any], media_bytes: int = 512,
          device_id: str = DEVICE_ID) -> Written:
     """Sign, store and commit one event, in the order of edge.ledger.seal."""
+    return emit_files(sealer, root, index, template, media(index, media_bytes), device_id)
+
+
+def emit_files(sealer: Sealer, root: Path, index: int, template: dict[str, Any], files: dict[str, bytes],
+               device_id: str = DEVICE_ID) -> Written:
+    """`emit` with these media files."""
     event_id = str(uuid.uuid4())
-    files = media(index, media_bytes)
     sealed = sealer.seal(event_id, event_document(template, event_id, index, files, device_id))
     folder = write_event_folder(root, event_id, {**files, "event.jws": sealed.jws.encode("ascii")}, sealed.event)
     sealer.commit(sealed)
