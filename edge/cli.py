@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +28,7 @@ from edge.mqtt.config import parse_host_port
 from edge.paths import PROJECT_ROOT
 from edge.pipeline import Pipeline, RunStats
 from edge.settings import load_settings
+from edge.shutdown import stop_on_signals
 from edge.sources import VideoFileSource, open_source
 
 DEMO_SITE = PROJECT_ROOT / "calibration" / "demo" / "site.yaml"
@@ -156,7 +158,8 @@ def run_command(args: argparse.Namespace, console: Console) -> int:
         settings = settings.model_copy(update={"evidence": settings.evidence.model_copy(
             update={"directory": args.evidence_dir})})
     camera = site.site.camera
-    source = open_source(site.resolve_source(args.source), camera.fps, args.start_time or camera.start_time)
+    stop = threading.Event()  # set by the first SIGTERM/SIGINT (edge.shutdown)
+    source = open_source(site.resolve_source(args.source), camera.fps, args.start_time or camera.start_time, stop)
     if args.broker is not None:
         settings = with_broker(settings, *args.broker)
     start = start_up(site, settings, source)
@@ -164,7 +167,12 @@ def run_command(args: argparse.Namespace, console: Console) -> int:
     sealer = open_sealer(args.key_dir or settings.signing.key_dir, settings.device_id, context.boot_id, console)
     wired = None if args.no_publish else connect_delivery(settings, site, context, sealer, console)
     try:
-        return _run(args, console, site, Pipeline(site, settings, source, start, sealer), sealer, wired)
+        with stop_on_signals(stop, lambda name: console.print(
+                f"[yellow]{name}: stopping cleanly: no new frames; writing the violations in hand, then "
+                "draining the outbox (send it again to stop at once)[/yellow]", highlight=False)):
+            pipeline = Pipeline(site, settings, source, start, sealer)
+            _start(console, pipeline, sealer, wired)
+            return _report(console, site, _process(args, console, pipeline, stop), pipeline, sealer, wired)
     finally:
         if wired is not None:
             wired.delivery.stop()  # publishes the "stopped" status
@@ -172,8 +180,8 @@ def run_command(args: argparse.Namespace, console: Console) -> int:
             sealer.close()
 
 
-def _run(args: argparse.Namespace, console: Console, site: LoadedSite, pipeline: Pipeline, sealer: Sealer | None,
-         wired: Wired | None) -> int:
+def _start(console: Console, pipeline: Pipeline, sealer: Sealer | None, wired: Wired | None) -> None:
+    """What the previous run left (gaps for what it never stored), then delivery."""
     evidence_dir = pipeline.evidence_dir.resolve()
     if sealer is not None:
         gap = sealer.recover(evidence_dir, datetime.now(UTC))
@@ -188,6 +196,9 @@ def _run(args: argparse.Namespace, console: Console, site: LoadedSite, pipeline:
             wired.delivery.listen_signals(pipeline.controller.receive)
         wired.start(console)  # after recover(), so its gap record is queued too
         pipeline.attach(wired.hooks())
+
+
+def _process(args: argparse.Namespace, console: Console, pipeline: Pipeline, stop: threading.Event) -> RunStats:
     source = pipeline.source
     total = args.max_frames
     if isinstance(source, VideoFileSource) and total is None:
@@ -195,7 +206,15 @@ def _run(args: argparse.Namespace, console: Console, site: LoadedSite, pipeline:
     with Progress(TextColumn("processing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=console, disable=args.quiet, transient=False) as progress:
         task = progress.add_task("frames", total=total)
-        stats = pipeline.run(args.max_frames, on_frame=lambda _f: progress.advance(task))
+        stats = pipeline.run(args.max_frames, on_frame=lambda _f: progress.advance(task), stop=stop.is_set)
+    if stop.is_set():
+        console.print(f"[yellow]stopped on request after {stats.frames} frames[/yellow]", highlight=False)
+    return stats
+
+
+def _report(console: Console, site: LoadedSite, stats: RunStats, pipeline: Pipeline, sealer: Sealer | None,
+            wired: Wired | None) -> int:
+    evidence_dir = pipeline.evidence_dir.resolve()
     console.print(summary_table(stats, site))
     console.print(
         f"{stats.frames} frames in {stats.elapsed_s:.1f} s ({stats.fps:.1f} fps); "

@@ -183,11 +183,14 @@ class Pipeline:
                     self._evidence.add(violation)
         self._evidence.observe(update)  # boxes after the act, for the violator's plate
 
-    def run(self, max_frames: int | None = None, on_frame: Callable[[Frame], None] | None = None) -> RunStats:
+    def run(self, max_frames: int | None = None, on_frame: Callable[[Frame], None] | None = None,
+            stop: Callable[[], bool] | None = None) -> RunStats:
+        """Until the source ends, `max_frames`, or `stop()` says so (a clean stop: the violations in
+        hand are still written with the frames there are)."""
         stats = self._stats = RunStats()
         started = time.perf_counter()
         for frame in self._source.frames():
-            if max_frames is not None and stats.frames >= max_frames:
+            if (max_frames is not None and stats.frames >= max_frames) or (stop is not None and stop()):
                 break
             self._step(frame)
             stats.frames += 1

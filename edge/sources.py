@@ -7,6 +7,7 @@ it is the wall clock at the moment the frame was read.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -151,10 +152,14 @@ class StreamSource:
         url: str,
         policy: ReconnectPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        stop: threading.Event | None = None,
     ) -> None:
+        """`stop`: once set, the source ends instead of waiting to reconnect (a clean stop must not
+        wait out a dead camera's backoff)."""
         self._url = url
         self._policy = policy or ReconnectPolicy()
-        self._sleep = sleep
+        self._sleep = sleep if stop is None else stop.wait
+        self._stop = stop
         self._health = SourceHealth()
 
     @property
@@ -194,12 +199,15 @@ class StreamSource:
                 self._health, state="reconnecting", last_error=error, reconnects=self._health.reconnects + 1
             )
             self._sleep(backoff.next_delay())
+            if self._stop is not None and self._stop.is_set():
+                return
 
 
-def open_source(spec: str, fps: float, start_time: datetime | None) -> FrameSource:
-    """Pick the source kind from the spec: a URL, a folder of images, or a video file."""
+def open_source(spec: str, fps: float, start_time: datetime | None, stop: threading.Event | None = None) -> FrameSource:
+    """Pick the source kind from the spec: a URL, a folder of images, or a video file. `stop`: see
+    `StreamSource` (a file or folder ends by itself)."""
     if "://" in spec:
-        return StreamSource(spec)
+        return StreamSource(spec, stop=stop)
     path = Path(spec)
     start = start_time or datetime.now(UTC)
     if path.is_dir():

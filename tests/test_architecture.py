@@ -36,6 +36,7 @@ ALLOWED: dict[str, set[str]] = {
     "sources": {"backoff"},
     "webguard": set(),
     "clock": set(),
+    "shutdown": set(),
     "config": {"geometry"},
     "overlay": {"config", "geometry"},  # the site drawn on a frame: evidence pictures, calibration previews
     "contract": set(),
@@ -57,7 +58,8 @@ ALLOWED: dict[str, set[str]] = {
     "app": {"pipeline", "settings", "config", "delivery", "contract", "evidence", "ledger", "plates", "sources",
             "clock"},
     "calibrate": {"config", "geometry", "overlay", "paths", "sources", "webguard"},
-    "cli": {"app", "pipeline", "settings", "calibrate", "config", "evidence", "ledger", "mqtt", "paths", "sources"},
+    "cli": {"app", "pipeline", "settings", "calibrate", "config", "evidence", "ledger", "mqtt", "paths", "sources",
+            "shutdown"},
     "backoffice": {"contract", "ledger", "mqtt", "backoff", "webguard"},
 }
 BASE = {"core", "errors"}

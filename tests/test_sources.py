@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import http.server
 import threading
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from itertools import islice
@@ -76,6 +77,17 @@ def test_dead_url_retries_then_fails_and_reports() -> None:
     assert len(delays) == 3 and all(0 <= d <= 0.8 for d in delays)
     assert source.health.state == "failed" and source.health.reconnects == 3
     assert source.health.last_error == "cannot connect"
+
+
+def test_a_stop_ends_a_dead_stream_instead_of_waiting_out_its_backoff() -> None:
+    """A clean stop (SIGTERM) must not wait for a dead camera: the backoff's wait is the stop's."""
+    stop = threading.Event()
+    source = StreamSource("http://127.0.0.1:9/none.mjpg", ReconnectPolicy(initial_s=30.0, max_s=60.0), stop=stop)
+    threading.Timer(0.3, stop.set).start()
+    started = time.monotonic()
+    assert list(source.frames()) == []
+    assert time.monotonic() - started < 10.0  # not the 30 s backoff
+    assert source.health.state == "reconnecting"
 
 
 @pytest.fixture

@@ -4,6 +4,10 @@ outbox, and the next run delivers it to the back office."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,7 +20,7 @@ from edge.ledger.verify import verify_path
 from edge.mqtt.config import BrokerConfig
 from tests.brokers import Mosquitto
 from tests.conftest import DEMO
-from tests.delivery.kit import Subscriber, start_backoffice
+from tests.delivery.kit import Subscriber, start_backoffice, wait_for
 
 
 def run(evidence: Path, keys: Path, port: int, frames: int) -> int:
@@ -91,3 +95,44 @@ def test_a_fail_safe_box_reports_it_in_the_retained_status(tmp_path: Path) -> No
     documents = [json.loads(payload) for _, payload, _ in watcher.messages]
     assert documents and all(d["judging"] is False and d["state"] in ("degraded", "stopped") for d in documents)
     assert any("unknown lane id 'lane-9'" in f and f.startswith("fail-safe") for f in documents[-1]["faults"])
+
+
+def test_sigterm_stops_cleanly_writes_what_it_holds_and_exits_0(tmp_path: Path) -> None:
+    """How systemd and docker stop a box: no new frames, the violations in hand written (none
+    declared lost), the outbox drained, "stopped" retained rather than the last will, exit 0."""
+    keys, evidence = tmp_path / "keys", tmp_path / "evidence"
+    assert main(["keygen", "--out", str(keys)]) == 0
+    settings = tmp_path / "device.yaml"
+    settings.write_text("delivery:\n  drain_timeout_s: 10\n")
+    with Mosquitto(tmp_path / "broker").start() as broker:
+        config = BrokerConfig(host="127.0.0.1", port=broker.port)
+        receiver = start_backoffice(tmp_path, config)
+        watcher = Subscriber(config).start("etle/v1/+/+/status")
+        child = subprocess.Popen(
+            [sys.executable, "-m", "edge.cli", "run", "--site", str(DEMO / "site.yaml"), "--evidence-dir",
+             str(evidence), "--key-dir", str(keys), "--broker", f"127.0.0.1:{broker.port}", "--quiet",
+             "--settings", str(settings)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        try:
+            wait_for("the first evidence folder", lambda: any(evidence.glob("*/event.json")), timeout=180)
+            child.send_signal(signal.SIGTERM)
+            out, err = child.communicate(timeout=120)
+        finally:
+            if child.poll() is None:
+                child.kill()
+            receiver.stop()
+            watcher.stop()
+    assert child.returncode == 0, err.decode()
+    text = out.decode()
+    assert "SIGTERM: stopping cleanly" in text and "stopped on request after" in text
+    assert "0 still in the outbox" in text
+    assert not list(evidence.glob("gap-*.jws"))  # nothing declared lost
+    folders = sorted(p.parent.name for p in evidence.glob("*/event.json"))
+    assert folders and verify_path(evidence, load_public_keys(keys)).ok
+    last = json.loads(watcher.messages[-1][1])
+    assert last["state"] == "stopped"
+    store = Store.open(tmp_path / "backoffice")
+    try:
+        assert sorted(r.event_id for r in store.records()) == folders
+    finally:
+        store.close()
