@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -121,10 +122,17 @@ class Wired:
         return progress
 
 
+def camera_fault(source: FrameSource | None) -> str | None:
+    """Read anew each time: a source's health is a fresh value after every change."""
+    return source.health.fault() if source is not None else None
+
+
 def connect_delivery(
     settings: DeviceSettings, site: LoadedSite, context: EventContext, sealer: Sealer | None, console: Console,
+    source: FrameSource | None = None,
 ) -> Wired | None:
-    """Delivery for this run, or None (said loudly) when it cannot start: the box still records."""
+    """Delivery for this run, or None (said loudly) when it cannot start: the box still records.
+    `source`: whose trouble (a camera that cannot be reached) the status reports."""
     cal = site.site.calibration
     identity = Identity(
         device_id=settings.device_id, site_id=site.site.site.id, camera_id=site.site.camera.id,
@@ -137,7 +145,7 @@ def connect_delivery(
     try:
         setup = DeliverySetup(settings.delivery, Topics(settings.delivery.topic_prefix, identity.site_id,
                                                         identity.camera_id), root, identity)
-        board = HealthBoard(context.clock, () if sealer else (NO_KEY,))
+        board = HealthBoard(context.clock, () if sealer else (NO_KEY,), partial(camera_fault, source))
         return Wired(Delivery.open(setup, board, sealer), board, setup)
     except (EtleError, ValueError) as exc:
         console.print(f"[red]delivery disabled, evidence stays on disk: {exc}[/red]", highlight=False)

@@ -165,7 +165,7 @@ def run_command(args: argparse.Namespace, console: Console) -> int:
     start = start_up(site, settings, source)
     context = start.context
     sealer = open_sealer(args.key_dir or settings.signing.key_dir, settings.device_id, context.boot_id, console)
-    wired = None if args.no_publish else connect_delivery(settings, site, context, sealer, console)
+    wired = None if args.no_publish else connect_delivery(settings, site, context, sealer, console, source)
     try:
         with stop_on_signals(stop, lambda name: console.print(
                 f"[yellow]{name}: stopping cleanly: no new frames; writing the violations in hand, then "

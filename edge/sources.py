@@ -7,6 +7,7 @@ it is the wall clock at the moment the frame was read.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal, Protocol
+from urllib.parse import urlsplit, urlunsplit
 
 import cv2
 import numpy as np
@@ -23,6 +25,7 @@ from edge.backoff import Backoff
 from edge.errors import SourceError
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
+log = logging.getLogger(__name__)
 HealthState = Literal["starting", "ok", "reconnecting", "ended", "failed"]
 
 
@@ -47,6 +50,13 @@ class SourceHealth:
     reconnects: int = 0
     last_error: str | None = None
     frames: int = 0
+
+    def fault(self) -> str | None:
+        """The camera's trouble in the box's words, for the status; None while it delivers."""
+        if self.state not in ("reconnecting", "failed"):
+            return None
+        doing = "gave up" if self.state == "failed" else f"reconnecting (attempt {self.reconnects})"
+        return f"camera: {self.last_error or 'no frames'}; {doing}"
 
 
 class FrameSource(Protocol):
@@ -194,13 +204,27 @@ class StreamSource:
             max_attempts = self._policy.max_attempts
             if max_attempts is not None and backoff.failures >= max_attempts:
                 self._health = replace(self._health, state="failed", last_error=error)
-                raise SourceError(f"{self._url}: {error}; gave up after {max_attempts} attempts")
+                raise SourceError(f"{_shown(self._url)}: {error}; gave up after {max_attempts} attempts")
             self._health = replace(
                 self._health, state="reconnecting", last_error=error, reconnects=self._health.reconnects + 1
             )
-            self._sleep(backoff.next_delay())
+            delay = backoff.next_delay()
+            # One line per backoff step, in the box's words (FFmpeg's own lines say only "Connection refused").
+            log.warning("camera %s: %s; reconnect attempt %d in %.1f s", _shown(self._url), error,
+                        self._health.reconnects, delay)
+            self._sleep(delay)
             if self._stop is not None and self._stop.is_set():
                 return
+
+
+def _shown(url: str) -> str:
+    """The URL without its password (rtsp://user:secret@host/... is how cameras are addressed)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def open_source(spec: str, fps: float, start_time: datetime | None, stop: threading.Event | None = None) -> FrameSource:

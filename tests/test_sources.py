@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -15,6 +16,8 @@ import cv2
 import numpy as np
 import pytest
 
+from edge.app import camera_fault
+from edge.delivery.status import HealthBoard
 from edge.errors import SourceError
 from edge.sources import ImageFolderSource, ReconnectPolicy, StreamSource, VideoFileSource, open_source
 
@@ -88,6 +91,23 @@ def test_a_stop_ends_a_dead_stream_instead_of_waiting_out_its_backoff() -> None:
     assert list(source.frames()) == []
     assert time.monotonic() - started < 10.0  # not the 30 s backoff
     assert source.health.state == "reconnecting"
+
+
+def test_an_unreachable_camera_says_so_at_every_backoff_step_and_in_the_status(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    source = StreamSource("rtsp://admin:s3cret@127.0.0.1:9/stream1", ReconnectPolicy(initial_s=0.1, max_attempts=3),
+                          sleep=lambda _s: None)
+    board = HealthBoard(camera=functools.partial(camera_fault, source))  # as edge.app wires it
+    assert board.health().faults == ()  # starting: nothing to say yet
+    with caplog.at_level(logging.WARNING, logger="edge.sources"), pytest.raises(SourceError) as failed:
+        frames = source.frames()
+        next(frames)
+    lines = [r.getMessage() for r in caplog.records if r.name == "edge.sources"]
+    assert len(lines) == 3 and all("cannot connect; reconnect attempt" in line for line in lines)
+    assert all("s3cret" not in line and "admin:***@127.0.0.1:9" in line for line in lines)
+    assert "s3cret" not in str(failed.value)
+    assert board.health().faults == ("camera: cannot connect; gave up",)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import shutil
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -73,10 +73,14 @@ class Identity:
 class HealthBoard:
     """Thread-safe: the pipeline thread writes with `observe`, the publisher thread reads `health`."""
 
-    def __init__(self, clock: ClockSource | None = None, faults: tuple[str, ...] = ()) -> None:
+    def __init__(self, clock: ClockSource | None = None, faults: tuple[str, ...] = (),
+                 camera: Callable[[], str | None] | None = None) -> None:
+        """`camera`: the frame source's own account of its trouble (a camera that cannot be reached
+        sends no frame to observe), or None while it delivers."""
         self._lock = threading.Lock()
         self._clock = clock
         self._faults = faults
+        self._camera = camera
         self._frames: deque[float] = deque(maxlen=FPS_WINDOW)
         self._signals: dict[str, str] = {}
         self._stopped = False
@@ -100,6 +104,9 @@ class HealthBoard:
         with self._lock:
             frames, signals, faults, stopped = list(self._frames), dict(self._signals), self._faults, self._stopped
         clock = self._clock.status() if self._clock is not None else None
+        trouble = self._camera() if self._camera is not None else None
+        if trouble is not None:
+            faults = (*faults, trouble)
         if not frames:
             return Health(camera="stopped" if stopped else "starting", signals=signals, clock=clock, faults=faults)
         age = time.monotonic() - frames[-1]
