@@ -3,6 +3,10 @@ reference back office, and a plain subscriber that records what the broker hands
 
 from __future__ import annotations
 
+import json
+import signal
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -18,10 +22,11 @@ from backoffice.ingest import IngestConfig
 from backoffice.receiver import Receiver, ReceiverConfig
 from edge.delivery.config import DeliveryConfig
 from edge.delivery.service import Delivery
-from edge.delivery.status import HealthBoard
+from edge.delivery.status import OFFLINE_WILL, HealthBoard
 from edge.ledger.keys import load_public_keys
 from edge.ledger.seal import Sealer
 from edge.mqtt.config import BrokerConfig, TlsConfig
+from tests.brokers import ROOT
 from tests.delivery.box_child import delivery_config, setup_for
 from tests.delivery.synth import DEVICE_ID, Written, emit_files, media
 from tests.delivery.template import event_template
@@ -139,3 +144,20 @@ class Subscriber:
         if self._client is not None:
             self._client.disconnect()
             self._client.loop_stop()
+
+
+def kill_for_the_will(workdir: Path, port: int, watcher: Subscriber, status_topic: str) -> None:
+    """Start a box process on `workdir`, wait until `watcher` sees it online, SIGKILL it (no DISCONNECT)
+    and wait until the broker hands `watcher` the last will."""
+    before = len(watcher.on(status_topic))
+    child = subprocess.Popen([sys.executable, "-m", "tests.delivery.box_child", str(workdir), "--port", str(port),
+                              "--events", "0"], cwd=ROOT, stdout=subprocess.PIPE)
+    try:
+        wait_for("the box process online", lambda: any(json.loads(p).get("state") == "online"
+                                                       for p in watcher.on(status_topic)[before:]))
+        child.send_signal(signal.SIGKILL)
+        child.wait(10)
+        wait_for("the last will", lambda: watcher.on(status_topic)[-1] == OFFLINE_WILL)
+    finally:
+        if child.poll() is None:
+            child.kill()

@@ -4,11 +4,7 @@ indicator that its channel's messages declare."""
 
 from __future__ import annotations
 
-import json
 import re
-import signal
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +12,7 @@ import yaml
 
 from edge.mqtt.config import BrokerConfig
 from tests.brokers import ROOT, Mosquitto
-from tests.delivery.kit import InProcessBox, Subscriber, box_config, start_backoffice, wait_for
+from tests.delivery.kit import InProcessBox, Subscriber, box_config, kill_for_the_will, start_backoffice, wait_for
 from tests.delivery.synth import CAMERA, SITE
 
 BASE = f"etle/v1/{SITE}/{CAMERA}"
@@ -55,19 +51,9 @@ def test_every_published_message_carries_the_declared_content_type(
     finally:
         backoffice.stop()
         box.close()
-    # The last will: a box process that dies without a DISCONNECT.
-    before = len(watcher.on(f"{BASE}/status"))
-    child = subprocess.Popen([sys.executable, "-m", "tests.delivery.box_child", str(workdir), "--port",
-                              str(broker.port), "--events", "0"], cwd=ROOT, stdout=subprocess.PIPE)
     try:
-        wait_for("the box process online", lambda: any(json.loads(p).get("state") == "online"
-                                                       for p in watcher.on(f"{BASE}/status")[before:]))
-        child.send_signal(signal.SIGKILL)
-        child.wait(10)
-        wait_for("the last will", lambda: watcher.on(f"{BASE}/status")[-1] == b'{"state":"offline"}')
+        kill_for_the_will(workdir, broker.port, watcher, f"{BASE}/status")  # a box dying without a DISCONNECT
     finally:
-        if child.poll() is None:
-            child.kill()
         watcher.stop()
 
     seen: dict[str, set[tuple[str | None, int | None]]] = {}

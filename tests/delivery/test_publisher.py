@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import json
 import logging
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,8 +15,8 @@ from backoffice.store import Store
 from edge.contract.receipts import Receipt
 from edge.delivery.outbox import Outbox
 from edge.mqtt.config import BrokerConfig
-from tests.brokers import ROOT, Mosquitto
-from tests.delivery.kit import InProcessBox, Subscriber, box_config, start_backoffice, wait_for
+from tests.brokers import Mosquitto
+from tests.delivery.kit import InProcessBox, Subscriber, box_config, kill_for_the_will, start_backoffice, wait_for
 from tests.delivery.synth import CAMERA, SITE
 
 BASE = f"etle/v1/{SITE}/{CAMERA}"
@@ -169,18 +166,10 @@ def test_status_is_retained_with_a_last_will_and_a_clean_stop(
     wait_for("the stopped status", lambda: json.loads(late.on(f"{BASE}/status")[-1])["state"] == "stopped")
     late.stop()
 
-    child = subprocess.Popen([sys.executable, "-m", "tests.delivery.box_child", str(workdir), "--port",
-                              str(broker.port), "--events", "0"], cwd=ROOT, stdout=subprocess.PIPE)
     watcher = Subscriber(broker_config).start(f"{BASE}/status")
     try:
-        wait_for("the box process online", lambda: any(json.loads(p)["state"] == "online"
-                                                       for p in watcher.on(f"{BASE}/status")))
-        child.send_signal(signal.SIGKILL)
-        child.wait(10)
-        wait_for("the last will", lambda: watcher.on(f"{BASE}/status")[-1] == b'{"state":"offline"}')
+        kill_for_the_will(workdir, broker.port, watcher, f"{BASE}/status")
     finally:
-        if child.poll() is None:
-            child.kill()
         watcher.stop()
     retained = Subscriber(broker_config).start(f"{BASE}/status")
     wait_for("the retained will", lambda: bool(retained.on(f"{BASE}/status")))
