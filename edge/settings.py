@@ -7,8 +7,10 @@ stages import the site-file types.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -58,13 +60,59 @@ class SettingsError(EtleError):
     pass
 
 
-def load_settings(path: Path | None) -> DeviceSettings:
-    if path is None:
-        return DeviceSettings().resolved()
+# ETLE__DELIVERY__BROKER__HOST=10.0.0.5 overrides delivery.broker.host of the settings file: how a
+# container or a systemd unit sets a value (a secret's *path*, a broker address) without a new file.
+ENV_PREFIX = "ETLE__"
+
+
+def env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The `ENV_PREFIX` variables as nested settings: the name's parts, lower-cased, are the path
+    (`__` between them), the value is read as YAML (`30`, `true`, `[0.5, 1.6]`, a plain string).
+
+    >>> env_overrides({"ETLE__DELIVERY__BROKER__PORT": "8883", "ETLE__DEVICE_ID": "box-7", "HOME": "/root"})
+    {'delivery': {'broker': {'port': 8883}}, 'device_id': 'box-7'}
+    """
+    out: dict[str, Any] = {}
+    for name, raw in sorted(environ.items()):
+        if not name.startswith(ENV_PREFIX):
+            continue
+        path = name.removeprefix(ENV_PREFIX).lower().split("__")
+        if not all(path):
+            raise SettingsError(f"environment variable {name}: an empty part in its name")
+        try:
+            value = yaml.safe_load(raw)
+        except yaml.YAMLError as exc:
+            raise SettingsError(f"environment variable {name}: not a YAML value ({exc})") from exc
+        node = out
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise SettingsError(f"environment variable {name}: {part} is set to a value by another variable")
+        node[path[-1]] = value
+    return out
+
+
+def _merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = _merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def load_settings(path: Path | None, environ: Mapping[str, str] | None = None) -> DeviceSettings:
+    """The settings file (None: the defaults) with the `ENV_PREFIX` variables of `environ` (default:
+    this process's environment) over it. Unknown names are refused like unknown keys in the file."""
+    environ = os.environ if environ is None else environ
+    overrides = env_overrides(environ)
+    where = f"settings {path}" if path is not None else "settings"
+    if overrides:
+        where += f" with {', '.join(sorted(n for n in environ if n.startswith(ENV_PREFIX)))}"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        return DeviceSettings.model_validate(data).resolved()
+        data = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path is not None else {}
+        if not isinstance(data, dict):
+            raise SettingsError(f"{where} are invalid: the file holds a {type(data).__name__}, not a mapping")
+        return DeviceSettings.model_validate(_merged(data, overrides)).resolved()
     except OSError as exc:
         raise SettingsError(f"cannot read settings {path}: {exc.strerror}") from exc
     except (yaml.YAMLError, ValidationError) as exc:
-        raise SettingsError(f"settings {path} are invalid: {exc}") from exc
+        raise SettingsError(f"{where} are invalid: {exc}") from exc
