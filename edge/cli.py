@@ -24,6 +24,7 @@ from edge.ledger.journal import recover_unstored
 from edge.ledger.keys import KeyFileError, generate_keys, load_public_keys
 from edge.ledger.seal import Sealer
 from edge.ledger.verify import verify_path
+from edge.logs import configure_logging
 from edge.mqtt.config import parse_host_port
 from edge.paths import PROJECT_ROOT
 from edge.pipeline import Pipeline, RunStats
@@ -154,6 +155,8 @@ def run_command(args: argparse.Namespace, console: Console) -> int:
         for fault in site.faults:
             console.print(f"  {fault}", markup=False, highlight=False)
     settings = load_settings(args.settings)
+    configure_logging(settings.logging, {"device_id": settings.device_id, "site": site.site.site.id,
+                                         "camera": site.site.camera.id})
     if args.evidence_dir is not None:
         settings = settings.model_copy(update={"evidence": settings.evidence.model_copy(
             update={"directory": args.evidence_dir})})

@@ -20,6 +20,7 @@ from edge.detect.config import CenterNetConfig, DetectorConfig, SignalController
 from edge.errors import EtleError
 from edge.evidence.config import EvidenceConfig
 from edge.ledger.config import SigningConfig
+from edge.logs import LoggingConfig
 from edge.paths import in_project
 from edge.rules.config import RulesConfig
 from edge.track.config import TrackerConfig
@@ -46,6 +47,8 @@ class DeviceSettings(BaseModel):
     signing: SigningConfig = Field(default_factory=SigningConfig, title="Signing")
     delivery: DeliveryConfig = Field(default_factory=DeliveryConfig, title="Delivery",
                                      description="MQTT broker, outbox and status (edge.delivery).")
+    logging: LoggingConfig = Field(default_factory=LoggingConfig, title="Log",
+                                   description="Level and line format (edge.logs).")
 
     def resolved(self) -> DeviceSettings:
         """Relative model paths are relative to the project (models/ ships with it)."""

@@ -37,6 +37,7 @@ ALLOWED: dict[str, set[str]] = {
     "webguard": set(),
     "clock": set(),
     "shutdown": set(),
+    "logs": set(),
     "config": {"geometry"},
     "overlay": {"config", "geometry"},  # the site drawn on a frame: evidence pictures, calibration previews
     "contract": set(),
@@ -51,7 +52,7 @@ ALLOWED: dict[str, set[str]] = {
     "delivery": {"contract", "ledger", "mqtt", "backoff", "clock"},
     # Configs only: every stage keeps a light config module.
     "settings": {"paths", "delivery.config", "detect.config", "evidence.config", "ledger.config", "rules.config",
-                 "track.config"},
+                 "track.config", "logs"},
     # Wiring: the stages; then start-up and delivery; then the command line.
     "pipeline": {"config", "detect", "track", "rules", "plates", "evidence", "ledger", "footprint", "sources",
                  "settings"},
@@ -59,7 +60,7 @@ ALLOWED: dict[str, set[str]] = {
             "clock"},
     "calibrate": {"config", "geometry", "overlay", "paths", "sources", "webguard"},
     "cli": {"app", "pipeline", "settings", "calibrate", "config", "evidence", "ledger", "mqtt", "paths", "sources",
-            "shutdown"},
+            "shutdown", "logs"},
     "backoffice": {"contract", "ledger", "mqtt", "backoff", "webguard"},
 }
 BASE = {"core", "errors"}
