@@ -54,7 +54,6 @@ class Track:
     class_name: str
     points: tuple[TrackPoint, ...]
     seen: tuple[TrackPoint, ...] = ()
-    class_share: float = 1.0  # the voted class's share of the confidence-weighted votes
     label: str | None = None  # the detector's class the vote chose, where it differs (a rider: "person")
 
     @property

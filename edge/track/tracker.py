@@ -108,10 +108,9 @@ class VehicleTracker:
             # bottom edge, and mixing them makes a vehicle jump, speed or stop.
             measured = tuple(p for p in history if p.class_name == name)
             if measured:
-                share = votes[name] / sum(votes.values())
                 judged = MOTORCYCLE if name == RIDER and self._is_rider(track_id, history) else name
                 active.append(Track(id=track_id, class_name=judged, points=measured, seen=tuple(path),
-                                    class_share=share, label=name if judged != name else None))
+                                    label=name if judged != name else None))
         return TrackUpdate(active=tuple(active), ended=self._prune(captured_at))
 
     def _is_rider(self, track_id: int, history: deque[TrackPoint]) -> bool:
