@@ -7,7 +7,8 @@ wires, and edge/cli.py stays a list of steps."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -24,10 +25,15 @@ from edge.delivery.service import Delivery, DeliverySetup
 from edge.delivery.status import HealthBoard, Identity
 from edge.errors import EtleError
 from edge.evidence.event import EventContext
+from edge.evidence.worker import PlateStage
 from edge.ledger.seal import Sealer
 from edge.ledger.store import file_sha256
+from edge.metrics.box import BoxMetrics, Readings
+from edge.metrics.server import MetricsServer, serve
 from edge.pipeline import PipelineHooks, StartUp
+from edge.plates.detector import VehicleView
 from edge.plates.factory import build_plate_reader
+from edge.plates.reader import PlateOutcome
 from edge.settings import DeviceSettings
 from edge.sources import FrameSource, StreamSource
 
@@ -150,3 +156,65 @@ def connect_delivery(
     except (EtleError, ValueError) as exc:
         console.print(f"[red]delivery disabled, evidence stays on disk: {exc}[/red]", highlight=False)
         return None
+
+
+class CountedPlates:
+    """The plate stage, telling the metrics of each read and its OCR calls (on the worker thread)."""
+
+    def __init__(self, stage: PlateStage, counted: Callable[[int], None]) -> None:
+        self.stage = stage
+        self.counted = counted
+        self.models = stage.models
+
+    def read(self, views: Sequence[VehicleView]) -> PlateOutcome:
+        outcome = self.stage.read(views)
+        self.counted(outcome.ocr_calls)
+        return outcome
+
+
+def readings(source: FrameSource, clock: ClockSource, wired: Wired | None) -> Readings:
+    """What a scrape reports of the camera, the clock and delivery: each read as its owner's snapshot."""
+    camera, time_status = source.health, clock.status()
+    base = Readings(camera_state=camera.state, camera_reconnects=camera.reconnects, frames_read=camera.frames,
+                    clock_synced=time_status.synced, clock_offset_s=time_status.offset_s)
+    if wired is None:
+        return base
+    progress, delivery = wired.delivery.progress(), wired.delivery
+    outbox = progress.outbox
+    return replace(
+        base, broker_connected=progress.connected, published=progress.published, resent=progress.resent,
+        receipts=progress.stored, rejected=progress.rejected, delivery_errors=progress.errors, shed=delivery.shed,
+        outbox_depth=None if outbox is None else outbox.depth,
+        outbox_oldest_age_s=None if outbox is None else outbox.oldest_age_s,
+        outbox_bytes=None if outbox is None else outbox.held_bytes,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Observed:
+    """The metrics of this run and the endpoint serving them."""
+
+    metrics: BoxMetrics
+    server: MetricsServer
+
+    def counted(self, start: StartUp) -> StartUp:
+        """Start-up whose plate stage (if any) reports its reads."""
+        if start.plates is None:
+            return start
+        return replace(start, plates=CountedPlates(start.plates, self.metrics.plate_read))
+
+    def hooks(self, hooks: PipelineHooks) -> PipelineHooks:
+        return replace(hooks, measured=self.metrics.frame)
+
+
+def start_metrics(settings: DeviceSettings, context: EventContext, source: FrameSource,
+                  wired: Wired | None) -> Observed | None:
+    """The /metrics endpoint when the settings turn it on (else None). Raises MetricsError when it cannot
+    listen: a box told to be watched must not run unwatched without saying so."""
+    if not settings.metrics.enabled:
+        return None
+    site = context.site.site
+    metrics = BoxMetrics({"device_id": settings.device_id, "site": site.site.id, "camera": site.camera.id,
+                          "software_version": context.software_version},
+                         partial(readings, source, context.clock, wired))
+    return Observed(metrics, serve(settings.metrics, metrics.registry))

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from edge.app import Wired, connect_delivery, start_up, with_broker
+from edge.app import Observed, Wired, connect_delivery, start_metrics, start_up, with_broker
 from edge.calibrate.commands import CALIBRATE_COMMANDS, add_calibrate_commands
 from edge.config.load import LoadedSite, load_site
 from edge.errors import EtleError, SiteFileError
@@ -27,7 +27,7 @@ from edge.ledger.verify import verify_path
 from edge.logs import configure_logging
 from edge.mqtt.config import parse_host_port
 from edge.paths import PROJECT_ROOT
-from edge.pipeline import Pipeline, RunStats
+from edge.pipeline import Pipeline, PipelineHooks, RunStats
 from edge.settings import load_settings
 from edge.shutdown import stop_on_signals
 from edge.sources import VideoFileSource, open_source
@@ -169,22 +169,30 @@ def run_command(args: argparse.Namespace, console: Console) -> int:
     context = start.context
     sealer = open_sealer(args.key_dir or settings.signing.key_dir, settings.device_id, context.boot_id, console)
     wired = None if args.no_publish else connect_delivery(settings, site, context, sealer, console, source)
+    observed = None
     try:
+        observed = start_metrics(settings, context, source, wired)
+        if observed is not None:
+            console.print(f"metrics: http://{settings.metrics.host}:{observed.server.port}/metrics", highlight=False)
+            start = observed.counted(start)
         with stop_on_signals(stop, lambda name: console.print(
                 f"[yellow]{name}: stopping cleanly: no new frames; writing the violations in hand, then "
                 "draining the outbox (send it again to stop at once)[/yellow]", highlight=False)):
             pipeline = Pipeline(site, settings, source, start, sealer)
-            _start(console, pipeline, sealer, wired)
+            _start(console, pipeline, sealer, wired, observed)
             return _report(console, site, _process(args, console, pipeline, stop), pipeline, sealer, wired)
     finally:
         if wired is not None:
             wired.delivery.stop()  # publishes the "stopped" status
         if sealer is not None:
             sealer.close()
+        if observed is not None:
+            observed.server.close()
 
 
-def _start(console: Console, pipeline: Pipeline, sealer: Sealer | None, wired: Wired | None) -> None:
-    """What the previous run left (gaps for what it never stored), then delivery."""
+def _start(console: Console, pipeline: Pipeline, sealer: Sealer | None, wired: Wired | None,
+           observed: Observed | None) -> None:
+    """What the previous run left (gaps for what it never stored), then delivery and the metrics."""
     evidence_dir = pipeline.evidence_dir.resolve()
     if sealer is not None:
         gap = sealer.recover(evidence_dir, datetime.now(UTC))
@@ -198,7 +206,8 @@ def _start(console: Console, pipeline: Pipeline, sealer: Sealer | None, wired: W
         if pipeline.controller is not None:
             wired.delivery.listen_signals(pipeline.controller.receive)
         wired.start(console)  # after recover(), so its gap record is queued too
-        pipeline.attach(wired.hooks())
+    hooks = wired.hooks() if wired is not None else PipelineHooks()
+    pipeline.attach(observed.hooks(hooks) if observed is not None else hooks)
 
 
 def _process(args: argparse.Namespace, console: Console, pipeline: Pipeline, stop: threading.Event) -> RunStats:

@@ -153,3 +153,18 @@ class ClockStatus:
     source: str
     synced: bool | None
     offset_s: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class FrameMeasure:
+    """What one frame cost and produced, for the metrics (`edge.metrics`): reported by the pipeline
+    once per frame, so a scrape never reads the pipeline's own state across threads."""
+
+    stages: tuple[tuple[str, float], ...] = ()  # (stage, wall seconds), in the order the frame met them
+    detected: tuple[str, ...] | None = None  # the class of each detection; None: no detector run this frame
+    charged: tuple[str, ...] = ()  # kinds of the acts charged on this frame
+    dismissed: tuple[str, ...] = ()  # why each odd_even suspect settled on this frame was not charged
+    stored: tuple[str, ...] = ()  # kinds of the evidence folders written on this frame
+    write_failures: int = 0  # evidence writes that failed on this frame (retried; never dropped)
+    lag_s: float | None = None  # wall clock minus capture time (live sources): how far behind the box runs
+    judging: bool = True  # False: fail-safe (site file faults or a tampered view), nothing is judged

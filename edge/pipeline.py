@@ -11,10 +11,13 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
+import supervision as sv
+
 from edge.config.load import LoadedSite
-from edge.core import SignalState, Violation
+from edge.core import FrameMeasure, SignalState, Violation
 from edge.detect.base import Detector
 from edge.detect.build import build_detector
 from edge.detect.cadence import Cadence
@@ -32,7 +35,7 @@ from edge.rules.engine import RuleEngine
 from edge.rules.odd_even import Dismissed
 from edge.rules.scene import Scene
 from edge.settings import DeviceSettings
-from edge.sources import Frame, FrameSource
+from edge.sources import Frame, FrameSource, ImageFolderSource, VideoFileSource
 from edge.track.tracker import VehicleTracker
 
 RECENT_KEPT = 50  # evidence records a run keeps for its summary; the rest are only counted
@@ -81,6 +84,23 @@ class PipelineHooks:
     admit: Callable[[Violation], bool] = admit_all  # False: not stored (disk budget; declared in a signed gap)
     stored: Callable[[EvidenceRecord], None] = _ignore  # an evidence folder is durable on disk: queue it
     observed: Callable[[Mapping[str, SignalState]], None] = _ignore  # once per frame, for the device status
+    measured: Callable[[FrameMeasure], None] = _ignore  # once per frame, for the metrics (edge.metrics)
+
+
+class Stopwatch:
+    """Laps of one frame's stages: (stage, seconds since the previous lap); a stage met twice adds up."""
+
+    def __init__(self, started: float) -> None:
+        self._last = started
+        self._laps: dict[str, float] = {}
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self._laps[stage] = self._laps.get(stage, 0.0) + now - self._last
+        self._last = now
+
+    def laps(self) -> tuple[tuple[str, float], ...]:
+        return tuple(self._laps.items())
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +149,10 @@ class Pipeline:
                                            self._settle)
         self._hooks = PipelineHooks()
         self._stats = RunStats()
+        self._live = not isinstance(source, (VideoFileSource, ImageFolderSource))  # capture time is the wall clock
+        self._charged: list[str] = []  # what this frame did, for its FrameMeasure
+        self._dismissed: list[str] = []
+        self._stored: list[str] = []
 
     @property
     def controller(self) -> ControllerSignalReader | None:
@@ -149,6 +173,7 @@ class Pipeline:
     def _charge(self, violation: Violation) -> bool:
         """An act charged: counted, then admitted (False: shed by the disk budget, declared in a gap)."""
         self._stats.violations += 1
+        self._charged.append(violation.kind)
         return self._hooks.admit(violation)
 
     def _settle(self, suspect: Violation, outcome: PlateOutcome | None) -> Violation | None:
@@ -158,6 +183,7 @@ class Pipeline:
         verdict = self._engine.confirm(suspect, outcome.judgeable() if outcome is not None else "plate reading is off")
         if isinstance(verdict, Dismissed):
             self._stats.plate_checks[verdict.reason.value] += 1
+            self._dismissed.append(verdict.reason.value)
             return None
         self._stats.plate_checks["confirmed"] += 1
         return verdict.violation if self._charge(verdict.violation) else None
@@ -166,22 +192,44 @@ class Pipeline:
         for record in records:
             self._stats.stored[record.violation.kind] += 1
             self._stats.recent.append(record)
+            self._stored.append(record.violation.kind)
             self._hooks.stored(record)
 
-    def _step(self, frame: Frame) -> None:
+    def _step(self, frame: Frame, watch: Stopwatch) -> None:
+        failures = self._evidence.failure_count
         self._keep(self._evidence.on_frame(frame))
+        watch.lap("evidence")
         signals = self._signals.read(frame)
         self._hooks.observed(signals)
+        watch.lap("signals")
         detections = self._cadence.detect(frame)
-        if detections is None:
-            return
-        update = self._tracker.update(detections, frame.index, frame.captured_at)
-        if self._engine is not None:
-            for violation in self._engine.evaluate(update, signals):
-                # A suspect is charged only once its plate confirms it (`_settle`).
-                if violation.suspect or self._charge(violation):
-                    self._evidence.add(violation)
-        self._evidence.observe(update)  # boxes after the act, for the violator's plate
+        watch.lap("detect")
+        if detections is not None:
+            update = self._tracker.update(detections, frame.index, frame.captured_at)
+            watch.lap("track")
+            if self._engine is not None:
+                for violation in self._engine.evaluate(update, signals):
+                    # A suspect is charged only once its plate confirms it (`_settle`).
+                    if violation.suspect or self._charge(violation):
+                        self._evidence.add(violation)
+                watch.lap("rules")
+            self._evidence.observe(update)  # boxes after the act, for the violator's plate
+            watch.lap("evidence")
+        self._report(frame, watch, detections, self._evidence.failure_count - failures)
+
+    def _report(self, frame: Frame, watch: Stopwatch, detections: sv.Detections | None, failures: int) -> None:
+        """The frame's `FrameMeasure` to the metrics hook; what it collected starts afresh."""
+        self._hooks.measured(FrameMeasure(
+            stages=watch.laps(),
+            detected=None if detections is None else tuple(str(c) for c in detections.data.get("class_name", ())),
+            charged=tuple(self._charged), dismissed=tuple(self._dismissed), stored=tuple(self._stored),
+            write_failures=failures,
+            lag_s=(datetime.now(UTC) - frame.captured_at).total_seconds() if self._live else None,
+            judging=self._engine is not None,
+        ))
+        self._charged.clear()
+        self._dismissed.clear()
+        self._stored.clear()
 
     def run(self, max_frames: int | None = None, on_frame: Callable[[Frame], None] | None = None,
             stop: Callable[[], bool] | None = None) -> RunStats:
@@ -189,10 +237,13 @@ class Pipeline:
         hand are still written with the frames there are)."""
         stats = self._stats = RunStats()
         started = time.perf_counter()
+        watch = Stopwatch(started)
         for frame in self._source.frames():
             if (max_frames is not None and stats.frames >= max_frames) or (stop is not None and stop()):
                 break
-            self._step(frame)
+            watch.lap("read")  # decoding, or waiting for the camera
+            self._step(frame, watch)
+            watch = Stopwatch(time.perf_counter())
             stats.frames += 1
             if on_frame is not None:
                 on_frame(frame)

@@ -21,6 +21,7 @@ from edge.errors import EtleError
 from edge.evidence.config import EvidenceConfig
 from edge.ledger.config import SigningConfig
 from edge.logs import LoggingConfig
+from edge.metrics.config import MetricsConfig
 from edge.paths import in_project
 from edge.rules.config import RulesConfig
 from edge.track.config import TrackerConfig
@@ -49,6 +50,8 @@ class DeviceSettings(BaseModel):
                                      description="MQTT broker, outbox and status (edge.delivery).")
     logging: LoggingConfig = Field(default_factory=LoggingConfig, title="Log",
                                    description="Level and line format (edge.logs).")
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig, title="Metrics",
+                                   description="The Prometheus endpoint (edge.metrics).")
 
     def resolved(self) -> DeviceSettings:
         """Relative model paths are relative to the project (models/ ships with it)."""

@@ -38,6 +38,8 @@ ALLOWED: dict[str, set[str]] = {
     "clock": set(),
     "shutdown": set(),
     "logs": set(),
+    "watchdog": set(),
+    "metrics": set(),
     "config": {"geometry"},
     "overlay": {"config", "geometry"},  # the site drawn on a frame: evidence pictures, calibration previews
     "contract": set(),
@@ -52,12 +54,12 @@ ALLOWED: dict[str, set[str]] = {
     "delivery": {"contract", "ledger", "mqtt", "backoff", "clock"},
     # Configs only: every stage keeps a light config module.
     "settings": {"paths", "delivery.config", "detect.config", "evidence.config", "ledger.config", "rules.config",
-                 "track.config", "logs"},
+                 "track.config", "logs", "metrics.config"},
     # Wiring: the stages; then start-up and delivery; then the command line.
     "pipeline": {"config", "detect", "track", "rules", "plates", "evidence", "ledger", "footprint", "sources",
                  "settings"},
     "app": {"pipeline", "settings", "config", "delivery", "contract", "evidence", "ledger", "plates", "sources",
-            "clock"},
+            "clock", "metrics"},
     "calibrate": {"config", "geometry", "overlay", "paths", "sources", "webguard"},
     "cli": {"app", "pipeline", "settings", "calibrate", "config", "evidence", "ledger", "mqtt", "paths", "sources",
             "shutdown", "logs"},

@@ -74,6 +74,7 @@ class Progress:
     rejected: int = 0
     ignored_receipts: int = 0  # malformed, foreign, or for no record owed one
     last_error: str | None = None
+    errors: int = 0  # each time `last_error` was set: lost connections, refusals, outbox disk errors
     stopped: bool = False
     snapshots: int = 0  # outbox stats taken so far: a waiter can tell a fresh `depth` from a stale one
 
@@ -155,6 +156,8 @@ class Publisher:
 
     def _update(self, **changes: object) -> None:
         with self._lock:
+            if changes.get("last_error") is not None:
+                changes["errors"] = self._progress.errors + 1
             self._progress = replace(self._progress, **changes)  # type: ignore[arg-type]
 
     # -- the publisher thread ------------------------------------------------------------------------
