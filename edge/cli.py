@@ -28,6 +28,7 @@ from edge.logs import configure_logging
 from edge.mqtt.config import parse_host_port
 from edge.paths import PROJECT_ROOT
 from edge.pipeline import Pipeline, PipelineHooks, RunStats
+from edge.selftest.command import add_selftest_command, selftest_command
 from edge.settings import load_settings
 from edge.shutdown import stop_on_signals
 from edge.sources import VideoFileSource, open_source
@@ -77,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     keys.add_argument("--pubkey", type=Path, help="the device's public key (JWK or PEM)")
     keys.add_argument("--keys", type=Path, help="folder of public keys (rotation: old and new keys)")
     add_calibrate_commands(commands)
+    add_selftest_command(commands)
     return parser
 
 
@@ -265,8 +267,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return keygen_command(args)
         if args.command == "verify":
             return verify_command(args)
-        if args.command in CALIBRATE_COMMANDS:
-            return CALIBRATE_COMMANDS[args.command](args)
+        command = {**CALIBRATE_COMMANDS, "selftest": selftest_command}.get(args.command)
+        if command is not None:
+            return command(args)
         return run_command(args, console)
     except EtleError as exc:
         print(f"etle-edge: {exc}", file=sys.stderr)  # plain: no wrapping inside paths

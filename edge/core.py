@@ -167,4 +167,6 @@ class FrameMeasure:
     stored: tuple[str, ...] = ()  # kinds of the evidence folders written on this frame
     write_failures: int = 0  # evidence writes that failed on this frame (retried; never dropped)
     lag_s: float | None = None  # wall clock minus capture time (live sources): how far behind the box runs
-    judging: bool = True  # False: fail-safe (site file faults or a tampered view), nothing is judged
+    judging: bool = True  # False: fail-safe (site file faults, a tampered view), or a view fault on this frame
+    view_faults: int = 0  # what is wrong with the camera's picture now (edge.tamper)
+    view_shift_px: float | None = None  # the view's drift from its calibration reference, at the lanes

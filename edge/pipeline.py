@@ -36,6 +36,8 @@ from edge.rules.odd_even import Dismissed
 from edge.rules.scene import Scene
 from edge.settings import DeviceSettings
 from edge.sources import Frame, FrameSource, ImageFolderSource, VideoFileSource
+from edge.tamper.reference import anchor_points, load_reference
+from edge.tamper.watch import NO_REFERENCE, ViewState, ViewWatch
 from edge.track.tracker import VehicleTracker
 
 RECENT_KEPT = 50  # evidence records a run keeps for its summary; the rest are only counted
@@ -83,8 +85,20 @@ class PipelineHooks:
 
     admit: Callable[[Violation], bool] = admit_all  # False: not stored (disk budget; declared in a signed gap)
     stored: Callable[[EvidenceRecord], None] = _ignore  # an evidence folder is durable on disk: queue it
-    observed: Callable[[Mapping[str, SignalState]], None] = _ignore  # once per frame, for the device status
+    # Once per frame, for the device status: the signals, the view's faults (`view_faults`), judging or not.
+    observed: Callable[[Mapping[str, SignalState], tuple[str, ...], bool], None] = _ignore
     measured: Callable[[FrameMeasure], None] = _ignore  # once per frame, for the metrics (edge.metrics)
+
+
+def view_faults(view: ViewState) -> tuple[str, ...]:
+    """The view's trouble as the device status words it: fail-safe; a fault not yet lasting long enough
+    (judged on unless the frame is untrusted); or a watch that cannot check shift and blur."""
+    if view.fail_safe:
+        return tuple(f"fail-safe, no violation is judged: view: {f}" for f in view.faults) or tuple(
+            f"fail-safe, no violation is judged: view: {n}" for n in view.notes)
+    standing = tuple(f"view: {n}" for n in view.notes if n == NO_REFERENCE)
+    until = "not judged while it lasts" if view.untrusted else "fail-safe if it lasts"
+    return (*(f"view: {f} ({until})" for f in view.faults), *standing)
 
 
 class Stopwatch:
@@ -145,6 +159,8 @@ class Pipeline:
         self._engine = None if site.faults else RuleEngine(
             Scene.of(calibration, site.site.site.timezone, site.site.site.holidays), settings.rules)
         self._signals = SiteSignals(calibration.signals, settings.signal_vision, settings.signal_controller)
+        self._watch = ViewWatch(load_reference(site.path, calibration.version), settings.tamper,
+                                anchor_points(calibration))
         self._evidence = EvidenceScheduler(start.context, settings.evidence, cam.fps, sealer, start.plates,
                                            self._settle)
         self._hooks = PipelineHooks()
@@ -200,24 +216,32 @@ class Pipeline:
         self._keep(self._evidence.on_frame(frame))
         watch.lap("evidence")
         signals = self._signals.read(frame)
-        self._hooks.observed(signals)
         watch.lap("signals")
+        view = self._watch.check(frame.image, frame.captured_at.timestamp())
+        # Not judged in fail-safe, nor on a frame frozen, blank or measured moved (before hysteresis).
+        judging = self._engine is not None and not view.fail_safe and not view.untrusted
+        self._hooks.observed(signals, view_faults(view), judging)
+        watch.lap("view")
         detections = self._cadence.detect(frame)
         watch.lap("detect")
         if detections is not None:
             update = self._tracker.update(detections, frame.index, frame.captured_at)
             watch.lap("track")
             if self._engine is not None:
-                for violation in self._engine.evaluate(update, signals):
+                # Evaluated even when not judging: an act seen on an untrusted view is marked seen and
+                # dropped, so it is not charged later either, off a track history that crossed the fault.
+                acts = self._engine.evaluate(update, signals)
+                for violation in acts if judging else ():
                     # A suspect is charged only once its plate confirms it (`_settle`).
                     if violation.suspect or self._charge(violation):
                         self._evidence.add(violation)
                 watch.lap("rules")
             self._evidence.observe(update)  # boxes after the act, for the violator's plate
             watch.lap("evidence")
-        self._report(frame, watch, detections, self._evidence.failure_count - failures)
+        self._report(frame, watch, detections, self._evidence.failure_count - failures, view, judging)
 
-    def _report(self, frame: Frame, watch: Stopwatch, detections: sv.Detections | None, failures: int) -> None:
+    def _report(self, frame: Frame, watch: Stopwatch, detections: sv.Detections | None, failures: int,
+                view: ViewState, judging: bool) -> None:
         """The frame's `FrameMeasure` to the metrics hook; what it collected starts afresh."""
         self._hooks.measured(FrameMeasure(
             stages=watch.laps(),
@@ -225,7 +249,7 @@ class Pipeline:
             charged=tuple(self._charged), dismissed=tuple(self._dismissed), stored=tuple(self._stored),
             write_failures=failures,
             lag_s=(datetime.now(UTC) - frame.captured_at).total_seconds() if self._live else None,
-            judging=self._engine is not None,
+            judging=judging, view_faults=len(view.faults), view_shift_px=view.shift_px,
         ))
         self._charged.clear()
         self._dismissed.clear()

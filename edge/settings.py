@@ -24,6 +24,7 @@ from edge.logs import LoggingConfig
 from edge.metrics.config import MetricsConfig
 from edge.paths import in_project
 from edge.rules.config import RulesConfig
+from edge.tamper.config import TamperConfig
 from edge.track.config import TrackerConfig
 
 
@@ -44,6 +45,8 @@ class DeviceSettings(BaseModel):
         default_factory=SignalControllerConfig, title="Traffic-controller signal input"
     )
     rules: RulesConfig = Field(default_factory=RulesConfig, title="Rules")
+    tamper: TamperConfig = Field(default_factory=TamperConfig, title="View watch",
+                                 description="Frozen, black, white, blurred or moved picture: fail-safe (edge.tamper).")
     evidence: EvidenceConfig = Field(default_factory=EvidenceConfig, title="Evidence")
     signing: SigningConfig = Field(default_factory=SigningConfig, title="Signing")
     delivery: DeliveryConfig = Field(default_factory=DeliveryConfig, title="Delivery",

@@ -34,6 +34,7 @@ import numpy.typing as npt
 from plate_synth import PLATE_SPOTS, PlateSpec, Pose, dress, render_plate
 
 from edge.plates.indonesia import PlateText
+from edge.tamper.reference import clip_still, save_reference
 
 Image = npt.NDArray[np.uint8]
 FloatArray = npt.NDArray[np.float32]
@@ -43,6 +44,9 @@ FPS = 10
 N_FRAMES = 300
 START_TIME = "2026-01-15T07:30:00+07:00"
 SS = 2  # supersampling of the static background, so far-away markings do not alias
+# The still calibration version 1 was "drawn on", kept as its reference frame for the view watch
+# (edge.tamper): the calibration page steps 2 s per refresh, and frame 220 is the emptiest of its stills.
+REFERENCE_FRAME = 220
 
 # World frame: X metres to the right (lane-1's left edge line is X=0), Y metres along
 # the road away from the camera's foot, Z metres up. Traffic approaches with falling Y.
@@ -1089,7 +1093,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     tracks = render(cam, sprites, out, args.seed)
     (out / "site.yaml").write_text(site_yaml(cam))
     (out / "ground_truth.json").write_text(_compact_json(ground_truth(tracks)))
-    print(f"wrote {out / 'clip.mp4'} ({(out / 'clip.mp4').stat().st_size / 1e6:.1f} MB), site.yaml, ground_truth.json")
+    reference = save_reference(clip_still(out / "clip.mp4", REFERENCE_FRAME), out / "site.yaml", 1)
+    print(f"wrote {out / 'clip.mp4'} ({(out / 'clip.mp4').stat().st_size / 1e6:.1f} MB), site.yaml, ground_truth.json, "
+          f"{reference.relative_to(out)}")
 
 
 if __name__ == "__main__":

@@ -48,21 +48,25 @@ ALLOWED: dict[str, set[str]] = {
     # The stages, in the order a frame meets them.
     "detect": {"config", "geometry", "footprint", "sources"},
     "track": {"geometry", "footprint"},
+    "tamper": {"config"},  # the view watch: the site's stop lines and lanes are where drift is measured
     "rules": {"config", "geometry", "plates.indonesia"},  # the plate grammar: parity and exemptions
     "plates": {"geometry", "imaging", "paths", "detect.config", "detect.base", "detect.yolo"},
     "evidence": {"config", "geometry", "imaging", "overlay", "ledger", "plates", "sources", "clock"},
     "delivery": {"contract", "ledger", "mqtt", "backoff", "clock"},
     # Configs only: every stage keeps a light config module.
     "settings": {"paths", "delivery.config", "detect.config", "evidence.config", "ledger.config", "rules.config",
-                 "track.config", "logs", "metrics.config"},
+                 "track.config", "logs", "metrics.config", "tamper.config"},
     # Wiring: the stages; then start-up and delivery; then the command line.
     "pipeline": {"config", "detect", "track", "rules", "plates", "evidence", "ledger", "footprint", "sources",
-                 "settings"},
+                 "settings", "tamper"},
     "app": {"pipeline", "settings", "config", "delivery", "contract", "evidence", "ledger", "plates", "sources",
             "clock", "metrics"},
-    "calibrate": {"config", "geometry", "overlay", "paths", "sources", "webguard"},
+    "calibrate": {"config", "geometry", "overlay", "paths", "sources", "webguard", "tamper.reference"},
     "cli": {"app", "pipeline", "settings", "calibrate", "config", "evidence", "ledger", "mqtt", "paths", "sources",
-            "shutdown", "logs"},
+            "shutdown", "logs", "selftest"},
+    # Looks at each part the box depends on, as the box uses it; writes no evidence, takes no chain lock.
+    "selftest": {"app", "settings", "config", "detect", "plates", "sources", "ledger", "clock", "mqtt", "delivery",
+                 "backoff", "paths"},
     "backoffice": {"contract", "ledger", "mqtt", "backoff", "webguard"},
 }
 BASE = {"core", "errors"}

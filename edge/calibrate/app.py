@@ -29,6 +29,7 @@ from edge.config.checks import MAX_REPROJECTION_RMS_PX, Problem
 from edge.config.load import parse_site
 from edge.config.site import Homography
 from edge.errors import EtleError
+from edge.tamper.reference import ReferenceFrameError, save_reference
 from edge.webguard import Guard
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -80,8 +81,25 @@ class Session:
     def save(self, request: SaveRequest) -> dict[str, Any]:
         with self._lock:
             saved = save_site(self.options.site_path, request.data, request.base_sha256)
+            reference, problem = self._keep_reference(saved.version, _resolution(request.data))
+        folder = self.options.site_path.parent
         return {"sha256": saved.sha256, "version": saved.version,
-                "history": str(saved.history.relative_to(self.options.site_path.parent)) if saved.history else None}
+                "history": str(saved.history.relative_to(folder)) if saved.history else None,
+                "reference": str(reference.relative_to(folder)) if reference else None, "reference_problem": problem}
+
+    def _keep_reference(self, version: int, resolution: tuple[int, int] | None) -> tuple[Path | None, str | None]:
+        """The still on screen becomes the version's reference frame, which the box's view watch
+        compares the live view with; a still that is not the camera's view is not kept."""
+        still = self.still
+        if still.error is not None:
+            return None, f"no reference frame kept: there is no camera still ({still.error})"
+        if resolution is not None and still.size != resolution:
+            return None, (f"no reference frame kept: the still is {still.size[0]}x{still.size[1]}, "
+                          f"camera.resolution {resolution[0]}x{resolution[1]}")
+        try:
+            return save_reference(still.image, self.options.site_path, version), None
+        except ReferenceFrameError as exc:
+            return None, f"no reference frame kept: {exc}"
 
 
 def problem_json(problem: Problem) -> dict[str, Any]:

@@ -40,6 +40,7 @@ class Health:
     signals: Mapping[str, str] = field(default_factory=dict)
     clock: ClockStatus | None = None
     faults: tuple[str, ...] = ()
+    judging: bool = True  # False: the pipeline issues no violation now (fail-safe, or a view fault)
 
     @property
     def signal(self) -> Literal["none", "ok", "unknown"]:
@@ -83,13 +84,17 @@ class HealthBoard:
         self._camera = camera
         self._frames: deque[float] = deque(maxlen=FPS_WINDOW)
         self._signals: dict[str, str] = {}
+        self._view: tuple[str, ...] = ()
+        self._judging = True
         self._stopped = False
 
-    def observe(self, signals: Mapping[str, SignalState]) -> None:
-        """Called once per frame by the pipeline (cheap: a timestamp and a dict copy)."""
+    def observe(self, signals: Mapping[str, SignalState], view: tuple[str, ...] = (), judging: bool = True) -> None:
+        """Called once per frame by the pipeline (cheap: a timestamp and a dict copy). `view`: the camera
+        picture's faults, worded for the status; `judging`: whether this frame could issue a violation."""
         with self._lock:
             self._frames.append(time.monotonic())
             self._signals = {sid: str(s.state) for sid, s in signals.items()}
+            self._view, self._judging = view, judging
 
     def add_fault(self, fault: str) -> None:
         with self._lock:
@@ -103,18 +108,20 @@ class HealthBoard:
     def health(self) -> Health:
         with self._lock:
             frames, signals, faults, stopped = list(self._frames), dict(self._signals), self._faults, self._stopped
+            faults, judging = (*faults, *self._view), self._judging
         clock = self._clock.status() if self._clock is not None else None
         trouble = self._camera() if self._camera is not None else None
         if trouble is not None:
             faults = (*faults, trouble)
         if not frames:
-            return Health(camera="stopped" if stopped else "starting", signals=signals, clock=clock, faults=faults)
+            return Health(camera="stopped" if stopped else "starting", signals=signals, clock=clock, faults=faults,
+                          judging=judging)
         age = time.monotonic() - frames[-1]
         fps = (len(frames) - 1) / (frames[-1] - frames[0]) if len(frames) > 1 and frames[-1] > frames[0] else None
         camera: Literal["ok", "stalled", "stopped"] = "stopped" if stopped else (
             "stalled" if age > STALLED_AFTER_S else "ok")
         return Health(fps=None if fps is None else round(fps, 2), camera=camera, last_frame_age_s=round(age, 3),
-                      signals=signals, clock=clock, faults=faults)
+                      signals=signals, clock=clock, faults=faults, judging=judging)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +179,7 @@ def status_document(
         "versions": {"software": identity.software_version, "contract": "etle/v1",
                      "models": [{"role": role, "sha256": sha} for role, sha in identity.models]},
         "calibration": {"version": identity.calibration_version, "sha256": identity.calibration_sha256},
-        "judging": not identity.site_faults,
+        "judging": not identity.site_faults and health.judging,
         "fps": health.fps,
         "camera_health": {"state": health.camera, "last_frame_age_s": health.last_frame_age_s},
         "signal_health": {"state": health.signal, "signals": dict(health.signals)},

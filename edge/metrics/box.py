@@ -116,9 +116,13 @@ class BoxMetrics:
         self._plate_reads = Counter("etle_plate_reads", "Plate reads (one per violation or suspect)",
                                     registry=registry)
         self._ocr = Counter("etle_ocr_calls", "OCR runs on plate crops", registry=registry)
-        self._judging = Gauge("etle_judging", "1: judging; 0: fail-safe (site file faults or a tampered view)",
-                              registry=registry)
+        self._judging = Gauge("etle_judging", "1: judging; 0: fail-safe (site file faults, a tampered view) or "
+                              "a view fault", registry=registry)
         self._judging.set(1)
+        self._view_faults = Gauge("etle_view_faults", "Faults of the camera's picture now (frozen, black, white, "
+                                  "blurred, moved)", registry=registry)
+        self._view_shift = Gauge("etle_view_shift_pixels", "Drift of the view from its calibration reference at "
+                                 "the lanes and stop lines (NaN: not measured)", registry=registry)
         registry.register(_Pulled(read))
 
     def frame(self, measure: FrameMeasure) -> None:
@@ -140,6 +144,8 @@ class BoxMetrics:
         if measure.lag_s is not None:
             self._lag.observe(max(0.0, measure.lag_s))
         self._judging.set(1 if measure.judging else 0)
+        self._view_faults.set(measure.view_faults)
+        self._view_shift.set(float("nan") if measure.view_shift_px is None else measure.view_shift_px)
 
     def plate_read(self, ocr_calls: int) -> None:
         self._plate_reads.inc()

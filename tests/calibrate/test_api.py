@@ -77,6 +77,10 @@ def test_save_bumps_version_keeps_history_and_refuses_conflicts(client: TestClie
     assert saved["sha256"] == hashlib.sha256(demo_copy.read_bytes()).hexdigest()
     assert saved["history"] == f"history/site.v1.{hashlib.sha256(original).hexdigest()[:12]}.yaml"
     assert (demo_copy.parent / saved["history"]).read_bytes() == original
+    # the still on screen (the clip's frame 0) becomes version 2's reference frame for the view watch
+    assert (saved["reference"], saved["reference_problem"]) == ("references/site.v2.jpg", None)
+    still = StillSource(str(demo_copy.parent / "clip.mp4"), 10, (1280, 720)).next().image
+    assert float(np.abs(decode((demo_copy.parent / saved["reference"]).read_bytes()).astype(int) - still).mean()) < 1.5
     loaded = load_site(demo_copy)
     assert loaded.site.calibration.version == 2 and loaded.site.calibration.lanes[0].speed_limit_kmh == 40
 
@@ -85,6 +89,16 @@ def test_save_bumps_version_keeps_history_and_refuses_conflicts(client: TestClie
     again = client.post("/api/save", json={"data": data, "base_sha256": saved["sha256"]}).json()
     assert again["version"] == 3  # whatever version the page sent, the file's + 1
     assert len(list((demo_copy.parent / "history").iterdir())) == 2
+
+
+def test_save_without_a_camera_still_keeps_no_reference(demo_copy: Path) -> None:
+    stills = StillSource(str(demo_copy.parent / "missing.mp4"), 10, (1280, 720))
+    with TestClient(create_app(ToolOptions(demo_copy, stills, {})), base_url="http://127.0.0.1") as c:
+        site = c.get("/api/site").json()
+        saved = c.post("/api/save", json={"data": site["data"], "base_sha256": site["sha256"]}).json()
+    assert saved["version"] == 2 and saved["reference"] is None
+    assert saved["reference_problem"].startswith("no reference frame kept: there is no camera still (source ")
+    assert not (demo_copy.parent / "references").exists()
 
 
 def test_save_refuses_a_draft_with_problems(client: TestClient, demo_copy: Path) -> None:

@@ -186,9 +186,10 @@ async function save() {
     setStatus(reply.body.detail ?? `not saved (${reply.status})`, "error");
     return refresh();
   }
-  const { version, sha256, history } = reply.body;
+  const { version, sha256, history, reference, reference_problem } = reply.body;
   adopt(await getJson("/api/site")); // the file as written: defaults filled in, version bumped
-  setStatus(`saved version ${version}, sha256 ${sha256.slice(0, 12)}…` + (history ? `; previous version kept as ${history}` : ""), "ok");
+  setStatus(`saved version ${version}, sha256 ${sha256.slice(0, 12)}…` + (history ? `; previous version kept as ${history}` : "")
+    + (reference ? `; this still kept as its reference frame (${reference})` : `; ${reference_problem}`), "ok");
   refresh();
 }
 
