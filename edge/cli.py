@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from rich.console import Console
@@ -32,6 +33,7 @@ from edge.selftest.command import add_selftest_command, selftest_command
 from edge.settings import load_settings
 from edge.shutdown import stop_on_signals
 from edge.sources import VideoFileSource, open_source
+from edge.watchdog import Notifier
 
 DEMO_SITE = PROJECT_ROOT / "calibration" / "demo" / "site.yaml"
 EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
@@ -164,7 +166,9 @@ def run_command(args: argparse.Namespace, console: Console) -> int:
             update={"directory": args.evidence_dir})})
     camera = site.site.camera
     stop = threading.Event()  # set by the first SIGTERM/SIGINT (edge.shutdown)
-    source = open_source(site.resolve_source(args.source), camera.fps, args.start_time or camera.start_time, stop)
+    systemd = Notifier.from_env()  # READY, and the watchdog fed by every frame or reconnect wait
+    source = open_source(site.resolve_source(args.source), camera.fps, args.start_time or camera.start_time, stop,
+                         systemd.alive)
     if args.broker is not None:
         settings = with_broker(settings, *args.broker)
     start = start_up(site, settings, source)
@@ -177,12 +181,13 @@ def run_command(args: argparse.Namespace, console: Console) -> int:
         if observed is not None:
             console.print(f"metrics: http://{settings.metrics.host}:{observed.server.port}/metrics", highlight=False)
             start = observed.counted(start)
-        with stop_on_signals(stop, lambda name: console.print(
-                f"[yellow]{name}: stopping cleanly: no new frames; writing the violations in hand, then "
-                "draining the outbox (send it again to stop at once)[/yellow]", highlight=False)):
+        with stop_on_signals(stop, partial(_stopping, console, systemd)):
             pipeline = Pipeline(site, settings, source, start, sealer)
             _start(console, pipeline, sealer, wired, observed)
-            return _report(console, site, _process(args, console, pipeline, stop), pipeline, sealer, wired)
+            systemd.ready(f"judging {site.site.site.id}/{camera.id}" if not site.faults else "FAIL-SAFE: site file")
+            stats = _process(args, console, pipeline, stop, systemd.alive)
+            systemd.stopping("writing the last evidence, draining the outbox")
+            return _report(console, site, stats, pipeline, sealer, wired)
     finally:
         if wired is not None:
             wired.delivery.stop()  # publishes the "stopped" status
@@ -212,7 +217,15 @@ def _start(console: Console, pipeline: Pipeline, sealer: Sealer | None, wired: W
     pipeline.attach(observed.hooks(hooks) if observed is not None else hooks)
 
 
-def _process(args: argparse.Namespace, console: Console, pipeline: Pipeline, stop: threading.Event) -> RunStats:
+def _stopping(console: Console, systemd: Notifier, name: str) -> None:
+    systemd.stopping(f"{name}: stopping cleanly")
+    console.print(f"[yellow]{name}: stopping cleanly: no new frames; writing the violations in hand, then "
+                  "draining the outbox (send it again to stop at once)[/yellow]", highlight=False)
+
+
+def _process(args: argparse.Namespace, console: Console, pipeline: Pipeline, stop: threading.Event,
+             alive: Callable[[], object]) -> RunStats:
+    """The frame loop; `alive` on every frame (the systemd watchdog)."""
     source = pipeline.source
     total = args.max_frames
     if isinstance(source, VideoFileSource) and total is None:
@@ -220,7 +233,11 @@ def _process(args: argparse.Namespace, console: Console, pipeline: Pipeline, sto
     with Progress(TextColumn("processing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=console, disable=args.quiet, transient=False) as progress:
         task = progress.add_task("frames", total=total)
-        stats = pipeline.run(args.max_frames, on_frame=lambda _f: progress.advance(task), stop=stop.is_set)
+        def on_frame(_frame: object) -> None:
+            progress.advance(task)
+            alive()
+
+        stats = pipeline.run(args.max_frames, on_frame=on_frame, stop=stop.is_set)
     if stop.is_set():
         console.print(f"[yellow]stopped on request after {stats.frames} frames[/yellow]", highlight=False)
     return stats

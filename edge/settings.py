@@ -101,10 +101,19 @@ def env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
     return out
 
 
-def _merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+def _merged(base: dict[str, Any], over: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
+    """`over` laid on `base`. A section `over` reaches into that `base` leaves out starts from its
+    defaults (`defaults`, the same place in the default settings), so one variable can set one field
+    of it: ETLE__DETECTOR__ORT__PROVIDERS alone keeps the default detector's type and model."""
     out = dict(base)
     for key, value in over.items():
-        out[key] = _merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+        default = defaults.get(key)
+        default = default if isinstance(default, dict) else {}
+        if isinstance(value, dict):
+            below = out.get(key)
+            out[key] = _merged(below if isinstance(below, dict) else default, value, default)
+        else:
+            out[key] = value
     return out
 
 
@@ -120,7 +129,8 @@ def load_settings(path: Path | None, environ: Mapping[str, str] | None = None) -
         data = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path is not None else {}
         if not isinstance(data, dict):
             raise SettingsError(f"{where} are invalid: the file holds a {type(data).__name__}, not a mapping")
-        return DeviceSettings.model_validate(_merged(data, overrides)).resolved()
+        defaults = DeviceSettings().model_dump(mode="json")
+        return DeviceSettings.model_validate(_merged(data, overrides, defaults)).resolved()
     except OSError as exc:
         raise SettingsError(f"cannot read settings {path}: {exc.strerror}") from exc
     except (yaml.YAMLError, ValidationError) as exc:

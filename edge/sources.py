@@ -163,14 +163,28 @@ class StreamSource:
         policy: ReconnectPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         stop: threading.Event | None = None,
+        waiting: Callable[[], object] | None = None,
     ) -> None:
         """`stop`: once set, the source ends instead of waiting to reconnect (a clean stop must not
-        wait out a dead camera's backoff)."""
+        wait out a dead camera's backoff). `waiting`: called at least once a second while it waits to
+        reconnect (the systemd watchdog: a box waiting for its camera is not a stuck box)."""
         self._url = url
         self._policy = policy or ReconnectPolicy()
         self._sleep = sleep if stop is None else stop.wait
         self._stop = stop
+        self._waiting = waiting
         self._health = SourceHealth()
+
+    def _wait(self, delay: float) -> None:
+        if self._waiting is None:
+            self._sleep(delay)
+            return
+        left = delay
+        while left > 0 and not (self._stop is not None and self._stop.is_set()):
+            step = min(left, 1.0)
+            self._sleep(step)
+            left -= step
+            self._waiting()
 
     @property
     def health(self) -> SourceHealth:
@@ -212,7 +226,7 @@ class StreamSource:
             # One line per backoff step, in the box's words (FFmpeg's own lines say only "Connection refused").
             log.warning("camera %s: %s; reconnect attempt %d in %.1f s", _shown(self._url), error,
                         self._health.reconnects, delay)
-            self._sleep(delay)
+            self._wait(delay)
             if self._stop is not None and self._stop.is_set():
                 return
 
@@ -227,11 +241,12 @@ def _shown(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-def open_source(spec: str, fps: float, start_time: datetime | None, stop: threading.Event | None = None) -> FrameSource:
-    """Pick the source kind from the spec: a URL, a folder of images, or a video file. `stop`: see
-    `StreamSource` (a file or folder ends by itself)."""
+def open_source(spec: str, fps: float, start_time: datetime | None, stop: threading.Event | None = None,
+                waiting: Callable[[], object] | None = None) -> FrameSource:
+    """Pick the source kind from the spec: a URL, a folder of images, or a video file. `stop` and
+    `waiting`: see `StreamSource` (a file or folder ends by itself)."""
     if "://" in spec:
-        return StreamSource(spec, stop=stop)
+        return StreamSource(spec, stop=stop, waiting=waiting)
     path = Path(spec)
     start = start_time or datetime.now(UTC)
     if path.is_dir():

@@ -63,7 +63,7 @@ ALLOWED: dict[str, set[str]] = {
             "clock", "metrics"},
     "calibrate": {"config", "geometry", "overlay", "paths", "sources", "webguard", "tamper.reference"},
     "cli": {"app", "pipeline", "settings", "calibrate", "config", "evidence", "ledger", "mqtt", "paths", "sources",
-            "shutdown", "logs", "selftest"},
+            "shutdown", "logs", "selftest", "watchdog"},
     # Looks at each part the box depends on, as the box uses it; writes no evidence, takes no chain lock.
     "selftest": {"app", "settings", "config", "detect", "plates", "sources", "ledger", "clock", "mqtt", "delivery",
                  "backoff", "paths"},

@@ -50,3 +50,19 @@ def test_a_settings_file_that_is_not_a_mapping_says_so(tmp_path: Path) -> None:
     path.write_text("- just\n- a list\n")
     with pytest.raises(SettingsError, match="holds a list, not a mapping"):
         load_settings(path, {})
+
+
+def test_one_variable_sets_one_field_of_a_section_the_file_leaves_out(tmp_path: Path) -> None:
+    """The section starts from its defaults (a detector is chosen by its type tag: without them the
+    one field would be a detector of no type), as the Jetson image sets the providers."""
+    providers = "[TensorrtExecutionProvider, CUDAExecutionProvider, CPUExecutionProvider]"
+    settings = load_settings(None, {"ETLE__DETECTOR__ORT__PROVIDERS": providers,
+                                    "ETLE__EVIDENCE__PLATES__DETECTOR__ORT__PROVIDERS": "[CPUExecutionProvider]"})
+    default = load_settings(None, {})
+    assert settings.detector.ort.providers[0] == "TensorrtExecutionProvider"
+    assert settings.detector.model_copy(update={"ort": default.detector.ort}) == default.detector
+    assert settings.evidence.plates.detector.model == default.evidence.plates.detector.model
+    path = tmp_path / "device.yaml"
+    path.write_text("detector:\n  type: yolo\n  model: models/yolov8n.onnx\n")
+    from_file = load_settings(path, {"ETLE__DETECTOR__ORT__PROVIDERS": providers})
+    assert from_file.detector.type == "yolo" and from_file.detector.ort.providers[1] == "CUDAExecutionProvider"

@@ -129,3 +129,16 @@ def test_stream_reconnects_when_it_ends(http_clip: str) -> None:
     assert [f.index for f in frames] == list(range(20))
     assert source.health.reconnects == 2 and source.health.state == "ok"
     assert frames[-1].captured_at.tzinfo is not None
+
+
+def test_a_box_waiting_for_its_camera_keeps_telling_the_watchdog() -> None:
+    """The backoff's wait is cut in slices of at most 1 s, each followed by `waiting()` (systemd's
+    watchdog must not restart a box that waits for a dead camera on purpose)."""
+    slept: list[float] = []
+    pings: list[int] = []
+    source = StreamSource("http://127.0.0.1:9/none.mjpg", ReconnectPolicy(initial_s=2.5, max_s=2.5, max_attempts=2),
+                          sleep=slept.append, waiting=lambda: pings.append(len(slept)))
+    with pytest.raises(SourceError):
+        list(source.frames())
+    assert len(pings) == len(slept) and all(s <= 1.0 for s in slept)
+    assert 2.0 <= sum(slept) <= 2 * 2.5 * 1.01  # the backoff's delay (jittered), all of it, in slices

@@ -5,6 +5,10 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import subprocess
+import sys
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -147,3 +151,34 @@ def test_a_socket_that_comes_back_is_used_again(tmp_path: Path) -> None:
         assert received(server) == ["STATUS=back"]
     finally:
         server.close()
+
+
+def test_a_box_process_says_ready_feeds_the_watchdog_per_frame_and_says_stopping(
+        systemd: socket.socket, tmp_path: Path) -> None:
+    """`etle-edge run` under a stand-in systemd: READY=1 once it judges, WATCHDOG=1 from the frame
+    loop while frames flow (rate-limited to half of WatchdogSec), STOPPING=1 at the end. Read as it
+    comes, as systemd does: an AF_UNIX socket queues only a few unread datagrams."""
+    messages: list[str] = []
+    done_reading = threading.Event()
+
+    def listen() -> None:
+        systemd.settimeout(0.2)
+        while not done_reading.is_set():
+            try:
+                messages.append(systemd.recv(4096).decode())
+            except TimeoutError:
+                continue
+
+    reader = threading.Thread(target=listen, daemon=True)
+    reader.start()
+    env = {**os.environ, **env_for(systemd, WATCHDOG_USEC="1000000"), "PYTHONUNBUFFERED": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "edge.cli", "run", "--evidence-dir", str(tmp_path / "evidence"), "--no-publish",
+         "--max-frames", "40", "--quiet"], capture_output=True, text=True, env=env, timeout=300, check=False)
+    time.sleep(0.5)
+    done_reading.set()
+    reader.join()
+    assert done.returncode == 0, done.stderr
+    assert messages[0] == "READY=1\nSTATUS=judging demo-simpang/cam-01", messages
+    assert messages.count("WATCHDOG=1") >= 2, messages  # 40 frames take seconds: a ping each 0.5 s of them
+    assert messages[-1].startswith("STOPPING=1"), messages
