@@ -145,7 +145,8 @@ def disk_free(path: Path) -> int | None:
 def _faults(identity: Identity, health: Health, delivered: Delivered) -> list[str]:
     faults = [f"fail-safe, no violation is judged: site file: {f}" for f in identity.site_faults]
     faults += [*health.faults, *delivered.faults]
-    if health.camera == "stalled":
+    # A source that says itself why (reconnecting, gave up) is the one camera fault, not two.
+    if health.camera == "stalled" and not any(f.startswith("camera:") for f in health.faults):
         faults.append(f"camera: no frame for {health.last_frame_age_s} s")
     if health.clock is not None and health.clock.synced is False:
         faults.append("clock not synchronised")

@@ -119,3 +119,13 @@ def test_a_fail_safe_box_says_so_in_its_status() -> None:
     assert doc["state"] == "degraded" and doc["judging"] is False
     assert doc["faults"] == ["fail-safe, no violation is judged: site file: calibration.stop_lines.0.lanes: "
                              "unknown lane id 'lane-9'"]
+
+
+def test_a_tampered_view_and_a_lost_camera_each_say_so_once() -> None:
+    moved = "fail-safe, no violation is judged: view: view shifted 40 px at the calibrated lanes and stop lines"
+    doc = document(health=Health(camera="ok", last_frame_age_s=0.1, faults=(moved,), judging=False))
+    assert doc["judging"] is False and doc["state"] == "degraded" and doc["faults"] == [moved]
+    # A camera that stopped sending: its source says why, once; a stall without a reason is named too.
+    lost = "camera: stream ended or stopped sending frames; reconnecting (attempt 2)"
+    assert document(health=Health(camera="stalled", last_frame_age_s=9.0, faults=(lost,)))["faults"] == [lost]
+    assert document(health=Health(camera="stalled", last_frame_age_s=9.0))["faults"] == ["camera: no frame for 9.0 s"]
