@@ -99,6 +99,9 @@ class SoakResult:
     minutes: float
     warmup_minutes: float
     rss_slope_mb_per_hour: float  # least squares over the samples after warm-up
+    # The same over each window's lowest sample: RSS saws up and down by tens of MB as evidence
+    # (frames, clips) is built and freed; a leak lifts the floor, a busy minute only a peak.
+    rss_floor_slope_mb_per_hour: float
     rss_first_mb: float
     rss_last_mb: float
     frames: float
@@ -139,6 +142,15 @@ def slope_per_hour(points: list[tuple[float, float]]) -> float:
     return 60.0 * sum((x - mx) * (y - my) for x, y in points) / var if var else 0.0
 
 
+def floors(points: list[tuple[float, float]], window: int = 5) -> list[tuple[float, float]]:
+    """The lowest (minute, MB) point of each run of `window` samples.
+
+    >>> floors([(1, 5.0), (2, 3.0), (3, 4.0), (4, 9.0), (5, 2.0)], window=2)
+    [(2, 3.0), (3, 4.0), (5, 2.0)]
+    """
+    return [min(points[i : i + window], key=lambda p: p[1]) for i in range(0, len(points), window)]
+
+
 def soak(workdir: Path, minutes: float, every_s: float, warmup_minutes: float) -> SoakResult:
     keys, evidence, metrics_port = workdir / "keys", workdir / "evidence", free_port()
     if cli(["keygen", "--out", str(keys)]) != 0:
@@ -173,7 +185,8 @@ def soak(workdir: Path, minutes: float, every_s: float, warmup_minutes: float) -
             log.close()
     after = [(s.minute, s.rss_mb) for s in samples if s.minute >= warmup_minutes]
     last = samples[-1] if samples else Sample(0, 0, 0, 0, 0, None)
-    return SoakResult(minutes, warmup_minutes, round(slope_per_hour(after), 2), samples[0].rss_mb if samples else 0,
+    return SoakResult(minutes, warmup_minutes, round(slope_per_hour(after), 2), round(slope_per_hour(floors(after)), 2),
+                      samples[0].rss_mb if samples else 0,
                       last.rss_mb, last.frames, last.violations, last.receipts, box.returncode, samples)
 
 
@@ -199,7 +212,8 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "soak.json").write_text(json.dumps(asdict(result), indent=2) + "\n")
     print(f"soak: {result.minutes:g} min on a live MJPEG stream, {result.frames:.0f} frames, {result.violations:.0f} "
           f"violations, {result.receipts:.0f} receipted; RSS {result.rss_first_mb:.0f} → {result.rss_last_mb:.0f} MB, "
-          f"slope after {result.warmup_minutes:g} min: {result.rss_slope_mb_per_hour:+.2f} MB/hour; box exit "
+          f"slope after {result.warmup_minutes:g} min: {result.rss_slope_mb_per_hour:+.2f} MB/hour (of the 5-sample "
+          f"floors: {result.rss_floor_slope_mb_per_hour:+.2f}); box exit "
           f"{result.box_exit}; written to {args.out / 'soak.json'}")
     return 0 if result.box_exit == 0 else 1
 
