@@ -23,11 +23,12 @@ import supervision as sv
 
 from edge.app import start_up
 from edge.config.load import load_site
+from edge.core import FrameMeasure
 from edge.detect.base import make_session
 from edge.detect.build import build_detector
 from edge.detect.signal import VisionSignalReader
 from edge.paths import PROJECT_ROOT
-from edge.pipeline import Pipeline
+from edge.pipeline import Pipeline, PipelineHooks
 from edge.settings import DeviceSettings
 from edge.sources import open_source
 from edge.track.config import TrackerConfig
@@ -42,6 +43,23 @@ def median_ms(fn: Callable[[], object], repeat: int) -> float:
         fn()
         samples.append((time.perf_counter() - started) * 1000.0)
     return statistics.median(samples)
+
+
+def stage_percentiles(measures: list[FrameMeasure]) -> dict[str, dict[str, float]]:
+    """p50 and p95 of each pipeline stage per frame, in ms, from the pipeline's own FrameMeasures."""
+    times: dict[str, list[float]] = {}
+    for measure in measures:
+        for stage, seconds in measure.stages:
+            times.setdefault(stage, []).append(1000.0 * seconds)
+    return {stage: {"p50_ms": round(float(np.percentile(v, 50)), 3), "p95_ms": round(float(np.percentile(v, 95)), 3)}
+            for stage, v in times.items()}
+
+
+def track_and_rules_p95_ms(measures: list[FrameMeasure]) -> float:
+    """Issue 13's P3: tracking plus rules on the frames the detector ran on, 95th percentile."""
+    spent = [1000.0 * sum(s for name, s in m.stages if name in ("track", "rules"))
+             for m in measures if m.detected is not None]
+    return float(np.percentile(spent, 95)) if spent else 0.0
 
 
 def main() -> None:
@@ -80,6 +98,8 @@ def main() -> None:
             update={"directory": Path(tmp)})})
         run_source = open_source(site.resolve_source(), site.site.camera.fps, site.site.camera.start_time)
         pipeline = Pipeline(site, run_settings, run_source, start_up(site, run_settings, run_source))
+        measures: list[FrameMeasure] = []
+        pipeline.attach(PipelineHooks(measured=measures.append))
         # Per-frame wall times too: the worst frames show stalls (e.g. a plate read on the
         # pipeline thread) that the mean hides; a live camera's buffer has to absorb them.
         gaps: list[float] = []
@@ -93,6 +113,8 @@ def main() -> None:
         stats = pipeline.run(args.frames, on_frame=tick)
     frame_ms = 1000.0 * stats.elapsed_s / max(1, stats.frames)
     p99_ms, worst_ms = 1000.0 * float(np.percentile(gaps, 99)), 1000.0 * max(gaps)
+    stages = stage_percentiles(measures)
+    track_rules_ms = track_and_rules_p95_ms(measures)
 
     result = {
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -105,7 +127,10 @@ def main() -> None:
             "pipeline_per_frame": round(frame_ms / baseline, 3),
             "pipeline_frame_p99": round(p99_ms / baseline, 3),
             "pipeline_frame_worst": round(worst_ms / baseline, 3),
+            # P3 (issue 13): tracking + rules p95 against one inference in the pipeline (target <= 0.05).
+            "track_rules_p95_vs_detect_p50": round(track_rules_ms / stages["detect"]["p50_ms"], 4),
         },
+        "stages_ms": stages,
         "absolute_ms": {"detector_detect": round(detect_ms, 2), "tracker_update_30_objects": round(track_ms, 3),
                         "signal_read": round(signal_ms, 3), "pipeline_per_frame": round(frame_ms, 2),
                         "pipeline_frame_p99": round(p99_ms, 1), "pipeline_frame_worst": round(worst_ms, 1)},
