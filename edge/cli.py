@@ -27,7 +27,7 @@ from edge.ledger.seal import Sealer
 from edge.ledger.verify import verify_path
 from edge.logs import configure_logging
 from edge.mqtt.config import parse_host_port
-from edge.paths import PROJECT_ROOT
+from edge.paths import DEMO_SITE
 from edge.pipeline import Pipeline, PipelineHooks, RunStats
 from edge.selftest.command import add_selftest_command, selftest_command
 from edge.settings import load_settings
@@ -35,7 +35,6 @@ from edge.shutdown import stop_on_signals
 from edge.sources import VideoFileSource, open_source
 from edge.watchdog import Notifier
 
-DEMO_SITE = PROJECT_ROOT / "calibration" / "demo" / "site.yaml"
 EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
 
 

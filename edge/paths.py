@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEMO_SITE = PROJECT_ROOT / "calibration" / "demo" / "site.yaml"  # what `run` and `selftest` use without --site
 
 
 def in_project(path: Path) -> Path:

@@ -267,10 +267,10 @@ class Pipeline:
                 break
             watch.lap("read")  # decoding, or waiting for the camera
             self._step(frame, watch)
-            watch = Stopwatch(time.perf_counter())
             stats.frames += 1
             if on_frame is not None:
                 on_frame(frame)
+            watch = Stopwatch(time.perf_counter())
         self._keep(self._evidence.flush())
         self._tracker.flush()
         stats.elapsed_s = time.perf_counter() - started

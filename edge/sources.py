@@ -218,20 +218,20 @@ class StreamSource:
             max_attempts = self._policy.max_attempts
             if max_attempts is not None and backoff.failures >= max_attempts:
                 self._health = replace(self._health, state="failed", last_error=error)
-                raise SourceError(f"{_shown(self._url)}: {error}; gave up after {max_attempts} attempts")
+                raise SourceError(f"{shown_url(self._url)}: {error}; gave up after {max_attempts} attempts")
             self._health = replace(
                 self._health, state="reconnecting", last_error=error, reconnects=self._health.reconnects + 1
             )
             delay = backoff.next_delay()
             # One line per backoff step, in the box's words (FFmpeg's own lines say only "Connection refused").
-            log.warning("camera %s: %s; reconnect attempt %d in %.1f s", _shown(self._url), error,
+            log.warning("camera %s: %s; reconnect attempt %d in %.1f s", shown_url(self._url), error,
                         self._health.reconnects, delay)
             self._wait(delay)
             if self._stop is not None and self._stop.is_set():
                 return
 
 
-def _shown(url: str) -> str:
+def shown_url(url: str) -> str:
     """The URL without its password (rtsp://user:secret@host/... is how cameras are addressed)."""
     parts = urlsplit(url)
     if parts.password is None:

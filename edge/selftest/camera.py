@@ -15,7 +15,7 @@ import cv2
 
 from edge.errors import SourceError
 from edge.selftest.probe import Budget, Finding, failed, passed
-from edge.sources import FrameSource, ReconnectPolicy, StreamSource, VideoFileSource, _shown, open_source
+from edge.sources import FrameSource, ReconnectPolicy, StreamSource, VideoFileSource, open_source, shown_url
 
 LIVE_WINDOW_S = 2.0
 FILE_FRAMES = 5
@@ -88,7 +88,7 @@ def _rate(spec: CameraSpec, source: FrameSource, sample: Sample) -> tuple[bool, 
 
 
 def check_camera(spec: CameraSpec, budget: Budget) -> Finding:
-    shown = _shown(spec.source)
+    shown = shown_url(spec.source)
     live = "://" in spec.source
     where = f"camera {shown}" if live else f"camera file {Path(spec.source)}"
     start = time.monotonic()

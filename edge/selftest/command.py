@@ -23,16 +23,15 @@ from edge.app import with_broker
 from edge.config.load import LoadedSite, load_site
 from edge.errors import SiteFileError
 from edge.mqtt.config import parse_host_port
-from edge.paths import PROJECT_ROOT
+from edge.paths import DEMO_SITE
 from edge.selftest.camera import CameraSpec, check_camera
 from edge.selftest.checks import check_broker, check_clock, check_disk, check_key
 from edge.selftest.models import DEMO_FRAME, check_detector, check_plates
 from edge.selftest.probe import Check, Probe, not_run, run_bounded, skipped
 from edge.selftest.report import all_ok, as_json, table
 from edge.settings import DeviceSettings, SettingsError, load_settings
-from edge.sources import _shown
+from edge.sources import shown_url
 
-DEMO_SITE = PROJECT_ROOT / "calibration" / "demo" / "site.yaml"
 # The order they run and are listed in: quick reads, the broker, the models, the camera last: a camera
 # that accepts and never answers holds OpenCV's FFmpeg lock (30 s), and every video opened in this
 # process meanwhile (the models' bundled frame) would wait on it.
@@ -136,7 +135,7 @@ def _probes(args: argparse.Namespace, loaded: Loaded) -> list[Probe | Check]:
     else:
         camera = site.site.camera
         spec = CameraSpec(site.resolve_source(args.source), camera.fps, camera.resolution)
-        items["camera"] = Probe("camera", f"camera {_shown(spec.source)}", partial(check_camera, spec), "frame")
+        items["camera"] = Probe("camera", f"camera {shown_url(spec.source)}", partial(check_camera, spec), "frame")
     return [items[name] for name in SKIPPABLE]
 
 
