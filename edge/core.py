@@ -158,7 +158,8 @@ class ClockStatus:
 @dataclass(frozen=True, slots=True)
 class FrameMeasure:
     """What one frame cost and produced, for the metrics (`edge.metrics`): reported by the pipeline
-    once per frame, so a scrape never reads the pipeline's own state across threads."""
+    once per frame, so a scrape never reads the pipeline's own state across threads. The run's end
+    reports one more with no `stages`: no frame, only what the last evidence flush stored."""
 
     stages: tuple[tuple[str, float], ...] = ()  # (stage, wall seconds), in the order the frame met them
     detected: tuple[str, ...] | None = None  # the class of each detection; None: no detector run this frame

@@ -10,11 +10,9 @@ from __future__ import annotations
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-
-import supervision as sv
 
 from edge.config.load import LoadedSite
 from edge.core import FrameMeasure, SignalState, Violation
@@ -238,19 +236,18 @@ class Pipeline:
                 watch.lap("rules")
             self._evidence.observe(update)  # boxes after the act, for the violator's plate
             watch.lap("evidence")
-        self._report(frame, watch, detections, self._evidence.failure_count - failures, view, judging)
-
-    def _report(self, frame: Frame, watch: Stopwatch, detections: sv.Detections | None, failures: int,
-                view: ViewState, judging: bool) -> None:
-        """The frame's `FrameMeasure` to the metrics hook; what it collected starts afresh."""
-        self._hooks.measured(FrameMeasure(
+        self._report(FrameMeasure(
             stages=watch.laps(),
             detected=None if detections is None else tuple(str(c) for c in detections.data.get("class_name", ())),
-            charged=tuple(self._charged), dismissed=tuple(self._dismissed), stored=tuple(self._stored),
-            write_failures=failures,
             lag_s=(datetime.now(UTC) - frame.captured_at).total_seconds() if self._live else None,
             judging=judging, view_faults=len(view.faults), view_shift_px=view.shift_px,
-        ))
+        ), self._evidence.failure_count - failures)
+
+    def _report(self, measure: FrameMeasure, failures: int) -> None:
+        """`measure` with what this frame (or the end's flush) charged, dismissed, stored and failed to
+        write, to the metrics hook; those start afresh."""
+        self._hooks.measured(replace(measure, charged=tuple(self._charged), dismissed=tuple(self._dismissed),
+                                     stored=tuple(self._stored), write_failures=failures))
         self._charged.clear()
         self._dismissed.clear()
         self._stored.clear()
@@ -271,7 +268,9 @@ class Pipeline:
             if on_frame is not None:
                 on_frame(frame)
             watch = Stopwatch(time.perf_counter())
+        failures = self._evidence.failure_count
         self._keep(self._evidence.flush())
+        self._report(FrameMeasure(judging=self._engine is not None), self._evidence.failure_count - failures)
         self._tracker.flush()
         stats.elapsed_s = time.perf_counter() - started
         stats.detector_calls, stats.detector_s = self._cadence.calls, self._cadence.seconds

@@ -41,6 +41,7 @@ def test_frame_reports_add_up_and_delivery_metrics_appear_only_with_delivery() -
     metrics.frame(FrameMeasure(stages=(("read", 0.004), ("detect", 0.06)), detected=("car", "car", "motorcycle"),
                                charged=("red_light",), stored=("red_light",)))
     metrics.frame(FrameMeasure(stages=(("read", 0.004),), dismissed=("complies",), judging=False, write_failures=2))
+    metrics.frame(FrameMeasure(stored=("speeding",), judging=False))  # the run's end: a flush, no frame
     metrics.plate_read(5)
     server = serve(MetricsConfig(enabled=True, port=0), metrics.registry)
     try:
@@ -58,6 +59,7 @@ def test_frame_reports_add_up_and_delivery_metrics_appear_only_with_delivery() -
     assert value(samples, "etle_detections_total", **{"class": "car"}) == 2
     assert value(samples, "etle_violations_total", kind="red_light") == 1
     assert value(samples, "etle_evidence_stored_total", kind="red_light") == 1
+    assert value(samples, "etle_evidence_stored_total", kind="speeding") == 1
     assert value(samples, "etle_suspects_dismissed_total", reason="complies") == 1
     assert value(samples, "etle_evidence_write_failures_total") == 2
     assert value(samples, "etle_stage_seconds_count", stage="read") == 2

@@ -126,14 +126,8 @@ class BoxMetrics:
         registry.register(_Pulled(read))
 
     def frame(self, measure: FrameMeasure) -> None:
-        """The pipeline's report of one frame (`PipelineHooks.measured`)."""
-        self._frames.inc()
-        for stage, seconds in measure.stages:
-            self._stage.labels(stage).observe(seconds)
-        if measure.detected is not None:
-            self._detector_frames.inc()
-            for cls in measure.detected:
-                self._detections.labels(cls).inc()
+        """The pipeline's report of one frame (`PipelineHooks.measured`), or of the run's end (no stages:
+        only what the last flush charged and stored)."""
         for kind in measure.charged:
             self._violations.labels(kind).inc()
         for reason in measure.dismissed:
@@ -141,6 +135,15 @@ class BoxMetrics:
         for kind in measure.stored:
             self._stored.labels(kind).inc()
         self._write_failures.inc(measure.write_failures)
+        if not measure.stages:
+            return
+        self._frames.inc()
+        for stage, seconds in measure.stages:
+            self._stage.labels(stage).observe(seconds)
+        if measure.detected is not None:
+            self._detector_frames.inc()
+            for cls in measure.detected:
+                self._detections.labels(cls).inc()
         if measure.lag_s is not None:
             self._lag.observe(max(0.0, measure.lag_s))
         self._judging.set(1 if measure.judging else 0)
