@@ -36,6 +36,7 @@ class TrackPoint:
     class_name: str
     centre: Point | None = None  # the footprint's centre; None: the same as `anchor`
     size_fit: float | None = None  # the box's height over its class's typical cuboid's; None: unknown
+    top_cut: bool = False  # the frame's border cuts the box's top: only part of the vehicle was seen
 
     @property
     def middle(self) -> Point:

@@ -151,6 +151,9 @@ class Estimate:
     # the box (a detector's box of a car is 0.4-1.6 of a car's; of a car called a truck ~0.3 of a
     # truck's); NaN where unknown (no footprint, top edge cut). None: no footprint at all.
     size_fit: FloatArray | None = None
+    # (N,) whether the image border cuts the box's top: the detector saw part of the vehicle (a bus
+    # coming in under the top edge reads as a truck). None: no footprint, so not known.
+    top_cut: BoolArray | None = None
 
 
 # The eight corners of a unit cuboid centred on its footprint: (along, across, up) factors.
@@ -296,4 +299,5 @@ class Footprint:
             centre=np.asarray(np.where(ok[:, None], self.plane.to_image(centres), bottoms), dtype=np.float64),
             ok=np.asarray(ok, dtype=bool),
             size_fit=np.asarray(np.where(ok & top_seen & np.isfinite(height), height, np.nan), dtype=np.float64),
+            top_cut=np.asarray(cut[:, 1], dtype=bool),
         )

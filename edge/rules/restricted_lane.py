@@ -91,8 +91,10 @@ def _class_seen_near(track: Track, scene: Scene, config: RestrictedLaneConfig) -
     """The vehicle is in the near field now, and its detections there, over `min_inside_s` at
     least, name its class by `min_class_share` of their confidence."""
     seen = track.seen or track.points
+    # A box whose top the frame cuts is not class evidence: the detector saw part of the vehicle,
+    # and a bus coming in under the top edge, its roof and sign unseen, reads as a truck.
     near = [p for p, fine in zip(seen, scene.metres_per_px([p.anchor for p in seen]) <= config.max_m_per_px,
-                                 strict=True) if fine]
+                                 strict=True) if fine and not p.top_cut]
     if not near or near[-1] is not seen[-1] or seconds_between(near[0], near[-1]) < config.min_inside_s:
         return False
     named = [p for p in near if p.class_name == track.voted_label]

@@ -75,6 +75,7 @@ class VehicleTracker:
         feet = self._anchors(np.asarray(tracked.xyxy, dtype=np.float64), np.asarray(names))
         anchors, centres, measurable = feet.front, feet.centre, feet.ok
         fits = feet.size_fit if feet.size_fit is not None else np.full(len(tracked), np.nan)
+        top_cut = feet.top_cut if feet.top_cut is not None else np.zeros(len(tracked), dtype=bool)
         confidences = tracked.confidence if tracked.confidence is not None else np.ones(len(tracked))
         active = []
         for row in np.flatnonzero(ids >= 0):
@@ -88,6 +89,7 @@ class VehicleTracker:
                 class_name=str(names[row]),
                 centre=(float(centres[row, 0]), float(centres[row, 1])),
                 size_fit=float(fits[row]) if np.isfinite(fits[row]) else None,
+                top_cut=bool(top_cut[row]),
             )
             path = self._path.setdefault(track_id, deque(maxlen=self._max_points))
             path.append(point)

@@ -36,6 +36,13 @@ def sized(t: Track, fit: float) -> Track:
     return dataclasses.replace(t, points=tuple(dataclasses.replace(p, size_fit=fit) for p in t.points))
 
 
+def top_cut(t: Track, rows: range) -> Track:
+    """`t` whose boxes `rows` (indexes into its points) the frame's top border cut: only part of the
+    vehicle seen."""
+    return dataclasses.replace(t, points=tuple(dataclasses.replace(p, top_cut=i in rows)
+                                               for i, p in enumerate(t.points)))
+
+
 Rule = Callable[[Track, Scene, Mapping[str, SignalState], Any], list[Violation]]
 NO_SIGNAL: dict[str, SignalState] = {}
 
@@ -167,6 +174,12 @@ CASES: list[tuple[str, Rule, Any, Track, dict[str, SignalState], Charge | None]]
      sized(track(line((105, 100), (105, 300), 20)), 2.1), NO_SIGNAL, None),
     ("class ban: a car in lane a", restricted_lane, RestrictedLaneConfig(),
      track(line((35, 100), (35, 300), 20)), NO_SIGNAL, None),
+    ("busway: a 'truck' whose top the frame cuts all along (a bus under the top edge)", restricted_lane,
+     RestrictedLaneConfig(), top_cut(track(line((105, 100), (105, 300), 20), cls="truck"), range(21)), NO_SIGNAL,
+     None),
+    ("class ban: a truck whose top the frame cut until it came near", restricted_lane, RestrictedLaneConfig(),
+     top_cut(track(line((35, 100), (35, 300), 20), cls="truck"), range(8)), NO_SIGNAL,
+     ("restricted_lane", "a", "no-trucks-a", 10, 20)),
 ]
 
 
