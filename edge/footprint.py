@@ -293,11 +293,10 @@ class Footprint:
         # The top edge, never fitted, tells whether the class's size explains the box at all.
         with np.errstate(divide="ignore", invalid="ignore"):
             height = (boxes[:, 3] - boxes[:, 1]) / (fitted[:, 3] - fitted[:, 1])
-        top_seen = ~cut[:, 1]
         return Estimate(
             front=np.asarray(np.where(ok[:, None], self.plane.to_image(leading), bottoms), dtype=np.float64),
             centre=np.asarray(np.where(ok[:, None], self.plane.to_image(centres), bottoms), dtype=np.float64),
             ok=np.asarray(ok, dtype=bool),
-            size_fit=np.asarray(np.where(ok & top_seen & np.isfinite(height), height, np.nan), dtype=np.float64),
+            size_fit=np.asarray(np.where(ok & ~cut[:, 1] & np.isfinite(height), height, np.nan), dtype=np.float64),
             top_cut=np.asarray(cut[:, 1], dtype=bool),
         )
