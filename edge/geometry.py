@@ -269,7 +269,8 @@ def project(matrix: NDArray[np.floating], points: NDArray[np.floating]) -> Float
         return pts
     # As cv2.perspectiveTransform computes it (a point at the horizon, w ≈ 0, maps to the origin),
     # in numpy so that the rules need no OpenCV.
-    homogeneous = np.c_[pts, np.ones(len(pts))] @ np.asarray(matrix, dtype=np.float64).T
+    m = np.asarray(matrix, dtype=np.float64)
+    homogeneous = pts @ m[:, :2].T + m[:, 2]  # [x, y, 1] @ m.T without building the column of ones (hot path)
     w = homogeneous[:, 2:]
     finite = np.abs(w) > np.finfo(np.float32).eps
     return np.where(finite, homogeneous[:, :2] / np.where(finite, w, 1.0), 0.0)

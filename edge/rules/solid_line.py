@@ -38,19 +38,25 @@ class SolidLineConfig(BaseModel):
 
 
 def _signed_distances(line_m: shapely.LineString, xy: np.ndarray) -> np.ndarray:
-    """Signed distance of each point to the polyline: + left of its nearest segment, − right."""
-    coords = np.asarray(line_m.coords)
-    cum = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(coords, axis=0), axis=1))])
-    out = np.empty(len(xy))
-    for i, (x, y) in enumerate(xy):
-        pt = shapely.Point(x, y)
-        along = line_m.project(pt)
-        # The segment holding the nearest point decides the side.
-        seg = int(np.clip(np.searchsorted(cum, along, side="right") - 1, 0, len(coords) - 2))
-        (ax, ay), (bx, by) = coords[seg], coords[seg + 1]
-        side = np.sign((bx - ax) * (y - ay) - (by - ay) * (x - ax))
-        out[i] = side * line_m.distance(pt)
-    return out
+    """Signed distance of each point to the polyline: + left of its nearest segment, − right.
+
+    All points against all segments at once (it runs on every track's window every frame): the
+    nearest segment decides the side, the later one where two are as near (a shared vertex), as a
+    walk along the line would find it.
+
+    >>> _signed_distances(shapely.LineString([(0, 0), (10, 0)]), np.array([[5.0, 2.0], [5.0, -1.0], [12.0, 0.0]]))
+    array([ 2., -1.,  0.])
+    """
+    coords = np.asarray(line_m.coords, dtype=np.float64)
+    start, step = coords[:-1], np.diff(coords, axis=0)  # (S, 2)
+    rel = np.asarray(xy, dtype=np.float64).reshape(-1, 1, 2) - start  # (N, S, 2)
+    along = np.clip(np.sum(rel * step, axis=2) / np.maximum(np.sum(step**2, axis=1), 1e-12), 0.0, 1.0)
+    dist = np.linalg.norm(rel - along[..., None] * step, axis=2)  # (N, S)
+    tied = dist <= dist.min(axis=1, keepdims=True) + 1e-9  # a shared vertex is as near to both, up to rounding
+    seg = dist.shape[1] - 1 - np.argmax(tied[:, ::-1], axis=1)  # the later of equally near segments
+    rows = np.arange(len(dist))
+    side = np.sign(step[seg, 0] * rel[rows, seg, 1] - step[seg, 1] * rel[rows, seg, 0])
+    return np.asarray(side * dist[rows, seg], dtype=np.float64)
 
 
 def solid_line(
