@@ -161,8 +161,7 @@ def run_command(args: argparse.Namespace, console: Console) -> int:
     configure_logging(settings.logging, {"device_id": settings.device_id, "site": site.site.site.id,
                                          "camera": site.site.camera.id})
     if args.evidence_dir is not None:
-        settings = settings.model_copy(update={"evidence": settings.evidence.model_copy(
-            update={"directory": args.evidence_dir})})
+        settings = settings.with_evidence_dir(args.evidence_dir)
     camera = site.site.camera
     stop = threading.Event()  # set by the first SIGTERM/SIGINT (edge.shutdown)
     systemd = Notifier.from_env()  # READY, and the watchdog fed by every frame or reconnect wait

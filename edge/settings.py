@@ -56,6 +56,10 @@ class DeviceSettings(BaseModel):
     metrics: MetricsConfig = Field(default_factory=MetricsConfig, title="Metrics",
                                    description="The Prometheus endpoint (edge.metrics).")
 
+    def with_evidence_dir(self, directory: Path) -> DeviceSettings:
+        """These settings writing evidence (and the outbox) under `directory` (--evidence-dir, tests)."""
+        return self.model_copy(update={"evidence": self.evidence.model_copy(update={"directory": directory})})
+
     def resolved(self) -> DeviceSettings:
         """Relative model paths are relative to the project (models/ ships with it)."""
         model = in_project(self.detector.model)

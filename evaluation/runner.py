@@ -62,7 +62,7 @@ def run_scene(scene: Path, settings: Path | None = None, replay: bool = True) ->
         shutil.rmtree(out)
     site = load_site(scene / str(truth.get("site", "site.yaml")), fail_safe=True)
     config = load_settings(settings)
-    config = config.model_copy(update={"evidence": config.evidence.model_copy(update={"directory": out})})
+    config = config.with_evidence_dir(out)
     clip = site.resolve_source(str(scene / str(truth.get("clip", "clip.mp4"))))
     source = open_source(clip, site.site.camera.fps, datetime.fromisoformat(str(truth["start_time"])))
     region = detection_region(site, config)

@@ -94,8 +94,7 @@ def main() -> None:
     signal_ms = median_ms(lambda: reader.read(image, stamp), args.repeat)
 
     with tempfile.TemporaryDirectory() as tmp:
-        run_settings = settings.model_copy(update={"evidence": settings.evidence.model_copy(
-            update={"directory": Path(tmp)})})
+        run_settings = settings.with_evidence_dir(Path(tmp))
         run_source = open_source(site.resolve_source(), site.site.camera.fps, site.site.camera.start_time)
         pipeline = Pipeline(site, run_settings, run_source, start_up(site, run_settings, run_source))
         measures: list[FrameMeasure] = []

@@ -74,8 +74,7 @@ def test_the_walk_finds_what_grows_and_passes_over_what_is_bounded() -> None:
 @pytest.mark.slow
 def test_no_collection_grows_with_frames(tmp_path: Path) -> None:
     site = load_site(DEMO / "site.yaml")
-    settings = DeviceSettings().model_copy(update={"evidence": DeviceSettings().evidence.model_copy(
-        update={"directory": tmp_path / "evidence"})})
+    settings = DeviceSettings().with_evidence_dir(tmp_path / "evidence")
     assert site.site.camera.start_time is not None
     source = LoopedClip(VideoFileSource(DEMO / "clip.mp4", site.site.camera.start_time, site.site.camera.fps), LAPS)
     pipeline = Pipeline(site, settings, source, start_up(site, settings, source), sealer(tmp_path))

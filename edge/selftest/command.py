@@ -78,8 +78,7 @@ def _load_settings(args: argparse.Namespace) -> tuple[Check, DeviceSettings | No
     if args.broker is not None:
         settings = with_broker(settings, *args.broker)
     if args.evidence_dir is not None:
-        settings = settings.model_copy(update={"evidence": settings.evidence.model_copy(
-            update={"directory": args.evidence_dir})})
+        settings = settings.with_evidence_dir(args.evidence_dir)
     where = str(args.settings) if args.settings is not None else "built-in defaults"
     return Check("settings", "pass", f"{where}: device {settings.device_id}", time.monotonic() - start), settings
 

@@ -36,9 +36,7 @@ class KnockedCamera:
 
 def test_a_knocked_camera_charges_nothing_after_the_knock_and_reports_fail_safe(tmp_path: Path) -> None:
     site = load_site(DEMO / "site.yaml")
-    defaults = DeviceSettings()
-    settings = defaults.model_copy(update={"evidence": defaults.evidence.model_copy(
-        update={"directory": tmp_path / "evidence"})})
+    settings = DeviceSettings().with_evidence_dir(tmp_path / "evidence")
     assert site.site.camera.start_time is not None
     source = KnockedCamera(VideoFileSource(DEMO / "clip.mp4", site.site.camera.start_time, site.site.camera.fps))
     pipeline = Pipeline(site, settings, source, start_up(site, settings, source))
