@@ -3,12 +3,17 @@
 Verification is `edge.ledger.verify.verify_path` on the record laid out as the box lays it out
 (signature with the device's public key, schema, media sha256 and size, the payload copy), so the
 back office and `etle-edge verify` cannot disagree. Answers (DESIGN.md "Wire details"):
-- `stored` once the record is durable here, and `stored` again for every duplicate of it;
+- `stored` once the record is committed here, and `stored` again for every duplicate of it;
 - `rejected` with the failed checks for what no resend can fix (bad signature, unknown key,
   schema, media bytes that do not match the signed hashes, topic/payload mismatch, a seq that
   another record already holds);
 - nothing while media are missing: the box resends after its timeout, and a rejection would
   make it give up on a record that only lost a message.
+
+The pieces that wait are kept in the store (backoffice.pending), not in this process: with several
+workers on one shared subscription, whichever worker receives the last piece of a record verifies
+and stores it, and the store's constraints keep a record that two workers complete at once stored
+once.
 """
 
 from __future__ import annotations
@@ -16,9 +21,11 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from backoffice.pending import Pending, place_blob
 from backoffice.store import Store, StoredRecord, StoreError, jws_digest
 from edge.contract.receipts import Receipt
 from edge.contract.topics import TopicRef
@@ -35,7 +42,7 @@ GAP_SCHEMA = "etle.gap/1"
 class IngestConfig:
     media_wait_s: float = 30.0  # how long an event waits for its media before it is dropped unanswered
     media_ttl_s: float = 300.0  # how long media wait for their event
-    max_buffer_bytes: int = 256 * 1024 * 1024
+    redo_after_s: float = 3.0  # a complete record not stored this long after its event came: a worker died
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,24 +62,7 @@ class IngestStats:
     rejected: int = 0
     dropped_waiting: int = 0  # events given up on because media did not come (no receipt: the box resends)
     unanswerable: int = 0  # not a JWS with an event_id: no receipt can name it
-
-
-@dataclass
-class _Buffer:
-    since: float
-    files: dict[str, bytes] = field(default_factory=dict)
-
-    @property
-    def size(self) -> int:
-        return sum(len(b) for b in self.files.values())
-
-
-@dataclass(frozen=True, slots=True)
-class _Waiting:
-    ref: TopicRef
-    jws: str
-    claimed: dict[str, Any]
-    since: float
+    redone: int = 0  # complete records another (dead) worker had not stored, stored by this one
 
 
 def _summary(claimed: dict[str, Any]) -> str:
@@ -83,13 +73,24 @@ def _summary(claimed: dict[str, Any]) -> str:
     return f"{v.get('type')} at {v.get('detected_at')} lane {v.get('lane')}, {len(claimed.get('media', []))} media"
 
 
+def _queue_fields(claimed: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
+    """(violation kind, plate, detected_at) for the officers' filters."""
+    violation: dict[str, Any] = claimed["violation"] if isinstance(claimed.get("violation"), dict) else {}
+    plate: dict[str, Any] = claimed["plate"] if isinstance(claimed.get("plate"), dict) else {}
+    text = plate.get("text") if plate else None
+    return violation.get("type"), str(text) if text else None, violation.get("detected_at")
+
+
+def _media_names(claimed: dict[str, Any]) -> set[str]:
+    return {str(m.get("name")) for m in claimed.get("media") or [] if isinstance(m, dict)}
+
+
 class Ingest:
     def __init__(self, store: Store, keys: KeyRing, config: IngestConfig) -> None:
         self._store = store
         self._keys = keys
         self._config = config
-        self._media: dict[str, _Buffer] = {}
-        self._waiting: dict[str, _Waiting] = {}
+        self._pending = Pending(store)
         self.stats = IngestStats()
 
     def on_media(self, ref: TopicRef, payload: bytes, now: float) -> list[Answer]:
@@ -98,12 +99,8 @@ class Ingest:
         assert event_id is not None and name is not None  # parse_topic guarantees both for media
         if self._store.get(event_id) is not None:
             return []  # a resend of something stored: its event will get `stored` again
-        self._media.setdefault(event_id, _Buffer(now)).files[name] = payload
-        waiting = self._waiting.get(event_id)
-        if waiting is not None and self._complete(waiting.claimed):
-            del self._waiting[event_id]
-            return self._verify(waiting, now)
-        return []
+        self._pending.add_media(event_id, name, payload, now)
+        return self._try(event_id, now)
 
     def on_record(self, ref: TopicRef, payload: bytes, now: float) -> list[Answer]:
         self.stats.records_received += 1
@@ -120,11 +117,20 @@ class Ingest:
         stored = self._store.get(event_id)
         if stored is not None:
             return [self._duplicate(ref, stored, jws)]
-        waiting = _Waiting(ref, jws, claimed, now)
-        if claimed.get("schema") != GAP_SCHEMA and not self._complete(claimed):
-            self._waiting[event_id] = waiting
+        self._pending.add_event(event_id, ref.site, ref.camera, jws, now)
+        return self._try(event_id, now)
+
+    def _try(self, event_id: str, now: float) -> list[Answer]:
+        """Verify and store the record if its event and all its media are here (in any worker)."""
+        waiting = self._pending.event(event_id)
+        if waiting is None:
             return []
-        return self._verify(waiting, now)
+        site, camera, jws, _ = waiting
+        claimed = unverified_payload(jws)
+        media = self._pending.media(event_id)
+        if claimed.get("schema") != GAP_SCHEMA and not (_media_names(claimed) and _media_names(claimed) <= set(media)):
+            return []
+        return self._verify(TopicRef(site, camera, "violation"), jws, claimed, media, now)
 
     def _duplicate(self, ref: TopicRef, stored: StoredRecord, jws: str) -> Answer:
         if stored.jws_sha256 != jws_digest(jws):
@@ -133,20 +139,13 @@ class Ingest:
         self._store.count_duplicate(stored.event_id)
         return Answer(ref, Receipt(stored.event_id, "stored", None))
 
-    def _complete(self, claimed: dict[str, Any]) -> bool:
-        names = {str(m.get("name")) for m in claimed.get("media") or [] if isinstance(m, dict)}
-        have = self._media.get(str(claimed.get("event_id")))
-        return bool(names) and have is not None and names <= set(have.files)
-
     def _reject(self, ref: TopicRef, event_id: str, reason: str) -> Answer:
         self.stats.rejected += 1
         log.warning("rejected %s from %s/%s: %s", event_id, ref.site, ref.camera, reason)
         self._store.reject(event_id, ref.site, ref.camera, reason)
-        self._media.pop(event_id, None)
         return Answer(ref, Receipt(event_id, "rejected", reason))
 
-    def _mismatch(self, waiting: _Waiting) -> str | None:
-        claimed, ref = waiting.claimed, waiting.ref
+    def _mismatch(self, ref: TopicRef, claimed: dict[str, Any]) -> str | None:
         device = claimed.get("device")
         if not isinstance(device, dict) or not isinstance(device.get("seq"), int) or not device.get("id"):
             return "the record has no device.id and device.seq"
@@ -154,42 +153,55 @@ class Ingest:
             site = claimed.get("site", {}).get("id") if isinstance(claimed.get("site"), dict) else None
             if (site, claimed.get("camera_id")) != (ref.site, ref.camera):
                 return f"published on {ref.site}/{ref.camera} but the event is for {site}/{claimed.get('camera_id')}"
+        return self._seq_taken(claimed)
+
+    def _seq_taken(self, claimed: dict[str, Any]) -> str | None:
+        device = claimed["device"]
         holder = self._store.holder_of(str(device["id"]), int(device["seq"]))
         if holder is not None and holder != claimed["event_id"]:
             return f"seq {device['seq']} of device {device['id']} is already held by record {holder}"
         return None
 
-    def _verify(self, waiting: _Waiting, now: float) -> list[Answer]:
-        claimed, ref = waiting.claimed, waiting.ref
+    def _stage(self, jws: str, claimed: dict[str, Any], media: dict[str, str]) -> tuple[str, Any]:
+        """The record laid out as the box lays it out, in a staging folder: (its name, its path)."""
+        staged = self._store.staging()
+        if claimed.get("schema") == GAP_SCHEMA:
+            name = f"gap-{int(claimed['device']['seq']):012d}.jws"
+            write_file(staged / name, jws.encode("ascii") + b"\n")
+            return name, staged / name
+        name = str(claimed["event_id"])
+        target = staged / name
+        target.mkdir()
+        for item in claimed["media"]:
+            if Path(item["name"]).name != item["name"]:
+                raise KeyError(f"medium name {item['name']!r} is not a plain file name")
+            place_blob(self._store.root, media[item["name"]], target / item["name"])
+        write_file(target / EVENT_JWS, jws.encode("ascii"))
+        pretty = json.dumps(claimed, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
+        write_file(target / EVENT_JSON, pretty)
+        return name, target
+
+    def _verify(self, ref: TopicRef, jws: str, claimed: dict[str, Any], media: dict[str, str],
+                now: float) -> list[Answer]:
         event_id = str(claimed["event_id"])
-        problem = self._mismatch(waiting)
+        problem = self._mismatch(ref, claimed)
         if problem is not None:
             return [self._reject(ref, event_id, problem)]
         device_id, seq = str(claimed["device"]["id"]), int(claimed["device"]["seq"])
-        staged = self._store.staging()
+        staged = None
         try:
-            if claimed.get("schema") == GAP_SCHEMA:
-                name = f"gap-{seq:012d}.jws"
-                target = staged / name
-                write_file(target, waiting.jws.encode("ascii") + b"\n")
-            else:
-                name = event_id
-                target = staged / name
-                target.mkdir()
-                media = self._media.pop(event_id).files
-                for item in claimed["media"]:
-                    write_file(target / item["name"], media[item["name"]])
-                write_file(target / EVENT_JWS, waiting.jws.encode("ascii"))
-                pretty = json.dumps(claimed, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
-                write_file(target / EVENT_JSON, pretty)
+            name, target = self._stage(jws, claimed, media)
+            staged = target.parent
             report = verify_path(target, self._keys)
             if not report.ok:
                 return [self._reject(ref, event_id, "; ".join(report.lines()[:3]) or "no signed record found")]
             lost = claimed.get("missing") if name.startswith("gap-") else None
             record = StoredRecord(event_id, device_id, seq, "gap" if lost else "event", ref.site, ref.camera,
-                                  jws_digest(waiting.jws), f"records/{device_id}/{name}", _summary(claimed), now, 0,
-                                  lost["first"] if lost else None, lost["last"] if lost else None)
-            self._store.commit(target, record)
+                                  jws_digest(jws), f"records/{device_id}/{name}", _summary(claimed), now, 0,
+                                  lost["first"] if lost else None, lost["last"] if lost else None,
+                                  *_queue_fields(claimed))
+            if not self._store.commit(target, record):
+                return self._taken(ref, jws, claimed)
         except (OSError, KeyError, TypeError) as exc:
             # KeyError/TypeError: the media list is malformed, which the schema check would name; OSError:
             # our disk. Either way no receipt: the box resends, and a real schema problem is rejected then.
@@ -199,28 +211,41 @@ class Ingest:
             log.error("%s", exc)
             return []
         finally:
-            shutil.rmtree(staged, ignore_errors=True)
+            if staged is not None:
+                shutil.rmtree(staged, ignore_errors=True)
         self.stats.stored += 1
         return [Answer(ref, Receipt(event_id, "stored", None))]
 
-    def sweep(self, now: float) -> None:
-        """Forget events that waited too long for media, and media that waited too long for events."""
-        for event_id, waiting in list(self._waiting.items()):
-            if now - waiting.since > self._config.media_wait_s:
-                del self._waiting[event_id]
+    def _taken(self, ref: TopicRef, jws: str, claimed: dict[str, Any]) -> list[Answer]:
+        """Another worker stored this record first (or a record holding its seq)."""
+        stored = self._store.get(str(claimed["event_id"]))
+        if stored is not None:
+            return [self._duplicate(ref, stored, jws)]
+        problem = self._seq_taken(claimed)
+        return [self._reject(ref, str(claimed["event_id"]), problem or "the store refused the record")]
+
+    def sweep(self, now: float) -> list[Answer]:
+        """Store complete records nobody stored (their worker died), forget events that waited too long
+        for media, and media that waited too long for events."""
+        answers: list[Answer] = []
+        for event_id, since in self._pending.waiting_events():
+            if now - since < self._config.redo_after_s:
+                break
+            if self._store.get(event_id) is not None:
+                self._pending.drop_event(event_id)
+                continue
+            done = self._try(event_id, now)
+            if done:
+                self.stats.redone += 1
+                answers += done
+            elif now - since > self._config.media_wait_s:
+                self._pending.drop_event(event_id)
                 self.stats.dropped_waiting += 1
                 log.info("media of %s did not all arrive within %.0f s; no receipt, the box will resend",
                          event_id, self._config.media_wait_s)
-        for event_id, buffer in list(self._media.items()):
-            if now - buffer.since > self._config.media_ttl_s and event_id not in self._waiting:
-                del self._media[event_id]
-        total = sum(b.size for b in self._media.values())
-        for event_id, buffer in sorted(self._media.items(), key=lambda item: item[1].since):
-            if total <= self._config.max_buffer_bytes:
-                break
-            total -= buffer.size
-            del self._media[event_id]
+        self._pending.drop_media_older_than(now - self._config.media_ttl_s)
+        return answers
 
     @property
     def waiting(self) -> int:
-        return len(self._waiting)
+        return self._pending.count()[0]

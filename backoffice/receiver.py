@@ -33,6 +33,7 @@ class ReceiverConfig:
     session_expiry_s: int = 24 * 3600
     ingest: IngestConfig = field(default_factory=IngestConfig)
     reconnect_max_s: float = 5.0
+    database: str | None = None  # an SQLAlchemy URL (PostgreSQL); None: SQLite in `data`
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +72,7 @@ class Receiver:
 
     def _main(self) -> None:
         try:
-            store = Store.open(self._config.data)
+            store = Store.open(self._config.data, self._config.database)
         except StoreError as exc:
             log.error("receiver not started: %s", exc)
             return
@@ -90,17 +91,25 @@ class Receiver:
                             answers += self._dispatch(ingest, store, event)
                         except StoreError as exc:  # no receipt: the box keeps the record and resends
                             log.error("%s", exc)
-                self._answer(answers)
                 now = time.time()
                 if now - last_sweep > 1.0:
-                    ingest.sweep(now)
+                    answers += self._sweep(ingest, now)
                     last_sweep = now
+                self._answer(answers)
                 with self._lock:
                     self._progress = replace(self._progress, connected=self._connection.connected,
                                              stats=replace(ingest.stats))
             self._connection.close()
         finally:
             store.close()
+
+    @staticmethod
+    def _sweep(ingest: Ingest, now: float) -> list[Answer]:
+        try:
+            return ingest.sweep(now)
+        except StoreError as exc:
+            log.error("%s", exc)
+            return []
 
     def _subscribe(self) -> None:
         prefix = self._config.topic_prefix

@@ -1,0 +1,122 @@
+"""The back office's tables, as SQLAlchemy Core metadata: what the queries are written against.
+
+The database itself is made and changed only by the Alembic migrations (backoffice/migrations);
+tests/backoffice/test_storage.py checks that the migrated database and this metadata agree.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    true,
+)
+
+metadata = MetaData()
+ROLES = ("reviewer", "supervisor", "admin")
+
+records = Table(
+    "records", metadata,
+    Column("event_id", String(64), primary_key=True),
+    Column("device_id", String(128), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("kind", String(16), nullable=False),  # event | gap
+    Column("site", String(128), nullable=False),
+    Column("camera", String(128), nullable=False),
+    Column("jws_sha256", String(64), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("received_at", Float, nullable=False),
+    Column("duplicates", Integer, nullable=False, server_default="0"),
+    Column("lost_first", BigInteger),
+    Column("lost_last", BigInteger),
+    # What the officers' queue filters on, copied out of the verified event when it is stored.
+    Column("violation", String(64)),
+    Column("plate", String(32)),
+    Column("detected_at", String(40)),
+    UniqueConstraint("device_id", "seq", name="uq_records_device_seq"),
+)
+
+rejections = Table(
+    "rejections", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", String(64), nullable=False),
+    Column("site", String(128), nullable=False),
+    Column("camera", String(128), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("received_at", Float, nullable=False),
+)
+
+# The audit log of decisions: appended, never changed (database triggers refuse UPDATE and DELETE).
+reviews = Table(
+    "reviews", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", String(64), ForeignKey("records.event_id"), nullable=False),
+    Column("decision", String(16), nullable=False),
+    Column("officer", String(64), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("at", Float, nullable=False),
+    Column("from_state", String(16), nullable=False, server_default="pending"),
+    CheckConstraint("decision IN ('approved', 'rejected')", name="ck_reviews_decision"),
+)
+
+statuses = Table(
+    "statuses", metadata,
+    Column("site", String(128), nullable=False),
+    Column("camera", String(128), nullable=False),
+    Column("document", Text, nullable=False),
+    Column("received_at", Float, nullable=False),
+    PrimaryKeyConstraint("site", "camera"),
+)
+
+# What several ingest workers share while a record's pieces arrive (media and event may reach
+# different workers): the signed event, and each medium's hash (its bytes are in blobs/).
+pending_events = Table(
+    "pending_events", metadata,
+    Column("event_id", String(64), primary_key=True),
+    Column("site", String(128), nullable=False),
+    Column("camera", String(128), nullable=False),
+    Column("jws", Text, nullable=False),
+    Column("received_at", Float, nullable=False),
+)
+
+pending_media = Table(
+    "pending_media", metadata,
+    Column("event_id", String(64), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("bytes", BigInteger, nullable=False),
+    Column("received_at", Float, nullable=False),
+    PrimaryKeyConstraint("event_id", "name"),
+)
+
+officers = Table(
+    "officers", metadata,
+    Column("username", String(64), primary_key=True),
+    Column("full_name", String(128), nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("active", Boolean, nullable=False, server_default=true()),
+    Column("created_at", Float, nullable=False),
+    CheckConstraint("role IN ('reviewer', 'supervisor', 'admin')", name="ck_officers_role"),
+)
+
+sessions = Table(
+    "sessions", metadata,
+    Column("token_sha256", String(64), primary_key=True),
+    Column("username", String(64), ForeignKey("officers.username"), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+)
