@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -21,6 +22,7 @@ from rich.table import Table
 from backoffice.receiver import Receiver, ReceiverConfig
 from backoffice.review import ReviewOptions, create_review_app
 from backoffice.store import Store
+from backoffice.worker import Worker, WorkerConfig
 from edge.errors import EtleError
 from edge.ledger.keys import load_public_keys
 from edge.ledger.verify import verify_path
@@ -40,6 +42,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--cert", type=Path, help="client certificate (mutual TLS; CN backoffice)")
     serve.add_argument("--key", type=Path, help="client key (mutual TLS)")
     serve.add_argument("--ready-file", type=Path, help="touched once the receiver runs (for scripts)")
+    worker = commands.add_parser("worker", help="one of several ingest workers on an MQTT 5 shared subscription")
+    worker.add_argument("--broker", type=parse_host_port, default=("localhost", 1883), help="HOST:PORT")
+    worker.add_argument("--keys", type=Path, required=True, help="trusted device public keys (file or folder)")
+    worker.add_argument("--data", type=Path, required=True, help="the data folder every worker shares")
+    worker.add_argument("--group", default="etle-ingest", help="the shared subscription's group")
+    worker.add_argument("--client-id", required=True, help="fixed per worker (its persistent session)")
+    worker.add_argument("--ca", type=Path, help="CA certificate of the broker (turns TLS on)")
+    worker.add_argument("--cert", type=Path, help="client certificate (mutual TLS; CN backoffice)")
+    worker.add_argument("--key", type=Path, help="client key (mutual TLS)")
+    worker.add_argument("--ready-file", type=Path, help="touched once the worker is connected (for scripts)")
     review = commands.add_parser("review", help="the officers' review page for what the store holds")
     review.add_argument("--data", type=Path, required=True, help="folder of the store")
     review.add_argument("--keys", type=Path, required=True, help="trusted device public keys (file or folder)")
@@ -49,14 +61,41 @@ def build_parser() -> argparse.ArgumentParser:
     show = commands.add_parser("show", help="list what the store holds; verify it with --keys")
     show.add_argument("--data", type=Path, required=True)
     show.add_argument("--keys", type=Path, help="trusted device public keys: also verify every stored record")
+    for command in (serve, worker, review, show):
+        command.add_argument("--database", default=os.environ.get("ETLE_BACKOFFICE_DATABASE"),
+                             help="SQLAlchemy URL of the database, e.g. postgresql+psycopg://etle@db/etle "
+                                  "(default: $ETLE_BACKOFFICE_DATABASE, else SQLite in the data folder)")
     return parser
+
+
+def run_worker(args: argparse.Namespace) -> int:
+    tls = TlsConfig(ca_file=args.ca, cert_file=args.cert, key_file=args.key) if args.ca else None
+    host, port = args.broker
+    config = WorkerConfig(broker=BrokerConfig(host=host, port=port, tls=tls), data=args.data, database=args.database,
+                          group=args.group, client_id=args.client_id)
+    worker, done, ready = Worker(config, load_public_keys(args.keys)), threading.Event(), threading.Event()
+
+    def _stop(_signum: int, _frame: FrameType | None) -> None:
+        done.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    if args.ready_file is not None:
+        def _touch() -> None:
+            if ready.wait(30.0):
+                args.ready_file.touch()
+        threading.Thread(target=_touch, daemon=True).start()
+    s = worker.run(done, ready).stats
+    print(f"worker {args.client_id}: {s.stored} stored, {s.redone} redone, {s.duplicates} duplicate(s), "
+          f"{s.rejected} rejected", flush=True)
+    return 0
 
 
 def serve(args: argparse.Namespace) -> int:
     tls = TlsConfig(ca_file=args.ca, cert_file=args.cert, key_file=args.key) if args.ca else None
     host, port = args.broker
     config = ReceiverConfig(broker=BrokerConfig(host=host, port=port, tls=tls), data=args.data,
-                            client_id=args.client_id)
+                            client_id=args.client_id, database=args.database)
     receiver = Receiver(config, load_public_keys(args.keys)).start()
     done = threading.Event()
 
@@ -88,7 +127,7 @@ def review(args: argparse.Namespace) -> int:
 
 
 def show(args: argparse.Namespace, console: Console) -> int:
-    store = Store.open(args.data)
+    store = Store.open(args.data, args.database)
     try:
         records = store.records()
         table = Table(title=f"back office store {args.data}: {len(records)} record(s)")
@@ -127,6 +166,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return serve(args)
+        if args.command == "worker":
+            return run_worker(args)
         if args.command == "review":
             return review(args)
         return show(args, Console(width=None if sys.stdout.isatty() else 160))

@@ -90,6 +90,7 @@ class Ingest:
         self._store = store
         self._keys = keys
         self._config = config
+        self.store = store
         self._pending = Pending(store)
         self.stats = IngestStats()
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser import chrome  # noqa: F401  (real headless Chromium, for the review page)
-from tests.postgres import PostgresServer, postgres  # noqa: F401  (a real throwaway PostgreSQL)
+from tests.postgres import PostgresServer, pg_url, postgres  # noqa: F401  (a real throwaway PostgreSQL)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
