@@ -4,6 +4,7 @@ what it stored."""
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import logging
 import os
@@ -19,6 +20,7 @@ import uvicorn
 from rich.console import Console
 from rich.table import Table
 
+from backoffice.accounts import ROLES, Accounts
 from backoffice.receiver import Receiver, ReceiverConfig
 from backoffice.review import ReviewOptions, create_review_app
 from backoffice.store import Store
@@ -58,10 +60,15 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default 127.0.0.1; any other needs the printed token)")
     review.add_argument("--port", type=int, default=8090)
+    officer = commands.add_parser("officer", help="add an officer's account (the password is read from stdin)")
+    officer.add_argument("--data", type=Path, required=True, help="folder of the store")
+    officer.add_argument("--username", required=True)
+    officer.add_argument("--name", required=True, help="full name and rank, as the audit log prints it")
+    officer.add_argument("--role", choices=ROLES, required=True)
     show = commands.add_parser("show", help="list what the store holds; verify it with --keys")
     show.add_argument("--data", type=Path, required=True)
     show.add_argument("--keys", type=Path, help="trusted device public keys: also verify every stored record")
-    for command in (serve, worker, review, show):
+    for command in (serve, worker, review, officer, show):
         command.add_argument("--database", default=os.environ.get("ETLE_BACKOFFICE_DATABASE"),
                              help="SQLAlchemy URL of the database, e.g. postgresql+psycopg://etle@db/etle "
                                   "(default: $ETLE_BACKOFFICE_DATABASE, else SQLite in the data folder)")
@@ -119,10 +126,26 @@ def serve(args: argparse.Namespace) -> int:
 
 def review(args: argparse.Namespace) -> int:
     token = new_token(args.host)
-    app = create_review_app(ReviewOptions(args.data, load_public_keys(args.keys), token, is_loopback(args.host)))
+    app = create_review_app(ReviewOptions(args.data, load_public_keys(args.keys), token, is_loopback(args.host),
+                                            args.database))
     shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     print(f"open http://{shown}:{args.port}/{f'?token={token}' if token else ''}", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def add_officer(args: argparse.Namespace) -> int:
+    """The password from the terminal (asked twice) or, for scripts, the first line of stdin."""
+    if sys.stdin.isatty():
+        password = getpass.getpass(f"password for {args.username}: ")
+        if getpass.getpass("again: ") != password:
+            print("backoffice: the two passwords differ; nothing was added", file=sys.stderr)
+            return 2
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    store = Store.open(args.data, args.database)
+    added = Accounts(store).add(args.username, args.name, args.role, password)
+    print(f"added {added.role} {added.username} ({added.full_name})")
     return 0
 
 
@@ -170,6 +193,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_worker(args)
         if args.command == "review":
             return review(args)
+        if args.command == "officer":
+            return add_officer(args)
         return show(args, Console(width=None if sys.stdout.isatty() else 160))
     except EtleError as exc:
         print(f"backoffice: {exc}", file=sys.stderr)

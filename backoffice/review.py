@@ -1,50 +1,67 @@
 """The officers' review page: each stored violation with its evidence, and their decision.
 
-An officer validates every violation before a letter goes to the owner. The page lists the
-stored violations (pending first), shows one with its pictures, clip, plate read, article and
-measurements (the clip through a WebM copy a browser can play, `backoffice.playable`), verifies
-it again on display (signature, schema, media hashes: the same
-`verify_path` as `etle-edge verify`), and records the officer's decision: approve, or reject
-with a reason. Decisions are appended to the store's `reviews` table and never edit the
-evidence; a record that fails verification cannot be approved.
+An officer validates every violation before a letter goes to the owner. Officers sign in
+(backoffice.accounts, backoffice.web); the queue lists the stored violations, filtered and paged
+(backoffice.queue), with a thumbnail and the plate; a violation's page shows its pictures, clip,
+plate read, article and measurements (the clip through a WebM copy a browser can play,
+`backoffice.playable`), verifies it again on display (signature, schema, media hashes: the same
+`verify_path` as `etle-edge verify`), and takes the decision: approve, or reject with a reason,
+from the keyboard too. Each decision is a line of the append-only audit log (who, when, what,
+from which state), which a supervisor reads at /audit; an approved violation has its
+confirmation letter (backoffice.letter). A record that fails verification cannot be decided on.
 
-Plain server-rendered HTML with forms: it works in any browser, with no script and no CDN.
-Form posts must come from this page (same Origin): on loopback there is no token, and a page
-elsewhere must not be able to approve a ticket through the officer's browser.
+Plain server-rendered HTML with forms and a few lines of script for the keys: no CDN.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
-from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
+from backoffice.accounts import Accounts, Session
+from backoffice.letter import facts_of, pictures_of, reference_code, render_letter
+from backoffice.pages import clock_words, render_audit, render_devices, render_queue, when
 from backoffice.playable import WEBM_TYPE, PlayableError, playable_copy
-from backoffice.store import Chain, Review, Store, StoredRecord
+from backoffice.queue import FilterError, QueueFilter, filter_choices, read_queue
+from backoffice.store import Review, Store, StoredRecord
+from backoffice.web import (
+    SignedIn,
+    Where,
+    checked_post,
+    csrf_field,
+    e,
+    form_of,
+    install_auth,
+    opened,
+    page,
+    require,
+    signed_in,
+)
 from edge.ledger.keys import KeyRing
 from edge.ledger.verify import EVENT_JSON, VerifyReport, verify_path
 from edge.webguard import Guard
 
 DECISIONS = ("approved", "rejected")
-SHOWN = ("pending", "approved", "rejected", "all")
 STILL_ORDER = ("overview_before", "overview_at", "overview_after", "vehicle_closeup", "plate", "overview_annotated")
-STYLE = """
-body{font-family:sans-serif;margin:1.5em;color:#222} table{border-collapse:collapse}
-td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}
-.ok{color:#176317;font-weight:bold} .bad{color:#b00020;font-weight:bold} .muted{color:#777}
-figure{display:inline-block;margin:.4em} img{max-width:420px;border:1px solid #999}
-nav a{margin-right:1em}
-"""
+THUMBNAIL_ROLES = ("vehicle_closeup", "plate", "overview_at")
+RECORD_KEYS = """<script>
+document.addEventListener('keydown', ev => {
+  const form = document.getElementById('decide'); if (!form) return;
+  const reason = form.querySelector('[name=reason]');
+  if (ev.target === reason) {
+    if (ev.key === 'Enter') { ev.preventDefault(); if (reason.value.trim()) form.querySelector('#reject').click(); }
+    if (ev.key === 'Escape') reason.blur();
+    return; }
+  if (ev.target.closest('input,select,textarea')) return;
+  if (ev.key === 'a') { ev.preventDefault(); form.querySelector('#approve').click(); }
+  if (ev.key === 'r') { ev.preventDefault(); reason.focus(); } });
+</script>"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,16 +70,12 @@ class ReviewOptions:
     keys: KeyRing  # trusted device public keys
     token: str | None = None
     loopback: bool = True
+    database: str | None = None  # an SQLAlchemy URL; None: SQLite in `data`
+    https: bool = False  # behind TLS: the session cookie is then marked Secure
 
-
-def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _page(title: str, body: str) -> HTMLResponse:
-    return HTMLResponse(f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{_e(title)}</title>"
-                        f"<style>{STYLE}</style></head><body>{body}</body></html>",
-                        headers={"Cache-Control": "no-store"})
+    @property
+    def where(self) -> Where:
+        return Where(self.data, self.database)
 
 
 def _event(store: Store, record: StoredRecord) -> dict[str, Any]:
@@ -78,31 +91,6 @@ def _plate_text(event: dict[str, Any]) -> str:
     return f"unreadable: {reason}"
 
 
-def _same_origin(request: Request) -> bool:
-    origin = request.headers.get("origin")
-    return origin is not None and urlsplit(origin).netloc == request.headers.get("host")
-
-
-def render_index(records: list[StoredRecord], decisions: dict[str, str], chains: list[Chain], show: str) -> str:
-    state = {r.event_id: decisions.get(r.event_id, "pending") for r in records}
-    listed = [r for r in records if show == "all" or state[r.event_id] == show]
-    counts = {s: sum(v == s for v in state.values()) for s in SHOWN[:3]}
-    nav = " ".join(f'<a href="/?show={s}">{s} ({counts.get(s, len(records))})</a>' for s in SHOWN)
-    rows = "".join(
-        f'<tr><td><a href="/records/{_e(r.event_id)}">{_e(r.summary)}</a></td><td>{_e(r.site)}/{_e(r.camera)}'
-        f"</td><td>{_e(r.device_id)} #{r.seq}</td><td class=state>{_e(state[r.event_id])}</td></tr>"
-        for r in listed)
-    chain_lines = "".join(
-        f"<li>{_e(c.device_id)}: seq {c.first}..{c.last}, "
-        + ("<span class=ok>continuous</span>" if c.continuous
-           else f"<span class=bad>missing {_e(list(c.missing))}</span>")
-        + (f", {c.declared_lost} declared lost in signed gaps" if c.declared_lost else "") + "</li>"
-        for c in chains)
-    return (f"<h1>Violations to review</h1><nav>{nav}</nav><table id=records><tr><th>violation</th>"
-            f"<th>site/camera</th><th>device</th><th>review</th></tr>{rows}</table>"
-            f"<h2>Evidence chains</h2><ul>{chain_lines}</ul>")
-
-
 def _facts(event: dict[str, Any]) -> str:
     violation, vehicle = event["violation"], event["vehicle"]
     facts = [
@@ -110,72 +98,63 @@ def _facts(event: dict[str, Any]) -> str:
         ("site / camera", f"{event['site']['id']} / {event['camera_id']}"), ("lane", violation["lane"]),
         ("vehicle", f"{vehicle['class']} (confidence {vehicle['confidence']})"), ("plate", _plate_text(event)),
         *[(str(k), v) for k, v in sorted(violation["details"].items())],
-        ("clock", event.get("clock")), ("device", f"{event['device']['id']} #{event['device']['seq']}"),
+        ("clock", clock_words(event.get("clock"))), ("device", f"{event['device']['id']} #{event['device']['seq']}"),
         ("calibration", f"version {event['calibration']['version']}"),
     ]
-    return "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in facts)
+    return "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in facts)
 
 
 def _time_warning(clock: dict[str, Any]) -> str:
     """Time is half of a red-light case: say plainly when the box could not vouch for its clock."""
     if clock.get("synced") is False:
         return ("<p id=time class=bad>The box's clock was NOT synchronised when this was recorded "
-                f"(source {_e(clock.get('source'))}, offset {_e(clock.get('offset_s'))} s): check the time "
+                f"(source {e(clock.get('source'))}, offset {e(clock.get('offset_s'))} s): check the time "
                 "against the signal phases and other records before approving.</p>")
     if clock.get("synced") is None:
-        return (f"<p id=time class=muted>Time from {_e(clock.get('source'))}: not a synchronised clock "
+        return (f"<p id=time class=muted>Time from {e(clock.get('source'))}: not a synchronised clock "
                 "(a replayed recording).</p>")
     return ""
 
 
-def render_record(record: StoredRecord, event: dict[str, Any], history: list[Review], report: VerifyReport) -> str:
+def render_record(record: StoredRecord, event: dict[str, Any], history: list[Review], report: VerifyReport,
+                  session: Session | None = None) -> str:
     event_id = record.event_id
     verdict = ("<p id=verified class=ok>Verified: signature, schema and every media hash match.</p>" if report.ok
                else "<p id=verified class=bad>FAILS verification:</p><ul>"
-               + "".join(f"<li>{_e(line)}</li>" for line in report.lines()) + "</ul>")
+               + "".join(f"<li>{e(line)}</li>" for line in report.lines()) + "</ul>")
     verdict += _time_warning(event.get("clock") or {})
     media = {m["role"]: m for m in event["media"]}
     stills = "".join(
-        f'<figure><img src="/records/{_e(event_id)}/media/{_e(media[role]["name"])}" alt="{_e(role)}">'
-        f"<figcaption>{_e(role)}, frame {media[role]['frame_index']}</figcaption></figure>"
+        f'<figure><img src="/records/{e(event_id)}/media/{e(media[role]["name"])}" alt="{e(role)}">'
+        f"<figcaption>{e(role)}, frame {media[role]['frame_index']}</figcaption></figure>"
         for role in STILL_ORDER if role in media)
-    clip = (f'<p><video id=clipview controls preload=metadata width=640 src="/records/{_e(event_id)}/clip.webm">'
+    clip = (f'<p><video id=clipview controls preload=metadata width=640 src="/records/{e(event_id)}/clip.webm">'
             f"</video><br><span class=muted>a WebM copy made here for the browser; the evidence is the "
-            f'signed MP4:</span> <a id=clip href="/records/{_e(event_id)}/media/{_e(media["clip"]["name"])}" '
+            f'signed MP4:</span> <a id=clip href="/records/{e(event_id)}/media/{e(media["clip"]["name"])}" '
             f'download>clip ({media["clip"]["bytes"] // 1024} KB, MP4)</a></p>' if "clip" in media else "")
     decided = "".join(
-        f"<li>{_e(datetime.fromtimestamp(r.at).isoformat(timespec='seconds'))} {_e(r.officer)}: "
-        f"<b>{_e(r.decision)}</b>{' — ' + _e(r.reason) if r.reason else ''}</li>" for r in history)
-    form = ('<form method=post action="/records/' + _e(event_id) + '/review">'
-            "<label>Officer <input name=officer required></label> "
-            "<label>Reason (needed to reject) <input name=reason size=40></label> "
-            "<button name=decision value=approved>Approve</button> "
-            "<button name=decision value=rejected>Reject</button></form>") if report.ok else ""
-    return (f'<p><a href="/">all violations</a></p><h1>{_e(record.summary)}</h1>{verdict}'
+        f"<li>{e(when(r.at))} {e(r.officer)}: <b>{e(r.decision)}</b> (was {e(r.from_state)})"
+        f"{' — ' + e(r.reason) if r.reason else ''}</li>" for r in history)
+    letter = (f'<p><a id=letter href="/records/{e(event_id)}/letter.pdf">confirmation letter (PDF) '
+              f"{e(reference_code(event))}</a></p>" if history and history[-1].decision == "approved" else "")
+    form = (f'<form id=decide method=post action="/records/{e(event_id)}/review">{csrf_field(session)}'
+            "<label>Reason (needed to reject) <input name=reason size=50></label> "
+            "<button id=approve name=decision value=approved>Approve <kbd>a</kbd></button> "
+            "<button id=reject name=decision value=rejected>Reject <kbd>r</kbd>, reason, <kbd>Enter</kbd></button>"
+            f"</form>{RECORD_KEYS}") if report.ok and session is not None else ""
+    return (f'<p><a href="/">all violations</a></p><h1>{e(record.summary)}</h1>{verdict}'
             f"<table id=facts>{_facts(event)}</table><h2>Evidence</h2>{stills}{clip}"
-            f"<h2>Review</h2><ul id=history>{decided or '<li class=muted>not reviewed yet</li>'}</ul>{form}")
+            f"<h2>Review</h2><ul id=history>{decided or '<li class=muted>not reviewed yet</li>'}</ul>{letter}{form}")
 
 
-def parse_decision(body: bytes) -> Review:
-    """The posted form as a review (its event id and time filled in by the caller)."""
-    form = {k: v[0].strip() for k, v in parse_qs(body.decode("utf-8")).items()}
-    decision, officer, reason = form.get("decision", ""), form.get("officer", ""), form.get("reason", "")
+def parse_decision(form: dict[str, str]) -> tuple[str, str]:
+    """(decision, reason) of the posted form."""
+    decision, reason = form.get("decision", ""), form.get("reason", "")
     if decision not in DECISIONS:
         raise HTTPException(422, f"decision must be one of {', '.join(DECISIONS)}")
-    if not officer:
-        raise HTTPException(422, "the officer deciding must be named")
     if decision == "rejected" and not reason:
         raise HTTPException(422, "a rejection needs its reason")
-    return Review("", decision, officer, reason, 0.0)
-
-
-@contextmanager
-def _opened(data: Path) -> Iterator[Store]:
-    store = Store.open(data)  # one per request: SQLite connections stay on their thread
-    try:
-        yield store
-    finally:
-        store.close()
+    return decision, reason
 
 
 def _record_of(store: Store, event_id: str) -> StoredRecord:
@@ -189,47 +168,73 @@ def create_review_app(options: ReviewOptions) -> FastAPI:
     app = FastAPI(title="etle back office review", docs_url=None, redoc_url=None, openapi_url=None)
     Guard(options.token, options.loopback, "x-review-token", "review_token",
           "open the address `python -m backoffice review` printed at start (it ends in ?token=...)").install(app)
+    install_auth(app, options.where, options.https)
+    where = options.where
 
     @app.get("/", response_class=HTMLResponse)
-    def index(show: str = "pending") -> HTMLResponse:
-        if show not in SHOWN:
-            raise HTTPException(422, f"show must be one of {', '.join(SHOWN)}")
-        with _opened(options.data) as store:
-            records = [r for r in store.records() if r.lost_first is None]
-            body = render_index(records, store.decisions(), [store.chain(d) for d in store.devices()], show)
-        return _page("Violations to review", body)
+    def index(request: Request, session: SignedIn) -> HTMLResponse:
+        try:
+            wanted = QueueFilter.parse(dict(request.query_params))
+        except FilterError as exc:
+            raise HTTPException(422, str(exc)) from exc
+        with opened(where) as store:
+            body = render_queue(read_queue(store, wanted), wanted, filter_choices(store))
+        return page("Violations to review", body, session)
 
     @app.get("/records/{event_id}", response_class=HTMLResponse)
-    def record_page(event_id: str) -> HTMLResponse:
-        with _opened(options.data) as store:
+    def record_page(event_id: str, session: SignedIn) -> HTMLResponse:
+        with opened(where) as store:
             record = _record_of(store, event_id)
             body = render_record(record, _event(store, record), store.reviews(event_id),
-                                 verify_path(store.root / record.path, options.keys))
-        return _page(record.summary, body)
+                                 verify_path(store.root / record.path, options.keys), session)
+        return page(record.summary, body, session)
 
     @app.post("/records/{event_id}/review")
-    async def review(event_id: str, request: Request) -> Response:
-        if not _same_origin(request):
-            raise HTTPException(403, "decisions are taken on this review page only")
-        posted = parse_decision(await request.body())
-        with _opened(options.data) as store:
+    async def review(event_id: str, request: Request, session: SignedIn) -> Response:
+        form = form_of(await request.body())
+        checked_post(request, session, form)
+        decision, reason = parse_decision(form)
+        with opened(where) as store:
             record = _record_of(store, event_id)
             if not verify_path(store.root / record.path, options.keys).ok:
                 raise HTTPException(409, f"{event_id} fails verification: it cannot be decided on")
-            store.add_review(Review(event_id, posted.decision, posted.officer, posted.reason, time.time()))
+            store.add_review(Review(event_id, decision, session.officer.username, reason, time.time()))
         return RedirectResponse(f"/records/{event_id}", status_code=303)
 
+    app.include_router(_supervision_routes(where))
     app.include_router(_media_routes(options))
     return app
 
 
-def _media_routes(options: ReviewOptions) -> APIRouter:
-    """The record's files, as its event lists them, and a copy of its clip a browser can play."""
+def _supervision_routes(where: Where) -> APIRouter:
+    """The audit log (supervisors) and the devices."""
     router = APIRouter()
+
+    @router.get("/audit", response_class=HTMLResponse)
+    def audit(session: SignedIn) -> HTMLResponse:
+        require(session, "supervisor")
+        with opened(where) as store:
+            names = {o.username: o.full_name for o in Accounts(store).officers()}
+            body = render_audit(store.reviews(limit=500), names)
+        return page("Audit log", body, session)
+
+    @router.get("/devices", response_class=HTMLResponse)
+    def devices(session: SignedIn) -> HTMLResponse:
+        with opened(where) as store:
+            chains = {d: store.chain(d) for d in store.devices()}
+            body = render_devices(store.statuses(), chains, store.last_records())
+        return page("Devices", body, session)
+    return router
+
+
+def _media_routes(options: ReviewOptions) -> APIRouter:
+    """The record's files, as its event lists them, a thumbnail, a clip a browser can play, the letter."""
+    router = APIRouter(dependencies=[Depends(signed_in)])
+    where = options.where
 
     @router.get("/records/{event_id}/media/{name}")
     def media_file(event_id: str, name: str) -> FileResponse:
-        with _opened(options.data) as store:
+        with opened(where) as store:
             record = _record_of(store, event_id)
             listed = {m["name"]: m["content_type"] for m in _event(store, record)["media"]}
             folder = store.root / record.path
@@ -239,9 +244,21 @@ def _media_routes(options: ReviewOptions) -> APIRouter:
             raise HTTPException(404, f"{event_id} has no medium {name}")
         return FileResponse(folder / name, media_type=listed[name])
 
+    @router.get("/records/{event_id}/thumbnail")
+    def thumbnail(event_id: str) -> FileResponse:
+        with opened(where) as store:
+            record = _record_of(store, event_id)
+            by_role = {m["role"]: m["name"] for m in _event(store, record)["media"]
+                       if m.get("content_type") == "image/jpeg"}
+            folder = store.root / record.path
+        name = next((by_role[r] for r in THUMBNAIL_ROLES if r in by_role), None)
+        if name is None or Path(name).name != name:
+            raise HTTPException(404, f"{event_id} has no picture")
+        return FileResponse(folder / name, media_type="image/jpeg")
+
     @router.get("/records/{event_id}/clip.webm")
     def clip_copy(event_id: str) -> FileResponse:
-        with _opened(options.data) as store:
+        with opened(where) as store:
             record = _record_of(store, event_id)
             clips = [m for m in _event(store, record)["media"] if m["role"] == "clip"]
             folder, derived = store.root / record.path, store.root / "derived"
@@ -252,4 +269,21 @@ def _media_routes(options: ReviewOptions) -> APIRouter:
         except PlayableError as exc:
             raise HTTPException(500, str(exc)) from exc
         return FileResponse(copy, media_type=WEBM_TYPE)
+
+    @router.get("/records/{event_id}/letter.pdf")
+    def letter(event_id: str) -> Response:
+        with opened(where) as store:
+            record = _record_of(store, event_id)
+            history = store.reviews(event_id)
+            if not history or history[-1].decision != "approved":
+                raise HTTPException(409, f"{event_id} is not approved: no letter is sent for it")
+            if not verify_path(store.root / record.path, options.keys).ok:
+                raise HTTPException(409, f"{event_id} fails verification: no letter")
+            names = {o.username: o.full_name for o in Accounts(store).officers()}
+            event, folder = _event(store, record), store.root / record.path
+        officer = history[-1].officer
+        pdf = render_letter(facts_of(event, f"{names.get(officer, officer)} ({officer})"), pictures_of(folder, event))
+        filename = reference_code(event).replace("/", "-") + ".pdf"
+        return Response(pdf, media_type="application/pdf",
+                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
     return router

@@ -91,7 +91,7 @@ def jws_digest(jws: str) -> str:
     return event_hash(jws).removeprefix("sha256:")
 
 
-_COLUMNS = tuple(t.records.c[name] for name in StoredRecord.__slots__)
+COLUMNS = tuple(t.records.c[name] for name in StoredRecord.__slots__)
 _REVIEW_COLUMNS = tuple(t.reviews.c[name] for name in Review.__slots__)
 
 
@@ -140,7 +140,7 @@ class Store:
             raise StoreError(f"cannot write to the back office store: {exc}") from exc
 
     def get(self, event_id: str) -> StoredRecord | None:
-        rows = self._read(select(*_COLUMNS).where(t.records.c.event_id == event_id))
+        rows = self._read(select(*COLUMNS).where(t.records.c.event_id == event_id))
         return record_of(rows[0]) if rows else None
 
     def holder_of(self, device_id: str, seq: int) -> str | None:
@@ -154,7 +154,7 @@ class Store:
         try:
             with self.engine.begin() as db:
                 db.execute(insert(t.records).values(
-                    {c.name: getattr(record, c.name) for c in _COLUMNS} | {"duplicates": 0}))
+                    {c.name: getattr(record, c.name) for c in COLUMNS} | {"duplicates": 0}))
                 self._place(staged, target)
                 _forget_pending(db, record.event_id)
         except IntegrityError:
@@ -225,7 +225,7 @@ class Store:
         return {str(event_id): str(decision) for event_id, decision in rows}
 
     def records(self, device_id: str | None = None) -> list[StoredRecord]:
-        query = select(*_COLUMNS).order_by(t.records.c.device_id, t.records.c.seq)
+        query = select(*COLUMNS).order_by(t.records.c.device_id, t.records.c.seq)
         if device_id:
             query = query.where(t.records.c.device_id == device_id)
         return [record_of(row) for row in self._read(query)]

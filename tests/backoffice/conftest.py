@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.backoffice.kit import office  # noqa: F401  (three real signed violations, stored)
 from tests.browser import chrome  # noqa: F401  (real headless Chromium, for the review page)
 from tests.postgres import PostgresServer, pg_url, postgres  # noqa: F401  (a real throwaway PostgreSQL)
 

@@ -1,0 +1,96 @@
+"""The back office tests' shared makings: a store holding three real signed violations (the
+evidence builder's JPEGs and clip, ingested by the real ingest), officers, and a signed-in client."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from backoffice.accounts import Accounts
+from backoffice.ingest import Ingest, IngestConfig
+from backoffice.store import Store
+from edge.contract.topics import Topics, parse_topic
+from edge.delivery.records import messages, read_entry
+from edge.ledger.keys import load_public_keys
+from edge.sources import Frame
+from tests.builders import T0, sealer
+from tests.builders import violation_at as violation
+from tests.evidence.test_folders import builder
+
+PASSWORD = "correct horse battery"
+OFFICERS = (("sari", "Bripka Sari", "reviewer"), ("rina", "Kompol Rina", "supervisor"))
+ORIGIN = "http://127.0.0.1"
+
+
+PREFIX = "etle/v1"
+
+
+@dataclass(frozen=True)
+class Office:
+    data: Path
+    keys: Path
+    event_ids: tuple[str, ...]
+
+
+def scene(i: int) -> Frame:
+    """A frame with a picture in it (a gradient that moves), so a browser has something to draw."""
+    ramp = np.add.outer(np.arange(720), np.arange(1280) + 8 * i) % 256
+    image = np.dstack([ramp, ramp[::-1], np.full_like(ramp, 90)]).astype(np.uint8)
+    return Frame(image=image, index=i, captured_at=T0 + timedelta(seconds=i / 10))
+
+
+@pytest.fixture
+def office(tmp_path: Path) -> Office:
+    """Three signed red-light events, stored by the back office as if they came over MQTT."""
+    seal = sealer(tmp_path)
+    box = builder(tmp_path, tmp_path / "box", seal, clip=True)
+    records = []
+    for i in range(80):
+        records += box.on_frame(scene(i))
+        if i in (30, 40, 50):
+            box.add(violation(i))
+    records += box.flush()
+    seal.close()
+    assert len(records) == 3
+    store = Store.open(tmp_path / "office")
+    try:
+        ingest = Ingest(store, load_public_keys(tmp_path / "keys"), IngestConfig())
+        for record in records:
+            entry, _ = read_entry(record.folder.parent, record.folder.name)
+            site, camera = record.event["site"]["id"], record.event["camera_id"]  # type: ignore[index]
+            for message in messages(record.folder.parent, entry, Topics(PREFIX, str(site), str(camera))):
+                ref = parse_topic(PREFIX, message.topic)
+                assert ref is not None
+                handle = ingest.on_media if ref.channel == "media" else ingest.on_record
+                answers = handle(ref, message.payload, time.time())
+            assert [a.receipt.status for a in answers] == ["stored"]
+    finally:
+        store.close()
+    add_officers(tmp_path / "office")
+    return Office(tmp_path / "office", tmp_path / "keys", tuple(r.event_id for r in records))
+
+
+def add_officers(data: Path, database: str | None = None) -> None:
+    accounts = Accounts(Store.open(data, database))
+    for username, name, role in OFFICERS:
+        accounts.add(username, name, role, PASSWORD)
+
+
+def log_in(client: TestClient, username: str, password: str = PASSWORD) -> httpx.Response:
+    return client.post("/login", content=httpx.QueryParams(username=username, password=password, next="/").__str__(),
+                       headers={"content-type": "application/x-www-form-urlencoded", "origin": ORIGIN},
+                       follow_redirects=False)
+
+
+def csrf_of(page: str) -> str:
+    found = re.search(r'name=csrf value="([^"]+)"', page)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
