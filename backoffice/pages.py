@@ -48,7 +48,7 @@ def render_queue(queue: QueuePage, f: QueueFilter, choices: dict[str, list[str]]
         f"<td class=plate>{e(r.plate or 'unreadable')}</td><td>{e(r.detected_at or '')}</td>"
         f"<td>{e(r.site)}/{e(r.camera)}</td><td>{e(r.device_id)} #{r.seq}</td><td class=state>{e(state)}</td></tr>"
         for r, state in queue.rows)
-    pages = max(1, -(-queue.total // 25))
+    pages = max(1, -(-queue.total // queue.page_size))
     paging = f"<p id=paging>page {f.page} of {pages}, {queue.total} violation(s) "
     if f.page > 1:
         paging += f'<a id=prev href="/?{e(f.query(page=f.page - 1))}">previous</a> '

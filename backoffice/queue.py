@@ -62,6 +62,7 @@ class QueuePage:
     rows: list[tuple[StoredRecord, str]]  # the record and its standing decision
     total: int
     counts: dict[str, int]  # per status, over the other filters
+    page_size: int = PAGE_SIZE
 
 
 def _latest() -> Any:
@@ -70,7 +71,7 @@ def _latest() -> Any:
     return select(r.event_id, r.decision).join(newest, r.id == newest.c.id).subquery()
 
 
-def read_queue(store: Store, f: QueueFilter) -> QueuePage:
+def read_queue(store: Store, f: QueueFilter, page_size: int = PAGE_SIZE) -> QueuePage:
     rc, latest = t.records.c, _latest()
     state = func.coalesce(latest.c.decision, "pending")
     where = [rc.kind == "event"]
@@ -87,14 +88,14 @@ def read_queue(store: Store, f: QueueFilter) -> QueuePage:
         with store.engine.connect() as db:
             total = int(db.execute(select(func.count()).select_from(listed.subquery())).scalar_one())
             rows = db.execute(listed.order_by(rc.detected_at.desc(), rc.event_id)
-                              .limit(PAGE_SIZE).offset((f.page - 1) * PAGE_SIZE)).all()
+                              .limit(page_size).offset((f.page - 1) * page_size)).all()
             by_state = db.execute(select(state, func.count()).select_from(t.records)
                                   .outerjoin(latest, latest.c.event_id == rc.event_id).where(*where)
                                   .group_by(state)).all()
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot read the queue: {exc}") from exc
     counts = {str(s): int(n) for s, n in by_state}
-    return QueuePage([(record_of(row[:-1]), str(row[-1])) for row in rows], total, counts)
+    return QueuePage([(record_of(row[:-1]), str(row[-1])) for row in rows], total, counts, page_size)
 
 
 def filter_choices(store: Store) -> dict[str, list[str]]:
