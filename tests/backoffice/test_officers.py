@@ -170,7 +170,8 @@ def test_the_devices_view_shows_each_box_status_and_chain(office: Office) -> Non
     client = app_client(office)
     log_in(client, "sari")
     page = " ".join(client.get("/devices").text.split())
-    assert f"<td>{record.site}/{record.camera}</td><td>{record.device_id}</td><td class=ok>online</td><td>4</td>" in page
+    row = f"<td>{record.site}/{record.camera}</td><td>{record.device_id}</td><td class=ok>online</td><td>4</td>"
+    assert row in page
     assert "synchronised (chrony, offset 2.1 ms ahead)" in page and "seq 1..3: continuous" in page
     assert "<td>t-02/cam-09</td><td></td><td class=bad>offline</td>" in page
     assert "FAIL-SAFE: issues no violations" in page and "stop line s1 outside its lanes" in page
