@@ -65,6 +65,35 @@ def history(chrome: webdriver.Chrome) -> str:
     return str(chrome.find_element(By.ID, "history").text)
 
 
+LOADED = "return arguments[0].complete && arguments[0].naturalWidth"
+
+
+def evidence_loads(chrome: webdriver.Chrome) -> None:
+    """Every picture really loads, and the clip plays (its WebM copy)."""
+    images = chrome.find_elements(By.CSS_SELECTOR, "figure img")
+    assert len(images) >= 5
+    wait(chrome).until(lambda d: all(d.execute_script(LOADED, img) > 0 for img in images))
+    video = chrome.find_element(By.ID, "clipview")
+    deadline = time.monotonic() + 20
+    while chrome.execute_script("return arguments[0].readyState", video) < 1:  # HAVE_METADATA
+        assert chrome.execute_script("return arguments[0].error", video) is None, "the browser cannot play the clip"
+        assert time.monotonic() < deadline, "the clip's metadata never loaded"
+        time.sleep(0.1)
+    assert chrome.execute_script("return arguments[0].duration", video) == pytest.approx(4.1, abs=0.15)
+
+
+def download_letter(chrome: webdriver.Chrome, downloads: Path) -> Path:
+    downloads.mkdir()
+    chrome.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    chrome.find_element(By.ID, "letter").click()
+    deadline = time.monotonic() + 20
+    while not list(downloads.glob("*.pdf")):
+        assert time.monotonic() < deadline, f"no letter downloaded: {list(downloads.iterdir())}"
+        time.sleep(0.1)
+    (letter,) = downloads.glob("*.pdf")
+    return letter
+
+
 def test_an_officer_reviews_and_a_supervisor_audits_in_a_real_browser(
     review_server: str, office: Office, chrome: webdriver.Chrome, tmp_path: Path,
 ) -> None:
@@ -79,25 +108,15 @@ def test_an_officer_reviews_and_a_supervisor_audits_in_a_real_browser(
     wait(chrome).until(lambda d: "status=all" in d.current_url and "site=" in d.current_url)
     rows = chrome.find_elements(By.CSS_SELECTOR, "#records tr.row")
     assert len(rows) == 3 and all(r.find_element(By.CLASS_NAME, "plate").text == "unreadable" for r in rows)
-    loaded = "return arguments[0].complete && arguments[0].naturalWidth"
     thumbs = chrome.find_elements(By.CSS_SELECTOR, "img.thumb")
-    wait(chrome).until(lambda d: all(d.execute_script(loaded, img) > 0 for img in thumbs))
+    wait(chrome).until(lambda d: all(d.execute_script(LOADED, img) > 0 for img in thumbs))
 
     body = chrome.find_element(By.TAG_NAME, "body")
     body.send_keys("j")
     body.send_keys(Keys.ENTER)  # the first row, opened from the keyboard
     wait(chrome).until(lambda d: d.find_elements(By.ID, "verified"))
     assert chrome.find_element(By.ID, "verified").get_attribute("class") == "ok"
-    images = chrome.find_elements(By.CSS_SELECTOR, "figure img")
-    assert len(images) >= 5
-    wait(chrome).until(lambda d: all(d.execute_script(loaded, img) > 0 for img in images))
-    video = chrome.find_element(By.ID, "clipview")
-    deadline = time.monotonic() + 20
-    while chrome.execute_script("return arguments[0].readyState", video) < 1:  # HAVE_METADATA
-        assert chrome.execute_script("return arguments[0].error", video) is None, "the browser cannot play the clip"
-        assert time.monotonic() < deadline, "the clip's metadata never loaded"
-        time.sleep(0.1)
-    assert chrome.execute_script("return arguments[0].duration", video) == pytest.approx(4.1, abs=0.15)
+    evidence_loads(chrome)
     record_url = chrome.current_url
     chrome.find_element(By.TAG_NAME, "body").send_keys("r")  # r: to the reason; Enter rejects
     chrome.switch_to.active_element.send_keys("plate hidden by a motorcycle" + Keys.ENTER)
@@ -108,15 +127,7 @@ def test_an_officer_reviews_and_a_supervisor_audits_in_a_real_browser(
     wait(chrome).until(lambda d: "approved" in history(d))
     assert "sari: approved (was rejected) — plate read off the clip" in history(chrome)
 
-    downloads = tmp_path / "downloads"
-    downloads.mkdir()
-    chrome.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
-    chrome.find_element(By.ID, "letter").click()
-    deadline = time.monotonic() + 20
-    while not [p for p in downloads.glob("*.pdf")]:
-        assert time.monotonic() < deadline, f"no letter downloaded: {list(downloads.iterdir())}"
-        time.sleep(0.1)
-    (letter,) = downloads.glob("*.pdf")
+    letter = download_letter(chrome, tmp_path / "downloads")
     assert letter.name.startswith("ETLE-") and letter.read_bytes().startswith(b"%PDF")
 
     chrome.get(review_server + "/audit")
