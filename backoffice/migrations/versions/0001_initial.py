@@ -35,6 +35,14 @@ def _text(n: int) -> sa.String:
 
 
 def upgrade() -> None:
+    _records()
+    _pieces()
+    _officers()
+    for statement in _NO_CHANGE.get(op.get_bind().dialect.name, []):
+        op.execute(statement)
+
+
+def _records() -> None:
     op.create_table(
         "records",
         sa.Column("event_id", _text(64), primary_key=True),
@@ -85,6 +93,9 @@ def upgrade() -> None:
         sa.Column("received_at", sa.Float, nullable=False),
         sa.PrimaryKeyConstraint("site", "camera"),
     )
+
+
+def _pieces() -> None:
     op.create_table(
         "pending_events",
         sa.Column("event_id", _text(64), primary_key=True),
@@ -102,9 +113,6 @@ def upgrade() -> None:
         sa.Column("received_at", sa.Float, nullable=False),
         sa.PrimaryKeyConstraint("event_id", "name"),
     )
-    _officers()
-    for statement in _NO_CHANGE.get(op.get_bind().dialect.name, []):
-        op.execute(statement)
 
 
 def _officers() -> None:
