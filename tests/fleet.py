@@ -14,6 +14,9 @@ from __future__ import annotations
 import json
 import os
 import random
+import signal
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -32,6 +35,7 @@ from edge.ledger.keys import FileSigner, public_jwk
 from edge.ledger.signing import event_hash, sign_event, with_link
 from tests.delivery.synth import event_document
 
+ROOT = Path(__file__).resolve().parent.parent
 PREFIX = "etle/v1"
 FIRST_PREV = "sha256:" + "0" * 64
 # A record's media, as shares of its total size: overview, vehicle close-up, plate crop, clip.
@@ -208,3 +212,37 @@ class FleetPublisher:
         for client in (*self._clients, self._receipts):
             client.loop_stop()
             client.disconnect()
+
+
+class Workers:
+    """`python -m backoffice worker` processes on one shared subscription, killed and restarted on demand."""
+
+    def __init__(self, port: int, keys: Path, data: Path, database: str) -> None:
+        self._args = ["--broker", f"127.0.0.1:{port}", "--keys", str(keys), "--data", str(data), "--database",
+                      database, "--group", "etle-ingest"]
+        self.procs: dict[str, subprocess.Popen[str]] = {}
+        self.logs = data.parent / "worker-logs"
+        self.logs.mkdir(exist_ok=True)
+
+    def start(self, name: str) -> None:
+        ready = self.logs / f"{name}.ready"
+        ready.unlink(missing_ok=True)
+        log = open(self.logs / f"{name}.log", "a")  # noqa: SIM115  (kept open by the child)
+        self.procs[name] = subprocess.Popen(
+            [sys.executable, "-m", "backoffice", "worker", *self._args, "--client-id", name, "--ready-file",
+             str(ready)], stdout=log, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
+        deadline = time.monotonic() + 60
+        while not ready.exists():
+            assert self.procs[name].poll() is None, (self.logs / f"{name}.log").read_text()
+            assert time.monotonic() < deadline, f"worker {name} did not connect"
+            time.sleep(0.05)
+
+    def kill(self, name: str) -> None:
+        os.kill(self.procs[name].pid, signal.SIGKILL)
+        self.procs[name].wait(10)
+
+    def stop_all(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait(20)

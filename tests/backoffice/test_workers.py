@@ -5,10 +5,6 @@ of simulated boxes that resend what got no receipt. One worker is SIGKILLed mid-
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,41 +15,8 @@ from backoffice.store import Store
 from edge.ledger.keys import load_public_keys
 from edge.ledger.verify import verify_path
 from tests.brokers import Mosquitto
-from tests.conftest import ROOT
 from tests.delivery.template import event_template
-from tests.fleet import FleetPublisher, MediaMaker, make_fleet
-
-
-class Workers:
-    def __init__(self, port: int, keys: Path, data: Path, database: str) -> None:
-        self._args = ["--broker", f"127.0.0.1:{port}", "--keys", str(keys), "--data", str(data), "--database",
-                      database, "--group", "etle-ingest"]
-        self.procs: dict[str, subprocess.Popen[str]] = {}
-        self.logs = data.parent / "worker-logs"
-        self.logs.mkdir(exist_ok=True)
-
-    def start(self, name: str) -> None:
-        ready = self.logs / f"{name}.ready"
-        ready.unlink(missing_ok=True)
-        log = open(self.logs / f"{name}.log", "a")  # noqa: SIM115  (kept open by the child)
-        self.procs[name] = subprocess.Popen(
-            [sys.executable, "-m", "backoffice", "worker", *self._args, "--client-id", name, "--ready-file",
-             str(ready)], stdout=log, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
-        deadline = time.monotonic() + 60
-        while not ready.exists():
-            assert self.procs[name].poll() is None, (self.logs / f"{name}.log").read_text()
-            assert time.monotonic() < deadline, f"worker {name} did not connect"
-            time.sleep(0.05)
-
-    def kill(self, name: str) -> None:
-        os.kill(self.procs[name].pid, signal.SIGKILL)
-        self.procs[name].wait(10)
-
-    def stop_all(self) -> None:
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                proc.terminate()
-                proc.wait(20)
+from tests.fleet import FleetPublisher, MediaMaker, Workers, make_fleet
 
 
 @pytest.fixture
