@@ -3,7 +3,8 @@
 Layout read here (one evidence root, as the box writes it):
     <root>/<event_id>/event.jws    compact JWS of the event
     <root>/<event_id>/event.json   pretty copy of the signed payload (for people; must match it)
-    <root>/<event_id>/<media>      every file named in media[], nothing else
+    <root>/<event_id>/<media>      every file named in media[], and those of withheld[] (originals
+                                   kept on the box) where present; nothing else
     <root>/gap-<seq>.jws           signed gap records (etle.gap/1)
 A path may also be one event folder or one gap file. Chain checks run per device over the
 records whose signatures hold, ordered by device.seq.
@@ -32,9 +33,9 @@ from edge.ledger.store import file_sha256
 EVENT_JWS, EVENT_JSON = "event.jws", "event.json"
 CHECKS = (
     "jws", "header", "kid", "signature", "payload", "schema", "payload_copy", "media_name", "media_missing",
-    "media_bytes", "media_sha256", "media_extra", "replay", "chain_duplicate_seq", "chain_gap", "chain_reorder",
-    "chain_prev_hash",
-)  # failures; warnings: gap, gap_overlap, chain_start, clock_unsynced, incomplete, stray_file
+    "media_bytes", "media_sha256", "media_extra", "media_source", "replay", "chain_duplicate_seq", "chain_gap",
+    "chain_reorder", "chain_prev_hash",
+)  # failures; warnings: gap, gap_overlap, chain_start, clock_unsynced, incomplete, stray_file, withheld
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,11 @@ class VerifyReport:
     @property
     def warnings(self) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.warning)
+
+    @property
+    def withheld(self) -> tuple[Finding, ...]:
+        """Originals the events bind but this copy of the evidence does not hold (redacted-only publishing)."""
+        return tuple(f for f in self.findings if f.check == "withheld")
 
     @property
     def ok(self) -> bool:
@@ -156,7 +162,7 @@ class _Verifier:
         if is_folder:
             self.check_copy(subject, path, payload)
             if not errors:
-                self.check_media(subject, path, payload["media"])
+                self.check_media(subject, path, payload)
         if isinstance(payload.get("clock"), dict) and payload["clock"].get("synced") is False:
             self.fail(subject, "clock_unsynced", f"clock was not synchronised: {payload['clock']}", warning=True)
         if _chainable(payload):
@@ -182,9 +188,13 @@ class _Verifier:
         if not isinstance(copy, dict) or canonical(copy) != canonical(payload):
             self.fail(subject, "payload_copy", f"{EVENT_JSON} differs from the signed event")
 
-    def check_media(self, subject: str, folder: Path, media: list[dict[str, Any]]) -> None:
+    def check_media(self, subject: str, folder: Path, payload: dict[str, Any]) -> None:
+        """Every listed file present with its signed size and hash. A withheld original (issue 16:
+        kept on the box, its redacted copy published) may be absent: a warning that names it; if
+        it is present, it is checked like any other."""
+        items = [(m, False) for m in payload["media"]] + [(m, True) for m in payload.get("withheld") or []]
         listed: set[str] = set()
-        for item in media:
+        for item, kept_back in items:
             name = item["name"]
             if name in listed or name in (EVENT_JWS, EVENT_JSON):
                 self.fail(subject, "media_name", f"{name} is listed twice or shadows the event files")
@@ -192,7 +202,11 @@ class _Verifier:
             listed.add(name)
             file = folder / name
             if not file.is_file():
-                self.fail(subject, "media_missing", f"{name} is listed but not in the folder")
+                if kept_back:
+                    self.fail(subject, "withheld", f"{name}: original withheld (kept on the box), not checked",
+                              warning=True)
+                else:
+                    self.fail(subject, "media_missing", f"{name} is listed but not in the folder")
                 continue
             size = file.stat().st_size
             if size != item["bytes"]:
@@ -200,6 +214,11 @@ class _Verifier:
             digest = file_sha256(file)
             if digest != item["sha256"]:
                 self.fail(subject, "media_sha256", f"{name} hashes to {digest}, the event says {item['sha256']}")
+        originals = {m["name"] for m, _ in items if m.get("variant", "original") == "original"}
+        for item, _ in items:
+            if item.get("variant") == "redacted" and item.get("source") not in originals:
+                self.fail(subject, "media_source", f"{item['name']} is a redacted copy of {item.get('source')!r}, "
+                          "which the event does not bind")
         for extra in sorted(p.name for p in folder.iterdir() if p.name not in listed | {EVENT_JWS, EVENT_JSON}):
             self.fail(subject, "media_extra", f"{extra} is in the folder but not in the signed media list")
 
