@@ -2,7 +2,7 @@
 
 The detectors run on the overview frames and on the clip's keyframes only (`clip_keyframe_s`
 apart); a clip frame between two keyframes hides what either of them found, and each region
-matched across them moved along its path (`edge.privacy.redact.between`). If a detector fails,
+matched across them over the whole span of its path (`edge.privacy.redact.between`). If a detector fails,
 the copy fails closed: everything but the violator's box is hidden, and the event says why.
 The redacted clip is encoded frame by frame, so no second copy of the clip is held in memory.
 """
@@ -122,8 +122,7 @@ def _clip_images(job: RedactionJob, found: Mapping[int, Found], mosaic: Mosaic) 
             continue
         at = bisect.bisect(known, frame.index)
         k0, k1 = known[max(0, at - 1)], known[min(len(known) - 1, at)]
-        t = 0.0 if k1 == k0 else (frame.index - k0) / (k1 - k0)
-        yield redact(frame.image, between(found[k0].regions, found[k1].regions, t), (), mosaic)
+        yield redact(frame.image, between(found[k0].regions, found[k1].regions), (), mosaic)
 
 
 def run_redaction(finder: Finder, job: RedactionJob) -> Redaction:

@@ -16,13 +16,15 @@ Publish = Literal["redacted", "both"]
 
 def _objects() -> CenterNetConfig:
     # Persons (COCO 0) besides the vehicles whose plates are looked for; a lower threshold than the
-    # vehicle detector's: a missed bystander is a leak, an extra blur costs nothing.
-    return CenterNetConfig(labels=dict(COCO_VEHICLE_LABELS), score_threshold=0.25,
+    # vehicle detector's (0.3): a missed bystander is a leak, an extra blur costs nothing.
+    return CenterNetConfig(labels=dict(COCO_VEHICLE_LABELS), score_threshold=0.15,
                            ort=OrtOptions(intra_op_threads=1))
 
 
 def _plates() -> YoloConfig:
-    return YoloConfig(model=PLATE_MODEL, labels={0: "plate"}, score_threshold=0.2, ort=OrtOptions(intra_op_threads=1))
+    # Below the plate reader's 0.25: a plate seen faintly in a keyframe is hidden in the frames around it,
+    # where it may score higher (on the demo clip one scored 0.22 between two keyframes that saw it under 0.2).
+    return YoloConfig(model=PLATE_MODEL, labels={0: "plate"}, score_threshold=0.1, ort=OrtOptions(intra_op_threads=1))
 
 
 class PrivacyConfig(BaseModel):
@@ -63,7 +65,7 @@ class PrivacyConfig(BaseModel):
     clip_keyframe_s: float = Field(
         default=0.3, gt=0, le=5, title="Clip keyframes",
         description="Seconds between clip frames the detectors run on; frames between them hide what "
-        "either neighbouring keyframe found (and its interpolation).",
+        "either neighbouring keyframe found, and the span of each region seen in both.",
     )
 
     def resolved(self) -> PrivacyConfig:

@@ -22,6 +22,9 @@ from edge.core import Box
 
 RegionKind = Literal["person", "plate", "outside_vehicle"]
 Pixels = tuple[int, int, int, int]
+# How far (in box diagonals) a region may move between two clip keyframes and still be matched: on the
+# demo clip a near plate moved 1.4 diagonals in 0.3 s; a wrong match only hides more.
+REACH = 3.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,24 +120,24 @@ def _centre(box: Pixels) -> tuple[float, float]:
     return (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
 
 
-def _mix(a: Pixels, b: Pixels, t: float) -> Pixels:
-    return (round(a[0] + (b[0] - a[0]) * t), round(a[1] + (b[1] - a[1]) * t),
-            round(a[2] + (b[2] - a[2]) * t), round(a[3] + (b[3] - a[3]) * t))
+def _span(a: Pixels, b: Pixels) -> Pixels:
+    return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
 
 
-def between(before: Sequence[Region], after: Sequence[Region], t: float) -> tuple[Region, ...]:
-    """What to hide in a frame a fraction `t` of the way from one keyframe to the next: both
-    keyframes' regions, and for each region matched to the nearest of its kind in the other
-    keyframe (centres closer than the larger box's diagonal), the box moved along between them.
+def between(before: Sequence[Region], after: Sequence[Region]) -> tuple[Region, ...]:
+    """What to hide in a clip frame between two keyframes: both keyframes' regions and, for each
+    region matched to the nearest of its kind in the other keyframe (centres closer than `REACH`
+    times the larger box's diagonal), the box spanning both, which holds every position on a straight path
+    between them (an interpolated box alone left a moving plate's edge readable on the demo clip).
 
     >>> a = [Region((0, 0, 10, 10), "person", 0.5, "bystander")]
-    >>> b = [Region((8, 0, 18, 10), "person", 0.6, "bystander")]
-    >>> [r.box for r in between(a, b, 0.5)]
-    [(0, 0, 10, 10), (8, 0, 18, 10), (4, 0, 14, 10)]
-    >>> between([], [], 0.5)
+    >>> b = [Region((8, 2, 18, 12), "person", 0.6, "bystander")]
+    >>> [r.box for r in between(a, b)]
+    [(0, 0, 10, 10), (8, 2, 18, 12), (0, 0, 18, 12)]
+    >>> between([], [])
     ()
     """
-    moved = []
+    spans = []
     for region in before:
         cx, cy = _centre(region.box)
         best: tuple[float, Region] | None = None
@@ -143,9 +146,9 @@ def between(before: Sequence[Region], after: Sequence[Region], t: float) -> tupl
                 continue
             ox, oy = _centre(other.box)
             distance = math.hypot(ox - cx, oy - cy)
-            reach = max(math.hypot(b[2] - b[0], b[3] - b[1]) for b in (region.box, other.box))
+            reach = REACH * max(math.hypot(b[2] - b[0], b[3] - b[1]) for b in (region.box, other.box))
             if distance <= reach and (best is None or distance < best[0]):
                 best = (distance, other)
         if best is not None:
-            moved.append(replace(region, box=_mix(region.box, best[1].box, t)))
-    return (*before, *after, *moved)
+            spans.append(replace(region, box=_span(region.box, best[1].box)))
+    return (*before, *after, *spans)
