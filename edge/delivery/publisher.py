@@ -33,6 +33,7 @@ from edge.delivery.status import (
     disk_free,
     status_document,
 )
+from edge.ledger.tombstone import Undertaker
 from edge.mqtt.connection import (
     Acked,
     Connected,
@@ -59,6 +60,7 @@ class PublisherSetup:
     root: Path  # the evidence root the outbox rows point into
     outbox_path: Path
     identity: Identity
+    undertaker: Undertaker | None = None  # signs a tombstone for each purged record (None: unsigned box)
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +197,7 @@ class Publisher:
         if receipts:
             self._settle(outbox, receipts, now)
         if now - self._last_purge >= PURGE_EVERY_S or (receipts and self._setup.config.retention_s == 0):
-            outbox.purge(self._setup.root, now, self._setup.config.retention_s)
+            outbox.purge(self._setup.root, now, self._setup.config.retention_s, self._setup.undertaker)
             self._last_purge = now
         woken = self._wake.is_set()
         if self._connection.connected and (woken or receipts or now - self._last_poll >= IDLE_POLL_S):

@@ -28,6 +28,7 @@ SCHEMA_FILES = {
     "etle.violation/1": "etle.violation-1.schema.json",  # events signed before issue 16: still verified
     "etle.violation/2": "etle.violation-2.schema.json",
     "etle.gap/1": "etle.gap-1.schema.json",
+    "etle.tombstone/1": "etle.tombstone-1.schema.json",
 }
 
 

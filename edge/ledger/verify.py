@@ -6,6 +6,7 @@ Layout read here (one evidence root, as the box writes it):
     <root>/<event_id>/<media>      every file named in media[], and those of withheld[] (originals
                                    kept on the box) where present; nothing else
     <root>/gap-<seq>.jws           signed gap records (etle.gap/1)
+    <root>/tombstone-<seq>.jws     what a purged record left (etle.tombstone/1): its hash keeps its place
 A path may also be one event folder or one gap file. Chain checks run per device over the
 records whose signatures hold, ordered by device.seq.
 """
@@ -31,11 +32,12 @@ from edge.ledger.signing import (
 from edge.ledger.store import file_sha256
 
 EVENT_JWS, EVENT_JSON = "event.jws", "event.json"
+TOMBSTONE_PREFIX = "tombstone-"  # edge.ledger.tombstone.tombstone_path
 CHECKS = (
     "jws", "header", "kid", "signature", "payload", "schema", "payload_copy", "media_name", "media_missing",
     "media_bytes", "media_sha256", "media_extra", "media_source", "replay", "chain_duplicate_seq", "chain_gap",
-    "chain_reorder", "chain_prev_hash",
-)  # failures; warnings: gap, gap_overlap, chain_start, clock_unsynced, incomplete, stray_file, withheld
+    "chain_reorder", "chain_prev_hash", "tombstone_mismatch",
+)  # failures; warnings: gap, gap_overlap, chain_start, clock_unsynced, incomplete, stray_file, withheld, purged
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,12 +115,15 @@ class _Verifier:
         self.findings: list[Finding] = []
         self.records: list[_Record] = []
         self.untrusted: set[tuple[str, int]] = set()  # (device, seq) of records that failed their JWS
+        self.ghosts: list[_Record] = []  # purged records, as their tombstones describe them
 
     def fail(self, subject: str, check: str, detail: str, warning: bool = False) -> None:
         self.findings.append(Finding(subject, check, detail, warning))
 
     def walk(self, path: Path) -> None:
-        if path.is_file():
+        if path.is_file() and path.name.startswith(TOMBSTONE_PREFIX):
+            self.read_tombstone(path)
+        elif path.is_file():
             self.read_record(path.parent if path.name == EVENT_JWS else path)
         elif (path / EVENT_JWS).exists():
             self.read_record(path)
@@ -128,6 +133,8 @@ class _Verifier:
                     self.fail(child.name, "incomplete", "a crash left this folder half-written", warning=True)
                 elif child.is_dir() or (child.name.startswith("gap-") and child.suffix == ".jws"):
                     self.read_record(child)
+                elif child.name.startswith(TOMBSTONE_PREFIX) and child.suffix == ".jws":
+                    self.read_tombstone(child)
                 elif not child.name.startswith("."):
                     self.fail(child.name, "stray_file", "neither an evidence folder nor a gap record", warning=True)
         else:
@@ -167,6 +174,31 @@ class _Verifier:
             self.fail(subject, "clock_unsynced", f"clock was not synchronised: {payload['clock']}", warning=True)
         if _chainable(payload):
             self.records.append(_Record(subject, str(path), text, payload, event_hash(text)))
+
+    def read_tombstone(self, path: Path) -> None:
+        """A purged record's tombstone: checked like a record, then its hash stands in the chain
+        where the record was."""
+        try:
+            text = path.read_text(encoding="ascii").strip()
+            stone = verify_jws(text, self.keys)
+        except (OSError, UnicodeDecodeError) as exc:
+            self.fail(path.name, "jws", f"cannot read {path.name}: {exc}")
+            return
+        except JwsError as exc:
+            self.fail(path.name, exc.check, str(exc))
+            return
+        errors = schema_errors(stone) if stone.get("schema") == "etle.tombstone/1" else ["not an etle.tombstone/1"]
+        for error in errors[:5]:
+            self.fail(path.name, "schema", error)
+        if errors:
+            return
+        purged = stone["purged"]
+        ghost = {"event_id": purged["event_id"], "device": purged["device"], "prev_hash": purged["prev_hash"],
+                 **({"missing": purged["missing"]} if "missing" in purged else {})}
+        self.fail(purged["event_id"], "purged", f"seq {purged['device']['seq']} purged at {stone['purged_at']} by "
+                  f"{stone['issuer']['id']} ({stone['status']}, kept {stone['retention_s']:g} s): {stone['reason']}",
+                  warning=True)
+        self.ghosts.append(_Record(purged["event_id"], str(path), text, ghost, purged["record_hash"]))
 
     def check_gap(self, subject: str, gap: dict[str, Any], errors: list[str], is_folder: bool) -> None:
         if is_folder:
@@ -236,6 +268,13 @@ class _Verifier:
             by_jws.setdefault(record.jws, record)
             by_id.setdefault(record.payload["event_id"], record)
             unique.append(record)
+        for ghost in self.ghosts:
+            here = [r for r in unique if (r.device, r.seq) == (ghost.device, ghost.seq)]
+            if not here:
+                unique.append(ghost)
+            elif all(r.hash != ghost.hash for r in here):  # a purge a crash interrupted leaves both: same hash
+                self.fail(ghost.subject, "tombstone_mismatch",
+                          f"the tombstone of seq {ghost.seq} names hash {ghost.hash}; the record here hashes otherwise")
         devices: dict[str, list[_Record]] = defaultdict(list)
         for record in unique:
             devices[record.device].append(record)
@@ -308,8 +347,8 @@ def verify_path(path: Path, keys: KeyRing) -> VerifyReport:
     """Verify one evidence folder, one gap file, or an evidence root of them."""
     verifier = _Verifier(keys)
     verifier.walk(path)
-    if verifier.records:
+    if verifier.records or verifier.ghosts:
         verifier.check_chains()
     elif not verifier.findings:
         verifier.fail(str(path), "jws", "no evidence records found")
-    return VerifyReport(records=len(verifier.records), findings=tuple(verifier.findings))
+    return VerifyReport(records=len(verifier.records) + len(verifier.ghosts), findings=tuple(verifier.findings))
