@@ -21,8 +21,9 @@ from edge.backoff import Backoff
 from edge.contract.receipts import MalformedReceiptError, Receipt
 from edge.contract.topics import Topics
 from edge.delivery.config import DeliveryConfig
+from edge.delivery.originals import answer
 from edge.delivery.outbox import Outbox, OutboxError, OutboxStats
-from edge.delivery.records import MissingRecordError, messages
+from edge.delivery.records import Message, MissingRecordError, messages
 from edge.delivery.status import (
     OFFLINE_WILL,
     Delivered,
@@ -228,11 +229,24 @@ class Publisher:
             elif isinstance(event, Received) and self._on_signal is not None \
                     and event.topic == self._setup.topics.signal:
                 self._on_signal(event.payload, datetime.now(UTC))
+            elif isinstance(event, Received) and event.topic == self._setup.topics.original_request:
+                self._send(answer(self._setup.root, self._setup.topics, event.payload))
             elif isinstance(event, Received):
                 receipt = self._receipt(event)
                 if receipt is not None:
                     receipts.append(receipt)
         return receipts
+
+    def _send(self, batch: list[Message]) -> None:
+        """Publish an answer to a request for an original; if the connection is down it is lost and
+        the requester asks again (nothing of the evidence depends on it)."""
+        try:
+            for message in batch:
+                props = publish_properties(message.content_type, {"event_id": message.event_id,
+                                                                  "sha256": message.sha256})
+                self._mids[self._connection.publish(message.topic, message.payload, props)] = message.topic
+        except DeliveryError as exc:
+            log.info("answer to a request for an original not sent: %s", exc)
 
     def listen_signals(self, on_signal: Callable[[bytes, datetime], None]) -> None:
         """Subscribe to the controller's signal topic (call before `start`)."""
@@ -251,6 +265,7 @@ class Publisher:
                 log.info("broker session lost: %d record(s) awaiting a receipt will be sent again", resent)
         try:
             self._connection.subscribe(self._setup.topics.receipt)
+            self._connection.subscribe(self._setup.topics.original_request)
             if self._on_signal is not None:
                 self._connection.subscribe(self._setup.topics.signal)
         except DeliveryError as exc:  # the connection died at once; the next one subscribes again
