@@ -38,7 +38,7 @@ class Finder(Protocol):
 
     models: tuple[tuple[str, Path], ...]
 
-    def find(self, image: NDArray[np.uint8], violator: Box | None) -> Found: ...
+    def find(self, image: NDArray[np.uint8], violator: Box | None, tiles: bool = True) -> Found: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,11 +101,12 @@ def _fallback(frame: Frame, boxes: Mapping[int, Box], reason: str) -> Found:
     return Found((everything_but(frame.image.shape, reason),), (whole(box),) if box is not None else ())
 
 
-def _look(finder: Finder, frames: Sequence[Frame], boxes: Mapping[int, Box]) -> tuple[dict[int, Found], str | None]:
+def _look(finder: Finder, frames: Sequence[Frame], job: RedactionJob) -> tuple[dict[int, Found], str | None]:
     found: dict[int, Found] = {}
+    stills = {f.index for f in job.stills}
     for frame in frames:
         try:
-            found[frame.index] = finder.find(frame.image, violator_box(boxes, frame.index))
+            found[frame.index] = finder.find(frame.image, violator_box(job.boxes, frame.index), frame.index in stills)
         except (EtleError, ValueError, RuntimeError, cv2.error) as exc:
             reason = f"detectors failed ({exc}): everything but the violator hidden"
             log.error("redaction: %s", reason)
@@ -132,7 +133,7 @@ def run_redaction(finder: Finder, job: RedactionJob) -> Redaction:
     clip_indices = [f.index for f in job.clip]
     keys = keyframes(clip_indices, round(config.clip_keyframe_s * job.fps))
     looked = {f.index: f for f in job.stills} | {f.index: f for f in job.clip if f.index in keys}
-    found, failure = _look(finder, [looked[i] for i in sorted(looked)], job.boxes)
+    found, failure = _look(finder, [looked[i] for i in sorted(looked)], job)
     if failure is not None:  # fail closed, in every frame: no detector is needed for that
         found = {f.index: _fallback(f, job.boxes, failure) for f in (*job.stills, *job.clip)}
     stills = {f.index: redact(f.image, found[f.index].regions, found[f.index].keep, mosaic) for f in job.stills}

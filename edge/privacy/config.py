@@ -12,6 +12,7 @@ from edge.paths import in_project
 from edge.plates.config import PLATE_MODEL
 
 Publish = Literal["redacted", "both"]
+PlateSearch = Literal["packed", "each"]
 
 
 def _objects() -> CenterNetConfig:
@@ -45,10 +46,16 @@ class PrivacyConfig(BaseModel):
                                      description="The bundled COCO CenterNet, run on evidence frames only.")
     plates: YoloConfig = Field(default_factory=_plates, title="Plate detector",
                                description="The bundled plate detector, run on evidence frames only.")
+    plate_search: PlateSearch = Field(
+        default="packed", title="Plate search on vehicles",
+        description="packed: the detected vehicles' windows laid side by side at native scale on 640 px "
+        "inputs, one detector run for all of them (plates of 40 px and more); each: one run per vehicle, "
+        "its window scaled up to the input (smaller plates too, several times the cost).",
+    )
     plate_tile_px: int = Field(
-        default=640, ge=0, title="Plate search tiles",
-        description="Besides each detected vehicle, the frame is searched in overlapping tiles of this size "
-        "(a plate on a vehicle the detector missed). 0: vehicles only.",
+        default=640, ge=0, title="Plate search tiles (stills)",
+        description="On the overview stills, the frame is also searched in overlapping tiles of this size "
+        "(a plate on a vehicle the detector missed); the clip's keyframes are not. 0: vehicles only.",
     )
     cell_px: int = Field(default=12, ge=4, le=64, title="Mosaic cell",
                          description="Smallest mosaic cell, pixels.")

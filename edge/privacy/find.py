@@ -1,11 +1,12 @@
 """Finding what to hide in one evidence frame with the bundled detectors.
 
 Run on the few frames that become evidence (the stills and the clip's keyframes), never on the
-live stream. Persons come from the COCO CenterNet; plates from the plate detector, run on every
-detected vehicle's crop (where plates are large enough to find) and, unless turned off, on
-overlapping tiles of the frame at the model's own input size (a plate on a vehicle the
-CenterNet missed). The violator is known by its box in that frame: a person mostly inside it is
-its driver or rider, and a plate centred inside it is its plate; both stay sharp.
+live stream. Persons come from the COCO CenterNet; plates from the plate detector, run on the
+detected vehicles' windows (packed several to one detector input at native scale, or one run
+each, scaled up: `plate_search`) and, on the stills, on overlapping tiles of the frame at the
+model's own input size (a plate on a vehicle the CenterNet missed). The violator is known by its
+box in that frame: a person mostly inside it is its driver or rider, and a plate centred inside it
+is its plate; both stay sharp.
 """
 
 from __future__ import annotations
@@ -23,12 +24,14 @@ from edge.detect.centernet import CenterNetDetector
 from edge.detect.yolo import YoloDetector
 from edge.imaging import margin_window
 from edge.privacy.config import PrivacyConfig
+from edge.privacy.pack import paint, shelves, unpack
 from edge.privacy.redact import Pixels, Region, whole
 
 PLATE_REASON = "another vehicle's plate"
 PERSON_REASON = "bystander"
 VEHICLE_MARGIN = 0.1  # around a vehicle's box before its plate is looked for (as the plate reader does)
 TILE_OVERLAP_PX = 96  # wider than any plate the clip shows: each one lies whole inside some tile
+SHEET_PX = 640  # the plate detector's input: vehicles packed at native scale (edge.privacy.pack)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,9 +113,10 @@ class RegionFinder:
         self.models: tuple[tuple[str, Path], ...] = (("privacy_objects", config.objects.model),
                                                      ("privacy_plates", config.plates.model))
 
-    def find(self, image: NDArray[np.uint8], violator: Box | None) -> Found:
+    def find(self, image: NDArray[np.uint8], violator: Box | None, tiles: bool = True) -> Found:
         """What to hide in the frame; `violator`: the violating vehicle's box there (None: unknown,
-        so nothing is taken for the violator's)."""
+        so nothing is taken for the violator's); `tiles`: also search the frame's tiles for plates
+        (the stills; the clip's keyframes skip them, see `plate_tile_px`)."""
         objects = self._objects.detect(image)
         names = objects.data.get("class_name", np.array([], dtype=str))
         regions: list[Region] = []
@@ -122,23 +126,29 @@ class RegionFinder:
                 vehicles.append(box)
             elif violator is None or inside_fraction(box, violator) < self._config.rider_overlap:
                 regions.append(Region(whole(box), "person", round(score, 4), PERSON_REASON))
-        plates = self._plates_on(image, vehicles)
+        plates = self._plates_on(image, vehicles, tiles)
         keep = [whole(b) for b, _ in plates if violator is not None and centred_in(b, violator)]
         regions += [Region(whole(b), "plate", round(s, 4), PLATE_REASON) for b, s in plates
                     if violator is None or not centred_in(b, violator)]
         return Found(tuple(regions), tuple(keep))
 
-    def _plates_on(self, image: NDArray[np.uint8], vehicles: list[Box]) -> list[tuple[Box, float]]:
-        windows = [margin_window(image.shape, box, VEHICLE_MARGIN) for box in vehicles]
+    def _plates_on(self, image: NDArray[np.uint8], vehicles: list[Box], tiled: bool) -> list[tuple[Box, float]]:
+        height, width = image.shape[:2]
+        windows = [w for w in (margin_window(image.shape, box, VEHICLE_MARGIN) for box in vehicles)
+                   if min(w[2] - w[0], w[3] - w[1]) >= 8]
+        found = []
+        if self._config.plate_search == "packed":
+            for sheet in shelves(windows, SHEET_PX):
+                for box, score in _boxes(self._plates.detect(paint(image, sheet))):
+                    mapped = unpack(sheet, box)
+                    if mapped is not None:
+                        found.append((mapped, score))
+            windows = []
         size = self._config.plate_tile_px
-        if size > 0:
-            height, width = image.shape[:2]
+        if tiled and size > 0:
             windows += [(x, y, min(width, x + size), min(height, y + size))
                         for x, y in tiles(width, height, size, TILE_OVERLAP_PX)]
-        found = []
         for left, top, right, bottom in windows:
-            if min(right - left, bottom - top) < 8:
-                continue
             for (x1, y1, x2, y2), score in _boxes(self._plates.detect(image[top:bottom, left:right])):
                 found.append(((x1 + left, y1 + top, x2 + left, y2 + top), score))
         return merged(found)

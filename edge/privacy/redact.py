@@ -124,31 +124,51 @@ def _span(a: Pixels, b: Pixels) -> Pixels:
     return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
 
 
+def _widened(box: Pixels) -> Pixels:
+    w, h = box[2] - box[0], box[3] - box[1]
+    return box[0] - w, box[1] - h, box[2] + w, box[3] + h
+
+
+def _nearest(region: Region, others: Sequence[Region]) -> int | None:
+    """The index of the nearest region of the same kind within `REACH` diagonals, or None."""
+    cx, cy = _centre(region.box)
+    best: tuple[float, int] | None = None
+    for k, other in enumerate(others):
+        if other.kind != region.kind:
+            continue
+        ox, oy = _centre(other.box)
+        distance = math.hypot(ox - cx, oy - cy)
+        reach = REACH * max(math.hypot(b[2] - b[0], b[3] - b[1]) for b in (region.box, other.box))
+        if distance <= reach and (best is None or distance < best[0]):
+            best = (distance, k)
+    return None if best is None else best[1]
+
+
 def between(before: Sequence[Region], after: Sequence[Region]) -> tuple[Region, ...]:
-    """What to hide in a clip frame between two keyframes: both keyframes' regions and, for each
-    region matched to the nearest of its kind in the other keyframe (centres closer than `REACH`
-    times the larger box's diagonal), the box spanning both, which holds every position on a straight path
-    between them (an interpolated box alone left a moving plate's edge readable on the demo clip).
+    """What to hide in a clip frame between two keyframes: both keyframes' regions; for each region
+    matched to the nearest of its kind in the other keyframe (centres closer than `REACH` times the
+    larger box's diagonal), the box spanning both, which holds every position on a straight path
+    between them (an interpolated box alone left a moving plate's edge readable on the demo clip);
+    and a region seen in one keyframe only (entering or leaving the picture, or missed) widened by
+    its own size on every side, wherever it went in between.
 
     >>> a = [Region((0, 0, 10, 10), "person", 0.5, "bystander")]
     >>> b = [Region((8, 2, 18, 12), "person", 0.6, "bystander")]
     >>> [r.box for r in between(a, b)]
     [(0, 0, 10, 10), (8, 2, 18, 12), (0, 0, 18, 12)]
+    >>> [r.box for r in between(a, [])]
+    [(0, 0, 10, 10), (-10, -10, 20, 20)]
     >>> between([], [])
     ()
     """
-    spans = []
+    extra = []
+    matched: set[int] = set()
     for region in before:
-        cx, cy = _centre(region.box)
-        best: tuple[float, Region] | None = None
-        for other in after:
-            if other.kind != region.kind:
-                continue
-            ox, oy = _centre(other.box)
-            distance = math.hypot(ox - cx, oy - cy)
-            reach = REACH * max(math.hypot(b[2] - b[0], b[3] - b[1]) for b in (region.box, other.box))
-            if distance <= reach and (best is None or distance < best[0]):
-                best = (distance, other)
-        if best is not None:
-            spans.append(replace(region, box=_span(region.box, best[1].box)))
-    return (*before, *after, *spans)
+        k = _nearest(region, after)
+        if k is None:
+            extra.append(replace(region, box=_widened(region.box)))
+        else:
+            matched.add(k)
+            extra.append(replace(region, box=_span(region.box, after[k].box)))
+    extra += [replace(r, box=_widened(r.box)) for k, r in enumerate(after) if k not in matched]
+    return (*before, *after, *extra)

@@ -65,12 +65,14 @@ def test_cell_size(width: int, height: int, expected: int) -> None:
     ("before", "after", "expected"),
     [
         ([], [], []),
-        ([region((0, 0, 10, 10))], [], [(0, 0, 10, 10)]),
+        ([region((0, 0, 10, 10))], [], [(0, 0, 10, 10), (-10, -10, 20, 20)]),
         ([region((0, 0, 10, 10))], [region((20, 0, 30, 10))], [(0, 0, 10, 10), (20, 0, 30, 10), (0, 0, 30, 10)]),
-        ([region((0, 0, 10, 10))], [region((200, 0, 210, 10))], [(0, 0, 10, 10), (200, 0, 210, 10)]),  # too far
-        ([region((0, 0, 10, 10), "person")], [region((5, 0, 15, 10))], [(0, 0, 10, 10), (5, 0, 15, 10)]),  # kinds
+        ([region((0, 0, 10, 10))], [region((200, 0, 210, 10))],
+         [(0, 0, 10, 10), (200, 0, 210, 10), (-10, -10, 20, 20), (190, -10, 220, 20)]),
+        ([region((0, 0, 10, 10), "person")], [region((5, 0, 15, 10))],
+         [(0, 0, 10, 10), (5, 0, 15, 10), (-10, -10, 20, 20), (-5, -10, 25, 20)]),
     ],
-    ids=["empty", "only before", "matched: the span", "too far to be the same", "different kinds"],
+    ids=["empty", "only before: widened", "matched: the span", "too far to be the same", "different kinds"],
 )
 def test_between_keyframes(before: list[Region], after: list[Region], expected: list[Pixels]) -> None:
     assert [r.box for r in between(before, after)] == expected
@@ -120,7 +122,7 @@ class Broken:
 
     models: tuple[tuple[str, Path], ...] = ()
 
-    def find(self, image: NDArray[np.uint8], violator: Box | None) -> Found:
+    def find(self, image: NDArray[np.uint8], violator: Box | None, tiles: bool = True) -> Found:
         raise ModelError("the model cannot run")
 
 
