@@ -53,13 +53,14 @@ def _media(name: str, role: str, data: bytes, content_type: str, frame: Frame, s
 
 
 def published(media: list[MediaItem], publish: Publish) -> tuple[list[MediaItem], list[MediaItem]]:
-    """(what is published, what stays on the box): `redacted` withholds every original that has a
-    redacted copy (the plate crop has none: it shows the violator's plate only); `both` withholds
-    nothing. Originals come first in `media`, so a reader keying by role sees the redacted copy last."""
+    """(what is published, what stays on the box): `redacted` withholds every original but the
+    plate crop (it shows the violator's plate only), also one whose copy could not be made (a clip
+    that failed to encode is not published at all); `both` withholds nothing. Originals come first
+    in `media`, so a reader keying by role sees the redacted copy last."""
     if publish == "both":
         return media, []
-    copied = {m.source for m in media if m.source is not None}
-    return [m for m in media if m.name not in copied], [m for m in media if m.name in copied]
+    kept = [m for m in media if m.variant == "original" and m.role != "plate"]
+    return [m for m in media if m not in kept], kept
 
 
 class EvidenceWriter:

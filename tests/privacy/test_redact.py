@@ -102,17 +102,17 @@ def test_keyframes_and_the_violators_box() -> None:
 
 
 def item(name: str, source: str | None = None) -> MediaItem:
-    return MediaItem(name, "overview_at", "0" * 64, 1, "image/jpeg", 1, T0, "redacted" if source else "original",
-                     source)
+    role = name.split(".", maxsplit=1)[0].removesuffix("_redacted")
+    return MediaItem(name, role, "0" * 64, 1, "image/jpeg", 1, T0, "redacted" if source else "original", source)
 
 
 @pytest.mark.parametrize(
     ("publish", "shown", "kept"),
-    [("redacted", ["plate.jpg", "a.redacted.jpg"], ["a.jpg"]),
-     ("both", ["a.jpg", "plate.jpg", "a.redacted.jpg"], [])],
+    [("redacted", ["plate.jpg", "a.redacted.jpg"], ["a.jpg", "clip.mp4"]),  # no copy of the clip: not sent
+     ("both", ["a.jpg", "plate.jpg", "clip.mp4", "a.redacted.jpg"], [])],
 )
 def test_what_is_published(publish: str, shown: list[str], kept: list[str]) -> None:
-    media = [item("a.jpg"), item("plate.jpg"), item("a.redacted.jpg", "a.jpg")]
+    media = [item("a.jpg"), item("plate.jpg"), item("clip.mp4"), item("a.redacted.jpg", "a.jpg")]
     out, withheld = published(media, publish)  # type: ignore[arg-type]
     assert [m.name for m in out] == shown and [m.name for m in withheld] == kept
 
