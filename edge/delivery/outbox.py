@@ -3,7 +3,7 @@
 A row points at a record the evidence store already fsynced and renamed into place, so the row
 is committed after its files, never before. States:
 
-    pending ──publish──► sent ──receipt stored──► receipted ──retention──► (files, then row, deleted)
+    pending ──publish──► sent ──receipt stored──► receipted ──retention──► (tombstone; files, then row, deleted)
        ▲                  │ └──receipt rejected──► rejected   (kept and reported)
        └── resend_after ──┘    files gone ────────► missing    (kept and reported)
 
