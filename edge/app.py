@@ -34,6 +34,7 @@ from edge.pipeline import PipelineHooks, StartUp
 from edge.plates.detector import VehicleView
 from edge.plates.factory import build_plate_reader
 from edge.plates.reader import PlateOutcome
+from edge.privacy.find import RegionFinder
 from edge.settings import DeviceSettings
 from edge.sources import FrameSource, StreamSource
 
@@ -58,7 +59,10 @@ def start_up(site: LoadedSite, settings: DeviceSettings, source: FrameSource) ->
     """Load the plate reader (when reading is on) and name every model by its hash: each event
     carries the identities of the weights that judged it."""
     plates = build_plate_reader(settings.evidence.plates) if settings.evidence.plates.enabled else None
-    files = (("vehicle_detector", settings.detector.model), *(plates.models if plates is not None else ()))
+    privacy = settings.evidence.privacy
+    redactor = RegionFinder(privacy) if privacy.enabled else None
+    files = (("vehicle_detector", settings.detector.model), *(plates.models if plates is not None else ()),
+             *(redactor.models if redactor is not None else ()))
     context = EventContext(
         site=site,
         device_id=settings.device_id,
@@ -67,7 +71,7 @@ def start_up(site: LoadedSite, settings: DeviceSettings, source: FrameSource) ->
         clock=clock_for(source),
         software_version=software_version(),
     )
-    return StartUp(context, plates)
+    return StartUp(context, plates, redactor)
 
 
 NO_KEY = "no signing key: evidence is recorded unsigned and is not sent"

@@ -133,6 +133,8 @@ def verify_command(args: argparse.Namespace) -> int:
     for line in report.lines():
         print(line)
     verdict = "all valid" if report.ok else f"{len(report.failures)} failure(s)"
+    if report.withheld:
+        verdict += f"; {len(report.withheld)} original(s) withheld, not checked"
     print(f"{report.records} record(s) checked: {verdict}")
     return EXIT_OK if report.ok else EXIT_PROBLEMS
 

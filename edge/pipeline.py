@@ -23,6 +23,7 @@ from edge.detect.region import Region, RegionDetector, region_of
 from edge.detect.signal_controller import ControllerSignalReader
 from edge.detect.signals import SiteSignals
 from edge.evidence.event import EventContext
+from edge.evidence.redaction import Finder
 from edge.evidence.schedule import EvidenceScheduler
 from edge.evidence.worker import PlateStage
 from edge.evidence.writer import EvidenceRecord
@@ -122,6 +123,7 @@ class StartUp:
 
     context: EventContext
     plates: PlateStage | None
+    redactor: Finder | None = None  # the privacy detectors (None: no redacted copies)
 
 
 def detection_region(site: LoadedSite, settings: DeviceSettings) -> Region:
@@ -161,6 +163,8 @@ class Pipeline:
                                 anchor_points(calibration))
         self._evidence = EvidenceScheduler(start.context, settings.evidence, cam.fps, sealer, start.plates,
                                            self._settle)
+        if start.redactor is not None:
+            self._evidence.redact_with(start.redactor)
         self._hooks = PipelineHooks()
         self._stats = RunStats()
         self._live = not isinstance(source, (VideoFileSource, ImageFolderSource))  # capture time is the wall clock

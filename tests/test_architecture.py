@@ -51,7 +51,9 @@ ALLOWED: dict[str, set[str]] = {
     "tamper": {"config"},  # the view watch: the site's stop lines and lanes are where drift is measured
     "rules": {"config", "geometry", "plates.indonesia"},  # the plate grammar: parity and exemptions
     "plates": {"geometry", "imaging", "paths", "detect.config", "detect.base", "detect.yolo"},
-    "evidence": {"config", "geometry", "imaging", "overlay", "ledger", "plates", "sources", "clock"},
+    "evidence": {"config", "geometry", "imaging", "overlay", "ledger", "plates", "sources", "clock", "privacy"},
+    # Redaction (issue 16): the bundled detectors, run on evidence frames only.
+    "privacy": {"detect.config", "detect.centernet", "detect.yolo", "imaging", "paths", "plates.config"},
     "delivery": {"contract", "ledger", "mqtt", "backoff", "clock"},
     # Configs only: every stage keeps a light config module.
     "settings": {"paths", "delivery.config", "detect.config", "evidence.config", "ledger.config", "rules.config",
@@ -60,7 +62,7 @@ ALLOWED: dict[str, set[str]] = {
     "pipeline": {"config", "detect", "track", "rules", "plates", "evidence", "ledger", "footprint", "sources",
                  "settings", "tamper"},
     "app": {"pipeline", "settings", "config", "delivery", "contract", "evidence", "ledger", "plates", "sources",
-            "clock", "metrics"},
+            "clock", "metrics", "privacy"},
     "calibrate": {"config", "geometry", "overlay", "paths", "sources", "webguard", "tamper.reference"},
     "cli": {"app", "pipeline", "settings", "calibrate", "config", "evidence", "ledger", "mqtt", "paths", "sources",
             "shutdown", "logs", "selftest", "watchdog"},

@@ -18,6 +18,7 @@ from edge.config.load import load_site
 from edge.config.site import DEFAULT_ARTICLES
 from edge.detect.build import build_detector
 from edge.detect.signal import VisionSignalReader
+from edge.evidence.event import SCHEMA
 from edge.ledger.signing import schema_errors
 from edge.plates.indonesia import parse
 from edge.settings import DeviceSettings
@@ -173,7 +174,7 @@ def test_measured_speed_is_the_scripted_speed(
 def test_events_carry_the_contract_fields(demo_events: list[tuple[Path, dict[str, Any]]]) -> None:
     site = load_site(DEMO / "site.yaml")
     for _, event in demo_events:
-        assert event["schema"] == "etle.violation/1"
+        assert event["schema"] == SCHEMA
         assert event["site"]["id"] == site.site.site.id and event["camera_id"] == site.site.camera.id
         assert event["calibration"] == {"version": site.site.calibration.version, "sha256": site.sha256}
         assert event["violation"]["article"] == DEFAULT_ARTICLES[event["violation"]["type"]]
@@ -210,9 +211,10 @@ def test_red_light_runners_carry_their_plates(demo_events: list[tuple[Path, dict
 def test_media_hashes_match_the_files(demo_events: list[tuple[Path, dict[str, Any]]]) -> None:
     assert demo_events
     for folder, event in demo_events:
-        expected = [m["name"] for m in event["media"]] + ["event.json", "event.jws"]
+        bound = event["media"] + event.get("withheld", [])  # withheld originals stay in the box's folder
+        expected = [m["name"] for m in bound] + ["event.json", "event.jws"]
         assert sorted(p.name for p in folder.iterdir()) == sorted(expected)
-        for item in event["media"]:
+        for item in bound:
             data = (folder / item["name"]).read_bytes()
             assert hashlib.sha256(data).hexdigest() == item["sha256"] and len(data) == item["bytes"]
 

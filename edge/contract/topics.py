@@ -65,6 +65,21 @@ class Topics:
     def signal(self) -> str:
         return f"{self.base}/signal"
 
+    @property
+    def original_request(self) -> str:
+        """Back office → box: send a withheld original (edge.contract.originals)."""
+        return f"{self.base}/original/request"
+
+    @property
+    def original_answer(self) -> str:
+        return f"{self.base}/original/answer"
+
+    def original(self, event_id: str, name: str) -> str:
+        """Box → back office: a withheld original's bytes, on request only."""
+        _check("event id", event_id, MEDIA_NAME)
+        _check("media name", name, MEDIA_NAME)
+        return f"{self.base}/original/{event_id}/{name}"
+
     def media(self, event_id: str, name: str) -> str:
         _check("event id", event_id, MEDIA_NAME)
         _check("media name", name, MEDIA_NAME)

@@ -24,6 +24,7 @@ from edge.delivery.records import MissingRecordError, read_entry
 from edge.delivery.status import disk_free
 from edge.errors import EtleError
 from edge.ledger.seal import Sealer
+from edge.ledger.tombstone import Undertaker
 
 if TYPE_CHECKING:
     from edge.core import Violation
@@ -42,8 +43,10 @@ def size(n: int) -> str:
 class DiskBudget:
     """The pipeline's gate: `admit(violation)` is False when the violation was shed (and declared)."""
 
-    def __init__(self, outbox: Outbox, sealer: Sealer | None, root: Path, config: DeliveryConfig) -> None:
+    def __init__(self, outbox: Outbox, sealer: Sealer | None, root: Path, config: DeliveryConfig,
+                 undertaker: Undertaker | None = None) -> None:
         self._outbox = outbox
+        self._undertaker = undertaker
         self._sealer = sealer
         self._root = root
         self._config = config
@@ -66,7 +69,8 @@ class DiskBudget:
         try:
             why = self._full()
             if why is not None:
-                self._outbox.purge(self._root, time.time(), 0.0)  # delivered evidence goes first
+                # Delivered evidence goes first, each leaving its tombstone.
+                self._outbox.purge(self._root, time.time(), 0.0, self._undertaker)
                 why = self._full()
         except OutboxError as exc:
             log.error("disk budget unknown, storing the violation anyway: %s", exc)

@@ -3,7 +3,7 @@
 A row points at a record the evidence store already fsynced and renamed into place, so the row
 is committed after its files, never before. States:
 
-    pending ──publish──► sent ──receipt stored──► receipted ──retention──► (files, then row, deleted)
+    pending ──publish──► sent ──receipt stored──► receipted ──retention──► (tombstone; files, then row, deleted)
        ▲                  │ └──receipt rejected──► rejected   (kept and reported)
        └── resend_after ──┘    files gone ────────► missing    (kept and reported)
 
@@ -15,10 +15,12 @@ Each thread opens its own Outbox (a sqlite3 connection belongs to the thread tha
 
 from __future__ import annotations
 
+import logging
 import shutil
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal, cast
 
@@ -26,7 +28,10 @@ from edge.contract.receipts import Receipt
 from edge.delivery.records import Entry, RecordKind
 from edge.errors import EtleError
 from edge.ledger.store import fsync_dir
+from edge.ledger.tombstone import Purge, Undertaker
+from edge.ledger.verify import EVENT_JWS
 
+log = logging.getLogger(__name__)
 State = Literal["pending", "sent", "receipted", "rejected", "missing"]
 OUTBOX_FILE = ".outbox.sqlite"
 SCHEMA_VERSION = 1
@@ -47,6 +52,11 @@ CREATE TABLE IF NOT EXISTS records (
 CREATE INDEX IF NOT EXISTS records_by_state ON records (state, seq);
 """
 _COLUMNS = "event_id, kind, seq, path, bytes, state, attempts, enqueued_at, sent_at, reason"
+
+
+def _record_jws(target: Path) -> str:
+    """The compact JWS of a stored record: an event folder's event.jws, or a gap file."""
+    return (target / EVENT_JWS if target.is_dir() else target).read_text(encoding="ascii").strip()
 
 
 class OutboxError(EtleError):
@@ -201,22 +211,30 @@ class Outbox:
         sql = "UPDATE records SET state = 'missing', settled_at = ?, reason = ? WHERE event_id = ?"
         self._write([(sql, (now, reason, event_id))])
 
-    def purge(self, root: Path, now: float, retention_s: float) -> int:
-        """Delete receipted records older than the retention: their files first, then their rows.
+    def purge(self, root: Path, now: float, retention_s: float, undertaker: Undertaker | None = None) -> int:
+        """Delete receipted records older than the retention: their tombstone first (when an
+        undertaker signs them: the chain must still verify without the record), their files, then
+        their rows.
 
-        The only deletion there is, and only for receipted rows. A crash between the two steps leaves
-        a row without files, which the next purge removes."""
+        The only deletion there is, and only for receipted rows. A crash between the steps leaves
+        a tombstone beside the record (the same hash: verifiers accept it) or a row without files,
+        which the next purge removes."""
         sql = f"SELECT {_COLUMNS} FROM records WHERE state = 'receipted' AND settled_at <= ? ORDER BY seq"
         gone = []
         for row in (_row(r) for r in self._read(sql, (now - retention_s,))):
             target = root / row.entry.path
             try:
+                if undertaker is not None and target.exists():
+                    purge = Purge("receipted", "receipted by the back office; the box's retention has passed",
+                                  retention_s, datetime.fromtimestamp(now, UTC))
+                    undertaker.bury(root, _record_jws(target), purge)
                 if target.is_dir():
                     shutil.rmtree(target)
                 else:
                     target.unlink(missing_ok=True)
-            except OSError:
-                continue  # kept, and tried again at the next purge
+            except (OSError, EtleError, KeyError, TypeError) as exc:
+                log.warning("%s not purged yet (kept, tried again at the next purge): %s", row.entry.event_id, exc)
+                continue
             gone.append(row.entry.event_id)
         if gone:
             self._write(("DELETE FROM records WHERE event_id = ? AND state = 'receipted'", (e,)) for e in gone)

@@ -21,8 +21,9 @@ from edge.backoff import Backoff
 from edge.contract.receipts import MalformedReceiptError, Receipt
 from edge.contract.topics import Topics
 from edge.delivery.config import DeliveryConfig
+from edge.delivery.originals import answer
 from edge.delivery.outbox import Outbox, OutboxError, OutboxStats
-from edge.delivery.records import MissingRecordError, messages
+from edge.delivery.records import Message, MissingRecordError, messages
 from edge.delivery.status import (
     OFFLINE_WILL,
     Delivered,
@@ -33,6 +34,7 @@ from edge.delivery.status import (
     disk_free,
     status_document,
 )
+from edge.ledger.tombstone import Undertaker
 from edge.mqtt.connection import (
     Acked,
     Connected,
@@ -59,6 +61,7 @@ class PublisherSetup:
     root: Path  # the evidence root the outbox rows point into
     outbox_path: Path
     identity: Identity
+    undertaker: Undertaker | None = None  # signs a tombstone for each purged record (None: unsigned box)
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +198,7 @@ class Publisher:
         if receipts:
             self._settle(outbox, receipts, now)
         if now - self._last_purge >= PURGE_EVERY_S or (receipts and self._setup.config.retention_s == 0):
-            outbox.purge(self._setup.root, now, self._setup.config.retention_s)
+            outbox.purge(self._setup.root, now, self._setup.config.retention_s, self._setup.undertaker)
             self._last_purge = now
         woken = self._wake.is_set()
         if self._connection.connected and (woken or receipts or now - self._last_poll >= IDLE_POLL_S):
@@ -226,11 +229,24 @@ class Publisher:
             elif isinstance(event, Received) and self._on_signal is not None \
                     and event.topic == self._setup.topics.signal:
                 self._on_signal(event.payload, datetime.now(UTC))
+            elif isinstance(event, Received) and event.topic == self._setup.topics.original_request:
+                self._send(answer(self._setup.root, self._setup.topics, event.payload))
             elif isinstance(event, Received):
                 receipt = self._receipt(event)
                 if receipt is not None:
                     receipts.append(receipt)
         return receipts
+
+    def _send(self, batch: list[Message]) -> None:
+        """Publish an answer to a request for an original; if the connection is down it is lost and
+        the requester asks again (nothing of the evidence depends on it)."""
+        try:
+            for message in batch:
+                props = publish_properties(message.content_type, {"event_id": message.event_id,
+                                                                  "sha256": message.sha256})
+                self._mids[self._connection.publish(message.topic, message.payload, props)] = message.topic
+        except DeliveryError as exc:
+            log.info("answer to a request for an original not sent: %s", exc)
 
     def listen_signals(self, on_signal: Callable[[bytes, datetime], None]) -> None:
         """Subscribe to the controller's signal topic (call before `start`)."""
@@ -249,6 +265,7 @@ class Publisher:
                 log.info("broker session lost: %d record(s) awaiting a receipt will be sent again", resent)
         try:
             self._connection.subscribe(self._setup.topics.receipt)
+            self._connection.subscribe(self._setup.topics.original_request)
             if self._on_signal is not None:
                 self._connection.subscribe(self._setup.topics.signal)
         except DeliveryError as exc:  # the connection died at once; the next one subscribes again

@@ -24,6 +24,7 @@ from edge.delivery.publisher import Progress, Publisher, PublisherSetup
 from edge.delivery.records import Entry, MissingRecordError, Scan, read_entry, scan
 from edge.delivery.status import HealthSource, Identity
 from edge.ledger.seal import Sealer
+from edge.ledger.tombstone import AUDIT_FILE, Undertaker
 
 if TYPE_CHECKING:
     from edge.core import Violation
@@ -69,13 +70,15 @@ class Delivery:
     def open(cls, setup: DeliverySetup, health: HealthSource, sealer: Sealer | None) -> Delivery:
         """Raises OutboxError or TlsSetupError (both EtleError) with what to do."""
         outbox = Outbox.open(setup.outbox_path)
+        undertaker = None if sealer is None else Undertaker(sealer.signer, setup.identity.device_id,
+                                                             setup.root / AUDIT_FILE)
         try:
-            publisher = Publisher(
-                PublisherSetup(setup.config, setup.topics, setup.root, setup.outbox_path, setup.identity), health)
+            publisher = Publisher(PublisherSetup(setup.config, setup.topics, setup.root, setup.outbox_path,
+                                                 setup.identity, undertaker), health)
         except BaseException:
             outbox.close()
             raise
-        return cls(setup, outbox, publisher, DiskBudget(outbox, sealer, setup.root, setup.config))
+        return cls(setup, outbox, publisher, DiskBudget(outbox, sealer, setup.root, setup.config, undertaker))
 
     @property
     def outbox_path(self) -> Path:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import cv2
+import numpy as np
+from numpy.typing import NDArray
 
 from edge.errors import EvidenceError
 from edge.sources import Frame
@@ -26,15 +28,21 @@ def encode_clip(frames: Sequence[Frame], fps: float) -> bytes:
     """The frames (in order, all the same size) as MP4 bytes."""
     if not frames:
         raise EvidenceError("no frames for the clip")
-    height, width = frames[0].image.shape[:2]
+    return encode_images((frame.image for frame in frames), frames[0].image.shape, fps)
+
+
+def encode_images(images: Iterable[NDArray[np.uint8]], shape: tuple[int, ...], fps: float) -> bytes:
+    """Images of `shape` as MP4 bytes, taken one at a time (a redacted clip is made frame by frame,
+    never held whole in memory)."""
+    height, width = shape[:2]
     with tempfile.TemporaryDirectory(prefix="etle-clip-") as tmp:
         path = Path(tmp) / CLIP_NAME  # OpenCV writes video to files only
         writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, (width, height))
         if not writer.isOpened():
             raise EvidenceError("OpenCV cannot write mp4v video here")
         try:
-            for frame in frames:
-                writer.write(frame.image)
+            for image in images:
+                writer.write(image)
         finally:
             writer.release()
         return path.read_bytes()

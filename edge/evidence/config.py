@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from edge.plates.config import PlateConfig
+from edge.privacy.config import PrivacyConfig
 
 
 class EvidenceConfig(BaseModel):
@@ -24,6 +25,11 @@ class EvidenceConfig(BaseModel):
     clip: bool = Field(default=True, title="Clip", description="A short MP4 around the act in each folder.")
     clip_before_s: float = Field(default=2.0, ge=0, le=10, title="Clip before the act", description="Seconds.")
     clip_after_s: float = Field(default=2.0, ge=0, le=10, title="Clip after the act", description="Seconds.")
+    privacy: PrivacyConfig = Field(
+        default_factory=PrivacyConfig, title="Privacy",
+        description="Redacted copies of the pictures and the clip (persons, other vehicles' plates), and "
+        "which of them leave the box (README, Privacy).",
+    )
     background_jobs_waiting: int = Field(
         default=8, ge=1, title="Plate reads and clips waiting at most",
         description="Queued for the evidence thread; past it the pipeline waits: nothing is dropped.",

@@ -1,4 +1,4 @@
-"""The event document (schema `etle.violation/1`): what the back office receives and verifies.
+"""The event document (schema `etle.violation/2`): what the back office receives and verifies.
 
 Built from typed values at the very end; a plain JSON-ready dict is the wire format here.
 Sequence number, key id and previous hash are added by `edge.ledger.seal` when the event
@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
 from edge.clock import ClockSource
@@ -24,7 +24,11 @@ if TYPE_CHECKING:  # types only: the event module stays free of the ONNX and OCR
     from edge.plates.reader import PlateOutcome
     from edge.plates.vote import FrameRead
 
-SCHEMA = "etle.violation/1"
+# /2 (issue 16): media items say which variant they are (original or redacted copy), `withheld`
+# lists originals bound by sha256 but kept on the box, `privacy` records what the copies hide.
+# Receivers verify /1 events still (edge.ledger.signing.SCHEMA_FILES keeps both).
+SCHEMA = "etle.violation/2"
+Variant = Literal["original", "redacted"]
 # The violation kind whose article a restriction of each kind breaks (restricted_lane details name them).
 RESTRICTION_ARTICLE: dict[str, ViolationKind] = {
     "lane_classes": "restricted_lane", "busway": "restricted_lane", "class_ban": "restricted_lane",
@@ -63,6 +67,25 @@ class MediaItem:
     content_type: str
     frame_index: int
     captured_at: datetime
+    variant: Variant = "original"
+    source: str | None = None  # a redacted copy: the name of its original
+
+
+@dataclass(frozen=True, slots=True)
+class Privacy:
+    """The event's privacy part: originals kept on the box (not published), and what the redacted
+    copies hide (`edge.evidence.redaction.privacy_record`)."""
+
+    withheld: tuple[MediaItem, ...]
+    record: dict[str, Any]
+
+
+def _media_json(m: MediaItem, tz: str) -> dict[str, Any]:
+    item = {"name": m.name, "role": m.role, "sha256": m.sha256, "bytes": m.bytes, "content_type": m.content_type,
+            "frame_index": m.frame_index, "captured_at": rfc3339(m.captured_at, tz), "variant": m.variant}
+    if m.source is not None:
+        item["source"] = m.source
+    return item
 
 
 def rfc3339(moment: datetime, timezone: str) -> str:
@@ -121,9 +144,10 @@ def plate_fields(outcome: PlateOutcome | None) -> dict[str, Any]:
 
 def build_event(
     event_id: str, context: EventContext, violation: Violation, media: list[MediaItem],
-    plate: PlateOutcome | None = None,
+    plate: PlateOutcome | None = None, privacy: Privacy | None = None,
 ) -> dict[str, Any]:
-    """The event document; `plate` None means plate reading did not run (it is off)."""
+    """The event document; `plate` None means plate reading did not run (it is off); `privacy`
+    None means no redacted copies were made (every original is in `media`, published)."""
     site = context.site.site
     tz = site.site.timezone
     clock = context.clock.status()
@@ -155,18 +179,9 @@ def build_event(
             "box": [round(v, 1) for v in violation.box],
         },
         **plate_fields(plate),
-        "media": [
-            {
-                "name": m.name,
-                "role": m.role,
-                "sha256": m.sha256,
-                "bytes": m.bytes,
-                "content_type": m.content_type,
-                "frame_index": m.frame_index,
-                "captured_at": rfc3339(m.captured_at, tz),
-            }
-            for m in media
-        ],
+        "media": [_media_json(m, tz) for m in media],
+        **({} if privacy is None else {"withheld": [_media_json(m, tz) for m in privacy.withheld],
+                                       "privacy": privacy.record}),
         "clock": {"source": clock.source, "synced": clock.synced, "offset_s": clock.offset_s},
         "models": [{"role": m.role, "file": m.file, "sha256": m.sha256} for m in context.models],
         "software": {"name": "etle-edge", "version": context.software_version},

@@ -19,16 +19,17 @@ from __future__ import annotations
 
 import dataclasses
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
 
-from edge.core import Track, TrackUpdate, Violation
+from edge.core import Box, Track, TrackUpdate, Violation
 from edge.errors import EvidenceError
-from edge.evidence.assemble import assemble
+from edge.evidence.assemble import assemble, pick_stills
 from edge.evidence.clip import clip_or_none
 from edge.evidence.config import EvidenceConfig
 from edge.evidence.event import EventContext, new_event_id
+from edge.evidence.redaction import Finder, Redaction, RedactionJob, run_redaction
 from edge.evidence.ring import FrameRing
 from edge.evidence.worker import EvidenceWorker, PlateStage, read_or_explain
 from edge.evidence.writer import EvidenceRecord, EvidenceWriter
@@ -58,9 +59,13 @@ class _Queued:
     frames: FrameRing | None = None
     plate: Future[PlateOutcome] | None = None
     clip: Future[bytes | None] | None = None
+    # The redacted copies (None: redaction is off, or a suspect not yet confirmed) and the
+    # violator's box in each kept frame, which they keep sharp.
+    redaction: Future[Redaction] | None = None
+    boxes: Mapping[int, Box] = dataclasses.field(default_factory=dict)
 
     def done(self) -> bool:
-        return all(job is None or job.done() for job in (self.plate, self.clip))
+        return all(job is None or job.done() for job in (self.plate, self.clip, self.redaction))
 
 
 class EvidenceScheduler:
@@ -81,6 +86,12 @@ class EvidenceScheduler:
         self.failures: deque[str] = deque(maxlen=FAILURES_KEPT)  # distinct, newest last
         self.failure_count = 0
         self.unjudged = 0  # suspects never settled: held up behind a write that kept failing
+        self._redactor: Finder | None = None
+
+    def redact_with(self, finder: Finder) -> None:
+        """Make redacted copies of every violation's pictures and clip (`edge.privacy`), with the
+        detectors of `finder`, on the evidence worker's thread."""
+        self._redactor = finder
 
     def add(self, violation: Violation) -> None:
         item = _Queued(new_event_id(), violation)
@@ -137,25 +148,40 @@ class EvidenceScheduler:
             self.failures.append(message)
 
     def _start(self, item: _Queued) -> None:
-        """Keep the frames the evidence needs; hand the plate read and the clip to the worker."""
+        """Keep the frames the evidence needs; hand the plate read, the clip and the redacted
+        copies to the worker."""
         violation, cfg, fps = item.violation, self._config, self._fps
         first = min(violation.before_frame, violation.frame_index - round(cfg.span_before_s * fps))
         frames = self.ring.since(first)
+        views = self._views(violation, frames)
         plate = None
         if self._plates is not None:
-            plate = self._worker.submit(read_or_explain, self._plates, self._views(violation, frames))
+            plate = self._worker.submit(read_or_explain, self._plates, views)
+        queued = _Queued(item.event_id, violation, frames, plate, boxes={v.frame_index: v.box for v in views})
         # A suspect's clip waits for its verdict: most suspects comply, and their clip would be thrown away.
-        clip = None if violation.suspect else self._clip(violation, frames)
-        self._queue[self._queue.index(item)] = _Queued(item.event_id, violation, frames, plate, clip)
+        self._queue[self._queue.index(item)] = queued if violation.suspect else self._made(queued)
 
-    def _clip(self, violation: Violation, frames: FrameRing) -> Future[bytes | None] | None:
+    def _made(self, item: _Queued) -> _Queued:
+        """The item with its clip and redacted copies started (a violation, or a confirmed suspect)."""
+        frames = item.frames
+        if frames is None:
+            return item
+        shown = self._clip_frames(item.violation, frames)
+        clip = self._worker.submit(clip_or_none, shown, self._fps) if shown else None
+        redaction = None
+        if self._redactor is not None:
+            stills = tuple(f for f in pick_stills(item.violation, frames, self._config, self._fps) if f is not None)
+            job = RedactionJob(stills, tuple(shown), item.boxes, self._fps, self._config.privacy)
+            redaction = self._worker.submit(run_redaction, self._redactor, job)
+        return dataclasses.replace(item, clip=clip, redaction=redaction)
+
+    def _clip_frames(self, violation: Violation, frames: FrameRing) -> list[Frame]:
         if not self._config.clip:
-            return None
+            return []
         fps = self._fps
         end = violation.frame_index + round(self._config.clip_after_s * fps)
-        shown = [f for f in frames.since(violation.frame_index - round(self._config.clip_before_s * fps)).frames()
-                 if f.index <= end]
-        return self._worker.submit(clip_or_none, shown, fps) if shown else None
+        return [f for f in frames.since(violation.frame_index - round(self._config.clip_before_s * fps)).frames()
+                if f.index <= end]
 
     def _complete(self, wait: bool) -> list[EvidenceRecord]:
         """Write the started violations in order; stop at one whose plate read or clip is still
@@ -189,8 +215,7 @@ class EvidenceScheduler:
         if charged is None:
             return None
         self._writer.detected(item.event_id, charged)
-        frames = item.frames
-        return dataclasses.replace(item, violation=charged, clip=self._clip(charged, frames) if frames else None)
+        return self._made(dataclasses.replace(item, violation=charged))
 
     def _views(self, violation: Violation, frames: FrameRing) -> list[VehicleView]:
         """The vehicle in every kept frame (the span of the clip and the overviews)."""
@@ -209,5 +234,6 @@ class EvidenceScheduler:
             raise ValueError("evidence written before its frames were kept")
         plate = item.plate.result() if item.plate is not None else None
         clip = item.clip.result() if item.clip is not None else None
-        bundle = assemble(item.violation, item.frames, self._site, self._config, self._fps, (plate, clip))
+        redaction = item.redaction.result() if item.redaction is not None else None
+        bundle = assemble(item.violation, item.frames, self._site, self._config, self._fps, (plate, clip, redaction))
         return self._writer.write(item.event_id, bundle)

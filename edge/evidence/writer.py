@@ -18,13 +18,16 @@ from numpy.typing import NDArray
 
 from edge.core import Violation
 from edge.errors import EtleError
-from edge.evidence.assemble import Bundle
+from edge.evidence.assemble import Bundle, redacted_name
 from edge.evidence.clip import CLIP_NAME, CLIP_TYPE
 from edge.evidence.config import EvidenceConfig
-from edge.evidence.event import EventContext, MediaItem, build_event
+from edge.evidence.event import EventContext, MediaItem, Privacy, build_event
+from edge.evidence.redaction import privacy_record
 from edge.ledger.journal import JOURNAL_FILE, DetectionJournal
 from edge.ledger.seal import Sealer
 from edge.ledger.store import write_event_folder
+from edge.privacy.config import Publish
+from edge.sources import Frame
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,9 +46,21 @@ def encode_jpeg(image: NDArray[np.uint8], quality: int) -> bytes:
     return bytes(buf.tobytes())
 
 
-def _media(name: str, role: str, data: bytes, content_type: str, frame_index: int, at: datetime) -> MediaItem:
+def _media(name: str, role: str, data: bytes, content_type: str, frame: Frame, source: str | None) -> MediaItem:
     return MediaItem(name=name, role=role, sha256=hashlib.sha256(data).hexdigest(), bytes=len(data),
-                     content_type=content_type, frame_index=frame_index, captured_at=at)
+                     content_type=content_type, frame_index=frame.index, captured_at=frame.captured_at,
+                     variant="original" if source is None else "redacted", source=source)
+
+
+def published(media: list[MediaItem], publish: Publish) -> tuple[list[MediaItem], list[MediaItem]]:
+    """(what is published, what stays on the box): `redacted` withholds every original but the
+    plate crop (it shows the violator's plate only), also one whose copy could not be made (a clip
+    that failed to encode is not published at all); `both` withholds nothing. Originals come first
+    in `media`, so a reader keying by role sees the redacted copy last."""
+    if publish == "both":
+        return media, []
+    kept = [m for m in media if m.variant == "original" and m.role != "plate"]
+    return [m for m in media if m not in kept], kept
 
 
 class EvidenceWriter:
@@ -66,16 +81,23 @@ class EvidenceWriter:
         the caller retries later with the same event id, whose sequence number stays reserved."""
         files: dict[str, bytes] = {}
         media: list[MediaItem] = []
-        for shot in bundle.shots:
+        for shot in (*bundle.shots, *bundle.redacted):
             data = encode_jpeg(shot.image, self._config.jpeg_quality)
             files[shot.name] = data
-            media.append(_media(shot.name, shot.role, data, "image/jpeg", shot.frame.index, shot.frame.captured_at))
-        if bundle.clip is not None and bundle.clip_start is not None:  # dated by its first frame
-            files[CLIP_NAME] = bundle.clip
-            media.append(_media(CLIP_NAME, "clip", bundle.clip, CLIP_TYPE, bundle.clip_start.index,
-                                bundle.clip_start.captured_at))
+            media.append(_media(shot.name, shot.role, data, "image/jpeg", shot.frame, shot.source))
+        redaction = bundle.redaction
+        clips = [(CLIP_NAME, bundle.clip, None),
+                 (redacted_name(CLIP_NAME), redaction.clip if redaction is not None else None, CLIP_NAME)]
+        for name, clip, source in clips:
+            if clip and bundle.clip_start is not None:  # dated by its first frame
+                files[name] = clip
+                media.append(_media(name, "clip", clip, CLIP_TYPE, bundle.clip_start, source))
         violation = bundle.violation
-        event = build_event(event_id, self._context, violation, media, bundle.plate)
+        privacy = None
+        if redaction is not None:
+            media, withheld = published(media, self._config.privacy.publish)
+            privacy = Privacy(tuple(withheld), privacy_record(redaction, self._config.privacy.publish))
+        event = build_event(event_id, self._context, violation, media, bundle.plate, privacy)
         directory = self._config.directory
         if self._sealer is None:
             folder = write_event_folder(directory, event_id, files, event)

@@ -48,6 +48,11 @@ class Sealer:
     def kid(self) -> str:
         return self._signer.kid
 
+    @property
+    def signer(self) -> Signer:
+        """The device key alone, for documents outside the chain (tombstones); signing is thread-safe."""
+        return self._signer
+
     def seal(self, event_id: str, event: dict[str, Any]) -> Sealed:
         """Reserve (idempotent for a retried event_id) and sign; the caller stores, then commits."""
         link = self._chain.next_link(event_id)

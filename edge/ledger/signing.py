@@ -24,7 +24,12 @@ from edge.errors import EtleError
 from edge.ledger.keys import ALG, REGISTRY, KeyRing, Signer
 
 GENESIS_HASH = "sha256:" + "0" * 64
-SCHEMA_FILES = {"etle.violation/1": "etle.violation-1.schema.json", "etle.gap/1": "etle.gap-1.schema.json"}
+SCHEMA_FILES = {
+    "etle.violation/1": "etle.violation-1.schema.json",  # events signed before issue 16: still verified
+    "etle.violation/2": "etle.violation-2.schema.json",
+    "etle.gap/1": "etle.gap-1.schema.json",
+    "etle.tombstone/1": "etle.tombstone-1.schema.json",
+}
 
 
 class JwsError(EtleError):

@@ -3,8 +3,10 @@
 Layout read here (one evidence root, as the box writes it):
     <root>/<event_id>/event.jws    compact JWS of the event
     <root>/<event_id>/event.json   pretty copy of the signed payload (for people; must match it)
-    <root>/<event_id>/<media>      every file named in media[], nothing else
+    <root>/<event_id>/<media>      every file named in media[], and those of withheld[] (originals
+                                   kept on the box) where present; nothing else
     <root>/gap-<seq>.jws           signed gap records (etle.gap/1)
+    <root>/tombstone-<seq>.jws     what a purged record left (etle.tombstone/1): its hash keeps its place
 A path may also be one event folder or one gap file. Chain checks run per device over the
 records whose signatures hold, ordered by device.seq.
 """
@@ -30,11 +32,12 @@ from edge.ledger.signing import (
 from edge.ledger.store import file_sha256
 
 EVENT_JWS, EVENT_JSON = "event.jws", "event.json"
+TOMBSTONE_PREFIX = "tombstone-"  # edge.ledger.tombstone.tombstone_path
 CHECKS = (
     "jws", "header", "kid", "signature", "payload", "schema", "payload_copy", "media_name", "media_missing",
-    "media_bytes", "media_sha256", "media_extra", "replay", "chain_duplicate_seq", "chain_gap", "chain_reorder",
-    "chain_prev_hash",
-)  # failures; warnings: gap, gap_overlap, chain_start, clock_unsynced, incomplete, stray_file
+    "media_bytes", "media_sha256", "media_extra", "media_source", "replay", "chain_duplicate_seq", "chain_gap",
+    "chain_reorder", "chain_prev_hash", "tombstone_mismatch",
+)  # failures; warnings: gap, gap_overlap, chain_start, clock_unsynced, incomplete, stray_file, withheld, purged
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +63,11 @@ class VerifyReport:
     @property
     def warnings(self) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.warning)
+
+    @property
+    def withheld(self) -> tuple[Finding, ...]:
+        """Originals the events bind but this copy of the evidence does not hold (redacted-only publishing)."""
+        return tuple(f for f in self.findings if f.check == "withheld")
 
     @property
     def ok(self) -> bool:
@@ -107,12 +115,15 @@ class _Verifier:
         self.findings: list[Finding] = []
         self.records: list[_Record] = []
         self.untrusted: set[tuple[str, int]] = set()  # (device, seq) of records that failed their JWS
+        self.ghosts: list[_Record] = []  # purged records, as their tombstones describe them
 
     def fail(self, subject: str, check: str, detail: str, warning: bool = False) -> None:
         self.findings.append(Finding(subject, check, detail, warning))
 
     def walk(self, path: Path) -> None:
-        if path.is_file():
+        if path.is_file() and path.name.startswith(TOMBSTONE_PREFIX):
+            self.read_tombstone(path)
+        elif path.is_file():
             self.read_record(path.parent if path.name == EVENT_JWS else path)
         elif (path / EVENT_JWS).exists():
             self.read_record(path)
@@ -122,6 +133,8 @@ class _Verifier:
                     self.fail(child.name, "incomplete", "a crash left this folder half-written", warning=True)
                 elif child.is_dir() or (child.name.startswith("gap-") and child.suffix == ".jws"):
                     self.read_record(child)
+                elif child.name.startswith(TOMBSTONE_PREFIX) and child.suffix == ".jws":
+                    self.read_tombstone(child)
                 elif not child.name.startswith("."):
                     self.fail(child.name, "stray_file", "neither an evidence folder nor a gap record", warning=True)
         else:
@@ -156,11 +169,36 @@ class _Verifier:
         if is_folder:
             self.check_copy(subject, path, payload)
             if not errors:
-                self.check_media(subject, path, payload["media"])
+                self.check_media(subject, path, payload)
         if isinstance(payload.get("clock"), dict) and payload["clock"].get("synced") is False:
             self.fail(subject, "clock_unsynced", f"clock was not synchronised: {payload['clock']}", warning=True)
         if _chainable(payload):
             self.records.append(_Record(subject, str(path), text, payload, event_hash(text)))
+
+    def read_tombstone(self, path: Path) -> None:
+        """A purged record's tombstone: checked like a record, then its hash stands in the chain
+        where the record was."""
+        try:
+            text = path.read_text(encoding="ascii").strip()
+            stone = verify_jws(text, self.keys)
+        except (OSError, UnicodeDecodeError) as exc:
+            self.fail(path.name, "jws", f"cannot read {path.name}: {exc}")
+            return
+        except JwsError as exc:
+            self.fail(path.name, exc.check, str(exc))
+            return
+        errors = schema_errors(stone) if stone.get("schema") == "etle.tombstone/1" else ["not an etle.tombstone/1"]
+        for error in errors[:5]:
+            self.fail(path.name, "schema", error)
+        if errors:
+            return
+        purged = stone["purged"]
+        ghost = {"event_id": purged["event_id"], "device": purged["device"], "prev_hash": purged["prev_hash"],
+                 **({"missing": purged["missing"]} if "missing" in purged else {})}
+        self.fail(purged["event_id"], "purged", f"seq {purged['device']['seq']} purged at {stone['purged_at']} by "
+                  f"{stone['issuer']['id']} ({stone['status']}, kept {stone['retention_s']:g} s): {stone['reason']}",
+                  warning=True)
+        self.ghosts.append(_Record(purged["event_id"], str(path), text, ghost, purged["record_hash"]))
 
     def check_gap(self, subject: str, gap: dict[str, Any], errors: list[str], is_folder: bool) -> None:
         if is_folder:
@@ -182,9 +220,13 @@ class _Verifier:
         if not isinstance(copy, dict) or canonical(copy) != canonical(payload):
             self.fail(subject, "payload_copy", f"{EVENT_JSON} differs from the signed event")
 
-    def check_media(self, subject: str, folder: Path, media: list[dict[str, Any]]) -> None:
+    def check_media(self, subject: str, folder: Path, payload: dict[str, Any]) -> None:
+        """Every listed file present with its signed size and hash. A withheld original (issue 16:
+        kept on the box, its redacted copy published) may be absent: a warning that names it; if
+        it is present, it is checked like any other."""
+        items = [(m, False) for m in payload["media"]] + [(m, True) for m in payload.get("withheld") or []]
         listed: set[str] = set()
-        for item in media:
+        for item, kept_back in items:
             name = item["name"]
             if name in listed or name in (EVENT_JWS, EVENT_JSON):
                 self.fail(subject, "media_name", f"{name} is listed twice or shadows the event files")
@@ -192,7 +234,11 @@ class _Verifier:
             listed.add(name)
             file = folder / name
             if not file.is_file():
-                self.fail(subject, "media_missing", f"{name} is listed but not in the folder")
+                if kept_back:
+                    self.fail(subject, "withheld", f"{name}: original withheld (kept on the box), not checked",
+                              warning=True)
+                else:
+                    self.fail(subject, "media_missing", f"{name} is listed but not in the folder")
                 continue
             size = file.stat().st_size
             if size != item["bytes"]:
@@ -200,6 +246,11 @@ class _Verifier:
             digest = file_sha256(file)
             if digest != item["sha256"]:
                 self.fail(subject, "media_sha256", f"{name} hashes to {digest}, the event says {item['sha256']}")
+        originals = {m["name"] for m, _ in items if m.get("variant", "original") == "original"}
+        for item, _ in items:
+            if item.get("variant") == "redacted" and item.get("source") not in originals:
+                self.fail(subject, "media_source", f"{item['name']} is a redacted copy of {item.get('source')!r}, "
+                          "which the event does not bind")
         for extra in sorted(p.name for p in folder.iterdir() if p.name not in listed | {EVENT_JWS, EVENT_JSON}):
             self.fail(subject, "media_extra", f"{extra} is in the folder but not in the signed media list")
 
@@ -217,6 +268,13 @@ class _Verifier:
             by_jws.setdefault(record.jws, record)
             by_id.setdefault(record.payload["event_id"], record)
             unique.append(record)
+        for ghost in self.ghosts:
+            here = [r for r in unique if (r.device, r.seq) == (ghost.device, ghost.seq)]
+            if not here:
+                unique.append(ghost)
+            elif all(r.hash != ghost.hash for r in here):  # a purge a crash interrupted leaves both: same hash
+                self.fail(ghost.subject, "tombstone_mismatch",
+                          f"the tombstone of seq {ghost.seq} names hash {ghost.hash}; the record here hashes otherwise")
         devices: dict[str, list[_Record]] = defaultdict(list)
         for record in unique:
             devices[record.device].append(record)
@@ -289,8 +347,8 @@ def verify_path(path: Path, keys: KeyRing) -> VerifyReport:
     """Verify one evidence folder, one gap file, or an evidence root of them."""
     verifier = _Verifier(keys)
     verifier.walk(path)
-    if verifier.records:
+    if verifier.records or verifier.ghosts:
         verifier.check_chains()
     elif not verifier.findings:
         verifier.fail(str(path), "jws", "no evidence records found")
-    return VerifyReport(records=len(verifier.records), findings=tuple(verifier.findings))
+    return VerifyReport(records=len(verifier.records) + len(verifier.ghosts), findings=tuple(verifier.findings))

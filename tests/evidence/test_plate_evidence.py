@@ -183,7 +183,7 @@ def test_start_up_builds_the_default_reader_and_names_its_models(tmp_path: Path)
     event = run(build(tmp_path, start.plates, ctx=start.context)[0])  # grey frames: the real reader finds no plate
     assert event["plate"] is None and event["plate_unreadable"]["reason"].startswith("no plate found")
     assert {m["role"] for m in event["models"]} == {"vehicle_detector", "plate_detector", "ocr_detector",
-                                                    "ocr_recognizer"}
+                                                    "ocr_recognizer", "privacy_objects", "privacy_plates"}
     assert schema_errors(event) == []
 
 
