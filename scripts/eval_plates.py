@@ -9,7 +9,10 @@ regenerates when missing. "single" gives the reader one frame per plate (each fr
 its own); "vote" gives it all five. Exact: the plate's whole text is right; an unreadable
 result counts as wrong, never as right. Char: 1 - edit distance / length, 0 when unreadable.
 "wrong" is the rate of confident but wrong plates (the dangerous kind). Timing: the OCR call
-alone, per plate crop, median. Results go to bench-results/plates.json (appended).
+alone, per plate crop, median. Plate work per vehicle (issue 13, P4): what the voting reader spent on
+one vehicle (plate detections on the frames it examined plus OCR calls, at their medians) as a
+ratio to one run of the bundled vehicle detector measured in the same run. Results go to
+bench-results/plates.json (appended).
 """
 
 from __future__ import annotations
@@ -29,11 +32,13 @@ import numpy as np
 from make_plates import ROOT, ensure
 from numpy.typing import NDArray
 
+from edge.detect.base import make_session
 from edge.plates.config import EasyOcrConfig, PlateConfig, RapidOcrConfig
 from edge.plates.detector import PlateDetector, PlateHit, VehicleView
 from edge.plates.factory import build_recognizer
 from edge.plates.ocr import Recognizer, TextRead
 from edge.plates.reader import PlateOutcome, PlateReader
+from edge.settings import DeviceSettings
 
 BACKENDS: dict[str, RapidOcrConfig | EasyOcrConfig] = {"rapidocr": RapidOcrConfig(), "easyocr": EasyOcrConfig()}
 
@@ -92,7 +97,12 @@ class Score:
     chars: float = 0.0
     count: int = 0
 
+    examined: int = 0
+    ocr_calls: int = 0
+
     def add(self, outcome: PlateOutcome, truth: str) -> None:
+        self.examined += len(outcome.frames)
+        self.ocr_calls += outcome.ocr_calls
         text = outcome.plate.text if outcome.plate is not None else ""
         self.count += 1
         self.exact += text == truth
@@ -103,7 +113,8 @@ class Score:
     def row(self) -> dict[str, float]:
         n = max(1, self.count)
         return {"n": self.count, "exact": self.exact / n, "char": self.chars / n, "wrong": self.wrong / n,
-                "unreadable": self.unreadable / n}
+                "unreadable": self.unreadable / n, "frames_examined_per_plate": self.examined / n,
+                "ocr_calls_per_plate": self.ocr_calls / n}
 
 
 def views_of(folder: Path, label: dict[str, object]) -> list[VehicleView]:
@@ -140,6 +151,22 @@ def evaluate(folder: Path, labels: Sequence[dict[str, object]], backend: str, fi
             "failures": failures}
 
 
+def vehicle_detector_ms(repeat: int = 20) -> float:
+    """One run of the bundled vehicle detector's ONNX session at its input size, median: the unit of P4."""
+    settings = DeviceSettings().resolved()
+    session = make_session(settings.detector.model, settings.detector.ort)
+    inp = session.get_inputs()[0]
+    shape = [d if isinstance(d, int) else 1 for d in inp.shape]
+    tensor = np.random.default_rng(0).uniform(0, 255, shape).astype(np.float32)
+    session.run(None, {inp.name: tensor})  # warm-up
+    spent = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        session.run(None, {inp.name: tensor})
+        spent.append(time.perf_counter() - started)
+    return 1000 * statistics.median(spent)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--set-dir", type=Path, default=ROOT / "build" / "plates")
@@ -169,9 +196,18 @@ def main(argv: Sequence[str] | None = None) -> None:
               f"OCR {result['ocr_ms_median']} ms/plate ({result['ocr_calls']} calls, {result['seconds']} s)")
     detector_ms = round(1000 * statistics.median(finder.seconds), 1) if finder.seconds else None
     print(f"plate detector: {detector_ms} ms per vehicle crop (median of {len(finder.seconds)})")
+    vehicle_ms = vehicle_detector_ms()
+    for result in results:
+        vote = result["vote"]
+        per_vehicle = (vote["frames_examined_per_plate"] * (detector_ms or 0.0)  # type: ignore[index]
+                       + vote["ocr_calls_per_plate"] * (result["ocr_ms_median"] or 0.0))  # type: ignore[index,operator]
+        result["plate_ms_per_vehicle"] = round(per_vehicle, 1)
+        result["plate_work_vs_detector"] = round(per_vehicle / vehicle_ms, 2)
+        print(f"{result['backend']:9s} plate work per vehicle: {per_vehicle:.0f} ms = "
+              f"{result['plate_work_vs_detector']} vehicle-detector runs ({vehicle_ms:.0f} ms each)")
     record = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "split": args.split, "plates": len(labels),
               "machine": platform.processor() or platform.machine(), "plate_detector_ms_median": detector_ms,
-              "results": results}
+              "vehicle_detector_ms_median": round(vehicle_ms, 1), "results": results}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("a") as handle:
         handle.write(json.dumps(record) + "\n")

@@ -83,6 +83,24 @@ def letterbox(image: NDArray[np.uint8], size: int, pad_value: int) -> tuple[NDAr
     return canvas, Letterbox(scale=scale, pad_x=pad_x, pad_y=pad_y)
 
 
+def fit_to_stride(image: NDArray[np.uint8], long_side: int, stride: int,
+                  pad_value: int) -> tuple[NDArray[np.uint8], Letterbox]:
+    """Resize so the longer side is `long_side` and pad each side up to a multiple of `stride`:
+    the input a dynamic-shape model needs for this image, no larger (top-left aligned).
+
+    >>> canvas, fit = fit_to_stride(np.zeros((100, 300, 3), np.uint8), 256, 32, 114)
+    >>> canvas.shape, round(fit.scale, 3), fit.pad_x, fit.pad_y
+    ((96, 256, 3), 0.853, 0, 0)
+    """
+    height, width = image.shape[:2]
+    scale = long_side / max(height, width)
+    new_w, new_h = max(1, round(width * scale)), max(1, round(height * scale))
+    resized = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
+    canvas = np.full((-(-new_h // stride) * stride, -(-new_w // stride) * stride, 3), pad_value, dtype=np.uint8)
+    canvas[:new_h, :new_w] = resized
+    return canvas, Letterbox(scale=scale, pad_x=0, pad_y=0)
+
+
 def to_detections(
     xyxy: NDArray[np.floating],
     scores: NDArray[np.floating],

@@ -53,6 +53,11 @@ class PlateConfig(BaseModel):
     ocr: RecognizerConfig = Field(default_factory=RapidOcrConfig, title="OCR backend")
     frames: int = Field(default=5, ge=1, le=20, title="Frames read per violation",
                         description="The best frames of the vehicle (largest, sharpest, most frontal).")
+    settled_after: int = Field(
+        default=2, ge=1, le=20, title="Agreeing reads that settle the plate",
+        description="Reading stops once this many frames read the same valid plate with no frame against it; "
+        "the remaining best frames are not read (each costs a plate detection and an OCR call).",
+    )
     vehicle_margin: float = Field(default=0.1, ge=0, le=1, title="Margin around the vehicle box",
                                   description="Fraction of the box added on each side before looking for the plate.")
     plate_margin: float = Field(default=0.04, ge=0, le=1, title="Margin around the plate box")

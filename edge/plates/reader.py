@@ -86,6 +86,35 @@ class PlateOutcome:
 
 _Found = tuple[VehicleView, PlateHit, NDArray[np.uint8]]  # a view, the plate found in it, its crop
 
+# The widest a plate is against its vehicle's box: a motorcycle seen head-on (27.5 cm plate on a
+# ~0.7 m front); a car's plate is about a quarter of its width. A narrower box holds no plate the
+# OCR would be given, so neither the plate detector nor the OCR run on it.
+_PLATE_SHARE_MAX = 0.6
+
+
+def _settled(reads: Sequence[FrameRead], needed: int) -> bool:
+    """Whether the reads so far already decide the vote: `needed` of them read one valid plate
+    and none read anything else (a dissenting read means the remaining frames must be heard)."""
+    texts = {r.plate.text if r.plate is not None else None for r in reads if r.raw}
+    return len(reads) >= needed and len(texts) == 1 and None not in texts and all(r.raw for r in reads)
+
+
+def _nothing_to_vote(chosen: Sequence[VehicleView], examined: Sequence[int], found: Sequence[_Found],
+                     reads: Sequence[FrameRead], min_width: int) -> str | None:
+    """Why there is no read to vote on, or None when there is one: the first step that came up empty."""
+    if not chosen:
+        return "the vehicle is in none of the buffered frames"
+    if not examined:
+        widest_vehicle = max(v.box[2] - v.box[0] for v in chosen)
+        return (f"vehicle too small for a readable plate: {widest_vehicle:.0f} px wide at most, "
+                f"its plate would be under {min_width} px")
+    if not found:
+        return f"no plate found on the vehicle in {len(examined)} frame(s)"
+    if not reads:
+        widest = max(hit.box[2] - hit.box[0] for _, hit, _ in found)
+        return f"plate too small to read: {widest:.0f} px wide at most, {min_width} px needed"
+    return None
+
 
 def _majority(colours: Sequence[PlateColour]) -> PlateColour:
     ranked = Counter(c for c in colours if c != "unknown").most_common(2)
@@ -107,12 +136,19 @@ class PlateReader:
         self._recognizer = recognizer
         self.models = models
 
-    def _look(self, chosen: Sequence[VehicleView]) -> tuple[list[_Found], list[FrameRead]]:
-        """The plate found in each view, and the OCR of those wide enough to read, by frame."""
+    def _look(self, chosen: Sequence[VehicleView]) -> tuple[list[_Found], list[FrameRead], tuple[int, ...]]:
+        """The plate found in each view, the OCR of those wide enough to read, by frame, and the frames
+        examined: best first, until the reads settle the plate."""
         cfg = self._config
         found: list[_Found] = []
         reads: list[FrameRead] = []
+        examined: list[int] = []
         for view in chosen:
+            if _settled(reads, cfg.settled_after):
+                break
+            if (view.box[2] - view.box[0]) * _PLATE_SHARE_MAX < cfg.min_plate_width_px:
+                continue  # no plate on a vehicle this narrow can be wide enough to read
+            examined.append(view.frame_index)
             hit = self._detector.find(view)
             if hit is None:
                 continue
@@ -125,13 +161,12 @@ class PlateReader:
             reads.append(FrameRead(view.frame_index, text, reading.plate if reading else None, hit.box,
                                    hit.confidence, plate_colour(crop)))
         reads.sort(key=lambda r: r.frame_index)
-        return found, reads
+        return found, reads, tuple(sorted(examined))
 
     def read(self, views: Sequence[VehicleView]) -> PlateOutcome:
         cfg = self._config
         chosen = rank_views(views, cfg.frames)
-        frames = tuple(sorted(v.frame_index for v in chosen))
-        found, reads = self._look(chosen)
+        found, reads, frames = self._look(chosen)
         result = tuple(reads)
 
         def unreadable(reason: str) -> PlateOutcome:
@@ -139,14 +174,9 @@ class PlateReader:
             crop = PlateCrop(best[0].frame_index, best[2]) if best is not None else None
             return PlateOutcome(None, reason, result, frames, len(reads), crop)
 
-        if not chosen:
-            return unreadable("the vehicle is in none of the buffered frames")
-        if not found:
-            return unreadable(f"no plate found on the vehicle in {len(chosen)} frame(s)")
-        if not reads:
-            widest = max(hit.box[2] - hit.box[0] for _, hit, _ in found)
-            return unreadable(f"plate too small to read: {widest:.0f} px wide at most, "
-                              f"{cfg.min_plate_width_px} px needed")
+        missing = _nothing_to_vote(chosen, frames, found, reads, cfg.min_plate_width_px)
+        if missing is not None:
+            return unreadable(missing)
         voted = vote(reads)
         if voted.reason is not None:
             return unreadable(voted.reason)

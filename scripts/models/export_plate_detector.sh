@@ -62,7 +62,7 @@ cp "$PT" export/
         ../venv/bin/python -c "
 from ultralytics import YOLO
 YOLO('license_plate_detector.pt').export(
-    format='onnx', imgsz=640, opset=17, simplify=True, dynamic=False, device='cpu')
+    format='onnx', imgsz=640, opset=17, simplify=True, dynamic=True, device='cpu')
 "
 )
 

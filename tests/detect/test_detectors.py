@@ -87,6 +87,65 @@ def test_yolo_end_to_end_output(tmp_path: Path) -> None:
     assert np.allclose(dets.xyxy[0], [20, 8, 60, 48])
 
 
+def input_echo_model(path: Path) -> Path:
+    """A real dynamic-input ONNX graph whose one end-to-end row is (W/4, H/4, W/2, H/2) of the tensor it was
+    given: the detector's boxes then tell the input size it chose and how it maps back."""
+    i64 = TensorProto.INT64
+    graph = helper.make_graph(
+        [
+            helper.make_node("Shape", ["images"], ["shape"]),
+            helper.make_node("Gather", ["shape", "hw_idx"], ["wh"]),  # (W, H)
+            helper.make_node("Cast", ["wh"], ["whf"], to=TensorProto.FLOAT),
+            helper.make_node("Div", ["whf", "four"], ["quarter"]),
+            helper.make_node("Div", ["whf", "two"], ["half"]),
+            helper.make_node("Concat", ["quarter", "half", "tail"], ["row"], axis=0),
+            helper.make_node("Reshape", ["row", "out_shape"], ["output0"]),
+        ],
+        "echo",
+        [helper.make_tensor_value_info("images", TensorProto.FLOAT, [1, 3, "height", "width"])],
+        [helper.make_tensor_value_info("output0", TensorProto.FLOAT, [1, 1, 6])],
+        [helper.make_tensor("hw_idx", i64, [2], [3, 2]), helper.make_tensor("four", TensorProto.FLOAT, [], [4.0]),
+         helper.make_tensor("two", TensorProto.FLOAT, [], [2.0]),
+         helper.make_tensor("tail", TensorProto.FLOAT, [2], [0.9, 2.0]),
+         helper.make_tensor("out_shape", i64, [3], [1, 1, 6])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, str(path))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("size", "expected"),
+    [
+        # 150×60 is under min_side: scaled ×256/150 to 256×102, padded to 256×128 (stride 32), not 640×640.
+        ((60, 150), [37.5, 18.75, 75.0, 37.5]),
+        # 2000×1000 is over max_side: scaled to 640×320, already multiples of 32.
+        ((1000, 2000), [500.0, 250.0, 1000.0, 500.0]),
+    ],
+)
+def test_a_dynamic_yolo_runs_each_image_at_the_size_it_needs(
+        tmp_path: Path, size: tuple[int, int], expected: list[float]) -> None:
+    detector = build_detector(YoloConfig(model=input_echo_model(tmp_path / "echo.onnx")))
+    dets = detector.detect(np.zeros((*size, 3), dtype=np.uint8))
+    assert np.allclose(dets.xyxy[0], expected)
+
+
+def test_the_plate_model_is_dynamic_and_finds_the_plate_on_a_small_crop() -> None:
+    image, (x1, y1, x2, y2) = plate_photo()
+    crop = image[y1 - 100 : y2 + 60, x1 - 60 : x2 + 120]  # 360×220: runs at 384×224, not 640×640
+    detector = build_detector(YoloConfig(model=MODELS / "license_plate_detector.onnx", labels=PLATE_LABELS))
+    dets = detector.detect(crop)
+    assert len(dets) == 1
+    px1, py1, px2, py2 = dets.xyxy[0]
+    assert abs(px1 - 60) < 20 and abs(px2 - (x2 - x1 + 60)) < 20 and abs(py1 - 100) < 15 and abs(py2 - 160) < 15
+
+
+def test_min_side_above_max_side_is_refused() -> None:
+    with pytest.raises(ModelError, match="min_side 700 > max_side 640"):
+        build_detector(YoloConfig(model=MODELS / "license_plate_detector.onnx", min_side=700))
+
+
 def test_unknown_execution_provider_lists_the_available_ones() -> None:
     with pytest.raises(ModelError, match=r"available: .*CPUExecutionProvider"):
         build_detector(CenterNetConfig(model=MODELS / "centernet.onnx",

@@ -30,7 +30,8 @@ def approach(text: str, colour: str, widths: Sequence[int]) -> list[VehicleView]
 
 
 def test_reads_the_plate_of_an_approaching_car(reader: PlateReader) -> None:
-    outcome = reader.read(approach("B 2817 PKW", "black", [380, 400, 420, 440, 460, 480]))
+    every = PlateReader(PlateConfig(settled_after=20), reader._detector, reader._recognizer, ())
+    outcome = every.read(approach("B 2817 PKW", "black", [380, 400, 420, 440, 460, 480]))
     assert outcome.reason is None and outcome.plate is not None
     plate = outcome.plate
     assert (plate.text, plate.formatted, plate.format_valid) == ("B2817PKW", "B 2817 PKW", True)
@@ -63,7 +64,7 @@ def test_no_plate_on_the_vehicle(reader: PlateReader) -> None:
 
 
 def test_too_small_plates_are_not_sent_to_the_ocr(reader: PlateReader) -> None:
-    config = PlateConfig(min_plate_width_px=400)  # every plate is "too small"
+    config = PlateConfig(min_plate_width_px=200)  # every plate is "too small", the car is not (460 × 0.6)
     small = PlateReader(config, reader._detector, reader._recognizer, ())
     outcome = small.read(approach("B 2817 PKW", "black", [460]))
     assert outcome.plate is None and outcome.ocr_calls == 0 and outcome.crop is not None
@@ -105,13 +106,48 @@ def _views(n: int) -> list[VehicleView]:
     ],
 )
 def test_reader_decisions(reads: list[TextRead], text: str | None, reason: str | None) -> None:
-    reader = PlateReader(PlateConfig(), _Finder(), _Scripted(reads), ())
+    reader = PlateReader(PlateConfig(settled_after=20), _Finder(), _Scripted(reads), ())
     outcome: PlateOutcome = reader.read(_views(len(reads)))
     assert outcome.reason == reason
     assert (outcome.plate.text if outcome.plate else None) == text
     assert len(outcome.reads) == len(reads) == outcome.ocr_calls
     if outcome.plate is not None and text == "XX12":
         assert not outcome.plate.format_valid and outcome.plate.region is None
+
+
+def test_by_default_the_same_plate_read_twice_ends_the_reading(reader: PlateReader) -> None:
+    outcome = reader.read(approach("B 2817 PKW", "black", [380, 400, 420, 440, 460, 480]))
+    assert outcome.plate is not None and outcome.plate.text == "B2817PKW" and outcome.plate.votes == 2
+    # The two best views (the largest) settled it: 2 plate detections and 2 OCR calls, not 5.
+    assert outcome.frames == (104, 105) and outcome.ocr_calls == 2 == len(outcome.reads)
+
+
+@pytest.mark.parametrize(
+    ("raws", "calls", "text"),
+    [
+        (["B1234XYZ"] * 5, 2, "B1234XYZ"),  # two agree: settled
+        (["B1234XYZ", "B1234XY", "B1234XYZ", "B1234XYZ", "B1234XYZ"], 5, "B1234XYZ"),  # a dissent: all heard
+        (["XX12"] * 5, 5, "XX12"),  # agreeing on an invalid plate settles nothing
+        (["B1234XYZ", "", "B1234XYZ", "B1234XYZ", "B1234XYZ"], 5, "B1234XYZ"),  # an empty read is no agreement
+    ],
+)
+def test_reading_stops_only_once_settled(raws: list[str], calls: int, text: str) -> None:
+    reads = [_text(raw, 0.9) if raw else TextRead() for raw in raws]
+    outcome = PlateReader(PlateConfig(settled_after=2), _Finder(), _Scripted(reads), ()).read(_views(len(raws)))
+    assert outcome.ocr_calls == calls == len(outcome.frames)
+    assert outcome.plate is not None and outcome.plate.text == text
+
+
+def test_a_vehicle_too_narrow_for_a_readable_plate_is_not_searched() -> None:
+    frame = np.full((100, 200, 3), 90, np.uint8)
+    narrow = [VehicleView(i, frame, (0, 0, 60, 40)) for i in range(3)]  # 60 px: a plate would be < 40 px
+    outcome = PlateReader(PlateConfig(), _Finder(), _Scripted([]), ()).read(narrow)
+    assert outcome.plate is None and outcome.ocr_calls == 0 and outcome.frames == ()
+    assert outcome.reason == "vehicle too small for a readable plate: 60 px wide at most, its plate would be under 40 px"
+    # One wide enough view among them is searched and read.
+    wide = [*narrow, VehicleView(9, frame, (0, 0, 150, 60))]
+    outcome = PlateReader(PlateConfig(), _Finder(), _Scripted([_text("B1234XYZ", 0.9)]), ()).read(wide)
+    assert outcome.frames == (9,) and outcome.plate is not None
 
 
 def test_rank_prefers_large_sharp_central_uncut_views() -> None:
