@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from edge.delivery.config import DeliveryConfig
 from edge.detect.config import CenterNetConfig, DetectorConfig, SignalControllerConfig, SignalVisionConfig
@@ -55,6 +55,16 @@ class DeviceSettings(BaseModel):
                                    description="Level and line format (edge.logs).")
     metrics: MetricsConfig = Field(default_factory=MetricsConfig, title="Metrics",
                                    description="The Prometheus endpoint (edge.metrics).")
+
+    @model_validator(mode="after")
+    def _plates_read_enough_for_odd_even(self) -> DeviceSettings:
+        # The reader stops once `settled_after` frames agree; an odd-even verdict needs
+        # `min_plate_votes` agreeing frames. Fewer and every odd-even suspect would go unjudged.
+        settled, needed = self.evidence.plates.settled_after, self.rules.odd_even.min_plate_votes
+        if settled < needed:
+            raise ValueError(f"evidence.plates.settled_after ({settled}) is below rules.odd_even.min_plate_votes "
+                             f"({needed}): the reader would stop before an odd-even verdict has its votes")
+        return self
 
     def with_evidence_dir(self, directory: Path) -> DeviceSettings:
         """These settings writing evidence (and the outbox) under `directory` (--evidence-dir, tests)."""

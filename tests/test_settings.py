@@ -37,8 +37,10 @@ def test_environment_variables_override_the_file_and_the_defaults(tmp_path: Path
         ({"ETLE__TRACKER____X": "1"}, r"ETLE__TRACKER____X: an empty part"),
         ({"ETLE__DEVICE_ID": "[unclosed"}, r"ETLE__DEVICE_ID: not a YAML value"),
         ({"ETLE__TRACKER": "3", "ETLE__TRACKER__LOST_TRACK_S": "2"}, r"tracker is set to a value by another"),
+        ({"ETLE__EVIDENCE__PLATES__SETTLED_AFTER": "2"},
+         r"evidence.plates.settled_after \(2\) is below rules.odd_even.min_plate_votes \(3\)"),
     ],
-    ids=["unknown field", "not a number", "empty part", "bad yaml", "value and section"],
+    ids=["unknown field", "not a number", "empty part", "bad yaml", "value and section", "plates settle too soon"],
 )
 def test_a_bad_override_names_the_variable_or_the_field(environ: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):

@@ -115,11 +115,11 @@ def test_reader_decisions(reads: list[TextRead], text: str | None, reason: str |
         assert not outcome.plate.format_valid and outcome.plate.region is None
 
 
-def test_by_default_the_same_plate_read_twice_ends_the_reading(reader: PlateReader) -> None:
+def test_by_default_the_same_plate_read_three_times_ends_the_reading(reader: PlateReader) -> None:
     outcome = reader.read(approach("B 2817 PKW", "black", [380, 400, 420, 440, 460, 480]))
-    assert outcome.plate is not None and outcome.plate.text == "B2817PKW" and outcome.plate.votes == 2
-    # The two best views (the largest) settled it: 2 plate detections and 2 OCR calls, not 5.
-    assert outcome.frames == (104, 105) and outcome.ocr_calls == 2 == len(outcome.reads)
+    assert outcome.plate is not None and outcome.plate.text == "B2817PKW" and outcome.plate.votes == 3
+    # The three best views (the largest) settled it: 3 plate detections and 3 OCR calls, not 5.
+    assert outcome.frames == (103, 104, 105) and outcome.ocr_calls == 3 == len(outcome.reads)
 
 
 @pytest.mark.parametrize(
@@ -143,7 +143,9 @@ def test_a_vehicle_too_narrow_for_a_readable_plate_is_not_searched() -> None:
     narrow = [VehicleView(i, frame, (0, 0, 60, 40)) for i in range(3)]  # 60 px: a plate would be < 40 px
     outcome = PlateReader(PlateConfig(), _Finder(), _Scripted([]), ()).read(narrow)
     assert outcome.plate is None and outcome.ocr_calls == 0 and outcome.frames == ()
-    assert outcome.reason == "vehicle too small for a readable plate: 60 px wide at most, its plate would be under 40 px"
+    assert outcome.reason == (
+        "vehicle too small for a readable plate: 60 px wide at most, its plate would be under 40 px"
+    )
     # One wide enough view among them is searched and read.
     wide = [*narrow, VehicleView(9, frame, (0, 0, 150, 60))]
     outcome = PlateReader(PlateConfig(), _Finder(), _Scripted([_text("B1234XYZ", 0.9)]), ()).read(wide)
