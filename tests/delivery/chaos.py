@@ -103,9 +103,11 @@ class Box:
 
 
 def _drained(workdir: Path) -> bool:
-    """Every record receipted: receipted ones are deleted at once (retention 0), so none is left on disk."""
+    """Every record receipted: receipted ones are deleted at once (retention 0), so none is left on
+    disk but the tombstone each purge leaves behind (a few hundred bytes, kept so the chain stays
+    verifiable)."""
     root = workdir / "evidence"
-    if any(not child.name.startswith(".") for child in root.iterdir()):
+    if any(not child.name.startswith((".", "tombstone-")) for child in root.iterdir()):
         return False
     outbox = Outbox.open(root / OUTBOX_FILE)
     try:
