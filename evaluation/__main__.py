@@ -16,6 +16,10 @@ from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from pathlib import Path
 
+import supervision as sv
+
+from evaluation.detections import PREFIX, load_by_frame
+from evaluation.misses import Miss, find_misses
 from evaluation.report import dump_results, load_results, make_results, write_note
 from evaluation.runner import SceneRun, event_files, read_run, run_scene
 from evaluation.score import read_event, read_truth, score_scene
@@ -77,20 +81,31 @@ def run(out: Path, split: str, seeds: Sequence[int] | None, jobs: int, fresh: bo
             _report_run(split, n, len(todo), result)
 
 
+def _recorded(scene: Path, run: SceneRun) -> dict[int, sv.Detections] | None:
+    """The detections the scene's run judged on, by frame; None when it kept none."""
+    name = run.recording
+    if name is None:  # a run from before the summary named its recording: the scene's only one
+        found = sorted(scene.glob(f"{PREFIX}*.npz"))
+        name = found[0].name if len(found) == 1 else None
+    return load_by_frame(scene / name, run.detect_every) if name and (scene / name).exists() else None
+
+
 def score(out: Path, split: str, seeds: Sequence[int] | None) -> Path | None:
-    scored, runs = [], []
+    scored, runs, misses = [], [], list[Miss]()
     for scene in scenes(out, split, seeds):
         summary = read_run(scene)
         if summary is None:
             print(f"{_shown(scene)}: not run yet, left out", file=sys.stderr)
             continue
         events = [read_event(p, _shown(p.parent)) for p in event_files(scene)]
-        scored.append(score_scene(read_truth(scene / "truth.json"), events))
+        truth = read_truth(scene / "truth.json")
+        scored.append(score_scene(truth, events))
+        misses.extend(find_misses(truth, scored[-1], _recorded(scene, summary)))
         runs.append(summary)
     if not scored:
         print(f"{split}: no scene has been run under {_shown(out / split)}", file=sys.stderr)
         return None
-    results = make_results(split, runs, summarise(scored), ROOT / "models")
+    results = make_results(split, runs, summarise(scored, misses), ROOT / "models")
     path = out / split / "results.json"
     dump_results(results, path)
     s = results.summary

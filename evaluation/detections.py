@@ -82,6 +82,11 @@ class RecordingDetector:
         _store(self.path, self._recorded)
 
 
+def load_by_frame(path: Path, every: int) -> dict[int, sv.Detections]:
+    """A recording's answers by the frame they were made on (call k on frame k × `every`)."""
+    return {k * every: found for k, found in enumerate(_load(path))}
+
+
 def _store(path: Path, calls: list[sv.Detections]) -> None:
     counts = np.array([len(d) for d in calls], dtype=np.int64)
     filled = [d for d in calls if len(d)]

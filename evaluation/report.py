@@ -94,7 +94,9 @@ def _load(kind: Any, value: Any) -> Any:
     origin = get_origin(kind)
     if dataclasses.is_dataclass(kind) and isinstance(kind, type):
         hints = get_type_hints(kind)
-        return kind(**{f.name: _load(hints[f.name], value[f.name]) for f in dataclasses.fields(kind)})
+        # A field a results file predates keeps its default (results committed before it was added).
+        return kind(**{f.name: _load(hints[f.name], value[f.name]) for f in dataclasses.fields(kind)
+                       if f.name in value or f.default is dataclasses.MISSING})
     if origin in (Union, types.UnionType):
         if value is None:
             return None
@@ -175,6 +177,22 @@ def _plate_lines(s: Summary) -> list[str]:
     return lines
 
 
+def _miss_lines(s: Summary) -> list[str]:
+    """Where the recall was lost, per kind (evaluation.misses); nothing for results that predate it."""
+    if not s.miss_causes:
+        return []
+    lines = ["### Missed charges, by where they were lost", "",
+             "Over the charge's window: *not detected*, the detector boxed the vehicle in under half the frames; "
+             "*another class*, mostly as a class that is not the vehicle's; *not charged*, boxed as itself and "
+             "still not charged by the tracker and rules.", "",
+             *_head("kind", "missed", "not detected", "another class", "not charged", "no recording")]
+    lines += [_row(m.kind, m.missed, m.not_detected, m.other_class, m.not_charged, m.no_recording)
+              for m in s.miss_causes]
+    total = [sum(getattr(m, f) for m in s.miss_causes)
+             for f in ("missed", "not_detected", "other_class", "not_charged", "no_recording")]
+    return [*lines, _row("**all**", *total), ""]
+
+
 def _judgement_rows(items: Sequence[Judgement]) -> list[str]:
     lines = _head("seed", "kind", "frame", "vehicle", "behaviour", "near miss", "why", "evidence", numeric_from=99)
     lines += [_row(j.seed, j.kind, j.frame, j.vehicle or "–", j.behaviour or "–", j.near_miss or "–", j.reason,
@@ -204,6 +222,7 @@ def split_section(r: Results) -> list[str]:
                          ("restricted_lane events that miss a restriction", s.partly_named)):
         if items:
             lines += [f"### {title} ({len(items)})", "", *_judgement_rows(items), ""]
+    lines += _miss_lines(s)
     lines += ["### Per scene", "", *_head("seed", "vehicles", "scripted", "reported", "right", "wrong", "double")]
     lines += [_row(p.seed, p.vehicles, p.scripted, p.reported, p.right, p.wrong, p.double) for p in s.per_scene]
     versions = ", ".join(f"{p} {v}" for p, v in run.versions)

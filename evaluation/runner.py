@@ -44,6 +44,8 @@ class SceneRun:
     site_faults: tuple[str, ...]  # non-empty: the site file put the box in fail-safe (nothing judged)
     plate_checks: tuple[tuple[str, int], ...]  # odd_even suspects judged by plate: (outcome, count)
     replayed: bool = False  # the detections came from an earlier run's recording
+    recording: str | None = None  # the file of this run's detections, in the scene folder (None: not recorded)
+    detect_every: int = 1  # the detector ran on frames 0, N, 2N...: the recording's call k is frame kN
 
 
 def run_dir(scene: Path) -> Path:
@@ -77,7 +79,8 @@ def run_scene(scene: Path, settings: Path | None = None, replay: bool = True) ->
         detector_ms=round(stats.detector_ms, 1), violations=stats.violations,
         evidence_failures=tuple(stats.evidence_failures), site_faults=tuple(str(f) for f in site.faults),
         plate_checks=tuple(sorted(stats.plate_checks.items())),
-        replayed=recorder is not None and recorder.replaying)
+        replayed=recorder is not None and recorder.replaying,
+        recording=recorder.path.name if recorder is not None else None, detect_every=config.detect_every)
     out.mkdir(parents=True, exist_ok=True)
     (out / SUMMARY).write_text(json.dumps(asdict(result), indent=1) + "\n", encoding="utf-8")
     return result
@@ -94,4 +97,5 @@ def read_run(scene: Path) -> SceneRun | None:
         fps=float(data["fps"]), detector_ms=float(data["detector_ms"]), violations=int(data["violations"]),
         evidence_failures=tuple(data["evidence_failures"]), site_faults=tuple(data["site_faults"]),
         plate_checks=tuple((str(k), int(n)) for k, n in data["plate_checks"]),
-        replayed=bool(data.get("replayed", False)))
+        replayed=bool(data.get("replayed", False)), recording=data.get("recording"),
+        detect_every=int(data.get("detect_every", 1)))

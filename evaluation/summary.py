@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from evaluation.misses import CAUSES, Miss
 from evaluation.score import PLATE_BINS, Judgement, SceneScore, VehicleOutcome
 
 
@@ -34,6 +35,18 @@ class PlateFigures:
     exact: int
     wrong: int
     unreadable: int
+
+
+@dataclass(frozen=True, slots=True)
+class MissFigures:
+    """Scripted charges of one kind not reported, by where they were lost (evaluation.misses)."""
+
+    kind: str
+    missed: int
+    not_detected: int
+    other_class: int
+    not_charged: int
+    no_recording: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +87,8 @@ class Summary:
     double_charges: tuple[Judgement, ...]
     partly_named: tuple[Judgement, ...]  # right restricted_lane events that miss a restriction id
     per_scene: tuple[SceneFigures, ...]
+    misses: tuple[Miss, ...] = ()  # every scripted charge not reported, and where it was lost
+    miss_causes: tuple[MissFigures, ...] = ()  # those, counted per kind and cause
 
 
 def _ratio(part: int, whole: int) -> float | None:
@@ -126,7 +141,15 @@ def _scene_figures(scene: SceneScore) -> SceneFigures:
                         n("right"), n("wrong"), n("double"))
 
 
-def summarise(scenes: Sequence[SceneScore]) -> Summary:
+def _miss_causes(misses: Sequence[Miss]) -> tuple[MissFigures, ...]:
+    def count(kind: str, cause: str) -> int:
+        return sum(m.kind == kind and m.cause == cause for m in misses)
+
+    return tuple(MissFigures(kind, sum(m.kind == kind for m in misses), *(count(kind, c) for c in CAUSES))
+                 for kind in sorted({m.kind for m in misses}))
+
+
+def summarise(scenes: Sequence[SceneScore], misses: Sequence[Miss] = ()) -> Summary:
     judgements = [j for s in scenes for j in s.judgements]
     vehicles = [v for s in scenes for v in s.vehicles]
     near, background = _twins(vehicles)
@@ -142,4 +165,5 @@ def summarise(scenes: Sequence[SceneScore]) -> Summary:
         wrong_charges=tuple(j for j in judgements if j.verdict == "wrong"),
         double_charges=tuple(j for j in judgements if j.verdict == "double"),
         partly_named=tuple(j for j in named if not j.names_all_restrictions),
-        per_scene=tuple(_scene_figures(s) for s in scenes))
+        per_scene=tuple(_scene_figures(s) for s in scenes),
+        misses=tuple(misses), miss_causes=_miss_causes(misses))
