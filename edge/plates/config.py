@@ -41,10 +41,11 @@ PLATE_MODEL = Path("models/license_plate_detector.onnx")
 def _default_detector() -> YoloConfig:
     # One thread: plates are read on a thread of their own beside the vehicle detector (two
     # threads each oversubscribed a 2-core box: 14 % slower end to end on the demo).
-    # At most 320 px: on the plate tune split (100 plates, 5 frames) 320 read as well as 640 (exact 0.95,
-    # wrong 0.01 both) at 27 ms a crop instead of 93; a plate worth reading stays ≥ 40 px in a 320 px crop.
+    # Not capped below 640: at 320 the plate tune split read as well (27 ms a crop instead of 93), but
+    # on the demo clip a red-light runner's plate was then found in none of its 5 frames (a large crop
+    # scaled down shrinks the plate under what the detector finds). Small crops run small anyway.
     return YoloConfig(model=PLATE_MODEL, labels={0: "plate"}, score_threshold=0.25,
-                      ort=OrtOptions(intra_op_threads=1), max_side=320)
+                      ort=OrtOptions(intra_op_threads=1))
 
 
 class PlateConfig(BaseModel):
