@@ -28,7 +28,7 @@ from edge.contract.receipts import Receipt
 from edge.delivery.records import Entry, RecordKind
 from edge.errors import EtleError
 from edge.ledger.store import fsync_dir
-from edge.ledger.tombstone import Purge, Undertaker
+from edge.ledger.tombstone import Purge, Undertaker, tombstone_path
 from edge.ledger.verify import EVENT_JWS
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,14 @@ _COLUMNS = "event_id, kind, seq, path, bytes, state, attempts, enqueued_at, sent
 def _record_jws(target: Path) -> str:
     """The compact JWS of a stored record: an event folder's event.jws, or a gap file."""
     return (target / EVENT_JWS if target.is_dir() else target).read_text(encoding="ascii").strip()
+
+
+def _needs_tombstone(root: Path, target: Path, seq: int) -> bool:
+    """False for a record a killed purge already buried and began to delete: its tombstone is there
+    and its JWS may be gone (rmtree takes files in no set order). Bury it again while its JWS is
+    there (the same tombstone, and the audit line a kill may have cut off)."""
+    holds_jws = (target / EVENT_JWS).is_file() if target.is_dir() else target.is_file()
+    return holds_jws or not tombstone_path(root, seq).exists()
 
 
 class OutboxError(EtleError):
@@ -217,14 +225,15 @@ class Outbox:
         their rows.
 
         The only deletion there is, and only for receipted rows. A crash between the steps leaves
-        a tombstone beside the record (the same hash: verifiers accept it) or a row without files,
-        which the next purge removes."""
+        a tombstone beside the record (the same hash: verifiers accept it), a folder half deleted
+        (its event.jws may be gone: the tombstone already there stands for it), or a row without
+        files; the next purge finishes each."""
         sql = f"SELECT {_COLUMNS} FROM records WHERE state = 'receipted' AND settled_at <= ? ORDER BY seq"
         gone = []
         for row in (_row(r) for r in self._read(sql, (now - retention_s,))):
             target = root / row.entry.path
             try:
-                if undertaker is not None and target.exists():
+                if undertaker is not None and target.exists() and _needs_tombstone(root, target, row.entry.seq):
                     purge = Purge("receipted", "receipted by the back office; the box's retention has passed",
                                   retention_s, datetime.fromtimestamp(now, UTC))
                     undertaker.bury(root, _record_jws(target), purge)

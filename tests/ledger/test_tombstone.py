@@ -85,6 +85,21 @@ def test_a_purge_a_crash_interrupted_still_verifies(box: Box) -> None:
     assert report.ok, report.lines()
 
 
+def test_a_purge_killed_mid_deletion_is_finished_by_the_next(box: Box) -> None:
+    """Buried, then killed while deleting: event.jws already gone, a medium left. The next purge must
+    delete the rest (it once kept such a folder forever: no JWS to bury it by)."""
+    root, keys, outbox, ids = box
+    record = (root / ids[0] / "event.jws").read_text().strip()
+    undertaker(keys, root).bury(root, record, Purge("receipted", "test", DAY, datetime.now(UTC)))
+    (root / ids[0] / "event.jws").unlink()
+    assert any((root / ids[0]).iterdir())
+    # Another receipted folder without its JWS and with no tombstone is kept: nothing would stand for it.
+    (root / ids[2] / "event.jws").unlink()
+    assert outbox.purge(root, T + DAY + 11, DAY, undertaker(keys, root)) == 1
+    assert not (root / ids[0]).exists() and (root / ids[2]).exists()
+    assert not tombstone_path(root, 3).exists()
+
+
 def test_a_forged_or_wrong_tombstone_is_refused(box: Box) -> None:
     root, keys, outbox, ids = box
     outbox.purge(root, T + DAY + 11, DAY, undertaker(keys, root))
