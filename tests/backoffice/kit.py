@@ -87,7 +87,8 @@ def redacting_office(tmp_path: Path, publish: Publish, clip: bool = False) -> Of
     return stored_office(tmp_path, box, seal, (30,))
 
 
-def stored_office(tmp_path: Path, box: EvidenceScheduler, seal: Sealer, at: tuple[int, ...] = (30, 40, 50)) -> Office:
+def stored_office(tmp_path: Path, box: EvidenceScheduler, seal: Sealer, at: tuple[int, ...] = (30, 40, 50),
+                  database: str | None = None) -> Office:
     records = []
     for i in range(80):
         records += box.on_frame(scene(i))
@@ -96,7 +97,7 @@ def stored_office(tmp_path: Path, box: EvidenceScheduler, seal: Sealer, at: tupl
     records += box.flush()
     seal.close()
     assert len(records) == len(at)
-    store = Store.open(tmp_path / "office")
+    store = Store.open(tmp_path / "office", database)
     try:
         ingest = Ingest(store, load_public_keys(tmp_path / "keys"), IngestConfig())
         for record in records:
@@ -110,7 +111,7 @@ def stored_office(tmp_path: Path, box: EvidenceScheduler, seal: Sealer, at: tupl
             assert [a.receipt.status for a in answers] == ["stored"]
     finally:
         store.close()
-    add_officers(tmp_path / "office")
+    add_officers(tmp_path / "office", database)
     return Office(tmp_path / "office", tmp_path / "keys", tuple(r.event_id for r in records))
 
 
