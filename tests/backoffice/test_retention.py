@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -19,7 +20,7 @@ from backoffice.queue import QueueFilter, read_queue
 from backoffice.retention import tombstones
 from backoffice.review import ReviewOptions, create_review_app
 from backoffice.store import Review, Store
-from edge.ledger.keys import generate_keys, load_public_keys
+from edge.ledger.keys import KeyInfo, generate_keys, load_public_keys
 from edge.ledger.signing import unverified_payload, verify_jws
 from edge.ledger.verify import verify_path
 from tests.backoffice.kit import Office, log_in, stored_office
@@ -34,7 +35,8 @@ def purge(office: Office, database: str | None, *extra: str) -> str:
     command = [sys.executable, "-m", "backoffice", "purge", "--data", str(office.data), *extra]
     if database:
         command += ["--database", database]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          check=False)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -77,6 +79,27 @@ def test_rejected_records_are_purged_after_their_retention_and_leave_tombstones(
         record = store.get(survivor)
         assert record is not None and record.purged_at is None and (store.root / record.path / "clip.mp4").exists()
 
+    _signed_tombstone_in_place(office, store, event, key)
+    chain = store.chain(gone.device_id)
+    assert chain.continuous and chain.count == 3  # the purged seq is present, not a gap
+
+    queue = read_queue(store, QueueFilter.parse({"status": "all"}))
+    assert sorted(r.event_id for r, _ in queue.rows) == sorted([approved, pending])
+    assert client.get(f"/records/{rejected}").status_code == 410
+    audit = [a for a in Originals(store).access_log() if a.action == "purge"]
+    assert [(a.officer, a.event_id) for a in audit] == [("retention", rejected)]
+    assert "tombstone signed" in audit[0].reason and "purge" in client.get("/audit").text
+
+    again = purge(office, database, "--key", str(key.private_key_path))
+    assert "purged 0 rejected record(s)" in again and "0 file(s) deleted" in again
+    assert len(tombstones(store)) == 1 and len([a for a in Originals(store).access_log() if a.action == "purge"]) == 1
+
+
+def _signed_tombstone_in_place(office: Office, store: Store, event: dict[str, Any], key: KeyInfo) -> None:
+    """The tombstone row, and the back office's signed tombstone where the record was: the chain verifies."""
+    rejected = event["event_id"]
+    gone = store.get(rejected)
+    assert gone is not None
     (row,) = tombstones(store)
     assert (row["event_id"], row["device_id"], row["seq"], row["status"]) == (rejected, gone.device_id, gone.seq,
                                                                              "rejected")
@@ -96,16 +119,3 @@ def test_rejected_records_are_purged_after_their_retention_and_leave_tombstones(
     report = verify_path(store.device_dir(gone.device_id), load_public_keys(office.keys))
     assert report.ok, report.lines()
     assert [f.check for f in report.findings if f.subject == rejected] == ["purged"]
-    chain = store.chain(gone.device_id)
-    assert chain.continuous and chain.count == 3  # the purged seq is present, not a gap
-
-    queue = read_queue(store, QueueFilter.parse({"status": "all"}))
-    assert sorted(r.event_id for r, _ in queue.rows) == sorted([approved, pending])
-    assert client.get(f"/records/{rejected}").status_code == 410
-    audit = [a for a in Originals(store).access_log() if a.action == "purge"]
-    assert [(a.officer, a.event_id) for a in audit] == [("retention", rejected)]
-    assert "tombstone signed" in audit[0].reason and "purge" in client.get("/audit").text
-
-    again = purge(office, database, "--key", str(key.private_key_path))
-    assert "purged 0 rejected record(s)" in again and "0 file(s) deleted" in again
-    assert len(tombstones(store)) == 1 and len([a for a in Originals(store).access_log() if a.action == "purge"]) == 1
