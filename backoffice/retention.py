@@ -77,12 +77,19 @@ def purge(store: Store, retention: RetentionSettings, signer: Signer | None, now
 
 def _bury(store: Store, record: StoredRecord, purge_: Purge, signer: Signer | None) -> int:
     """Steps 1 and 2 for one record; 1 when a signed tombstone was written."""
-    jws = (store.root / record.path / EVENT_JWS).read_text(encoding="ascii").strip()
+    try:
+        jws = (store.root / record.path / EVENT_JWS).read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError) as exc:  # nothing is deleted: the record stays, the run stops
+        raise StoreError(f"cannot read {record.event_id} to purge it ({exc}); it is kept") from exc
     issuer = (ISSUER, signer.kid if signer is not None else "unsigned")
     document = tombstone_document(jws, purge_, issuer)
     signed = sign_event(document, signer) if signer is not None else None
     if signed is not None:
-        atomic_write(tombstone_path(store.device_dir(record.device_id), record.seq), signed.encode("ascii") + b"\n")
+        try:
+            atomic_write(tombstone_path(store.device_dir(record.device_id), record.seq),
+                         signed.encode("ascii") + b"\n")
+        except OSError as exc:
+            raise StoreError(f"cannot write the tombstone of {record.event_id} ({exc}); it is kept") from exc
     gone = document["purged"]
     at = purge_.purged_at.timestamp()
     try:
