@@ -1,5 +1,5 @@
-"""`python -m backoffice serve|review|show`: the reference receiver, the officers' review page, and
-what it stored."""
+"""`python -m backoffice serve|review|show|purge`: the reference receiver, the officers' review page,
+what it stored, and retention."""
 
 from __future__ import annotations
 
@@ -22,11 +22,13 @@ from rich.table import Table
 
 from backoffice.accounts import ROLES, Accounts
 from backoffice.receiver import Receiver, ReceiverConfig
+from backoffice.retention import ISSUER, purge
 from backoffice.review import ReviewOptions, create_review_app
+from backoffice.settings import load_settings
 from backoffice.store import Store
 from backoffice.worker import Worker, WorkerConfig
 from edge.errors import EtleError
-from edge.ledger.keys import load_public_keys
+from edge.ledger.keys import load_public_keys, load_signer
 from edge.ledger.verify import verify_path
 from edge.mqtt.config import BrokerConfig, TlsConfig, parse_host_port
 from edge.webguard import is_loopback, new_token
@@ -60,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default 127.0.0.1; any other needs the printed token)")
     review.add_argument("--port", type=int, default=8090)
+    review.add_argument("--settings", type=Path, help="back office settings (YAML): who may open originals")
     officer = commands.add_parser("officer", help="add an officer's account (the password is read from stdin)")
     officer.add_argument("--data", type=Path, required=True, help="folder of the store")
     officer.add_argument("--username", required=True)
@@ -68,7 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
     show = commands.add_parser("show", help="list what the store holds; verify it with --keys")
     show.add_argument("--data", type=Path, required=True)
     show.add_argument("--keys", type=Path, help="trusted device public keys: also verify every stored record")
-    for command in (serve, worker, review, officer, show):
+    retention = commands.add_parser("purge", help="purge rejected records past their retention (tombstones stay)")
+    retention.add_argument("--data", type=Path, required=True, help="folder of the store")
+    retention.add_argument("--settings", type=Path, help="back office settings (YAML): retention.rejected_days")
+    retention.add_argument("--key", type=Path, help="the back office's private key (PEM): sign the tombstones")
+    for command in (serve, worker, review, officer, show, retention):
         command.add_argument("--database", default=os.environ.get("ETLE_BACKOFFICE_DATABASE"),
                              help="SQLAlchemy URL of the database, e.g. postgresql+psycopg://etle@db/etle "
                                   "(default: $ETLE_BACKOFFICE_DATABASE, else SQLite in the data folder)")
@@ -127,7 +134,7 @@ def serve(args: argparse.Namespace) -> int:
 def review(args: argparse.Namespace) -> int:
     token = new_token(args.host)
     app = create_review_app(ReviewOptions(args.data, load_public_keys(args.keys), token, is_loopback(args.host),
-                                            args.database))
+                                            args.database, settings=load_settings(args.settings)))
     shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     print(f"open http://{shown}:{args.port}/{f'?token={token}' if token else ''}", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
@@ -146,6 +153,19 @@ def add_officer(args: argparse.Namespace) -> int:
     store = Store.open(args.data, args.database)
     added = Accounts(store).add(args.username, args.name, args.role, password)
     print(f"added {added.role} {added.username} ({added.full_name})")
+    return 0
+
+
+def run_purge(args: argparse.Namespace) -> int:
+    settings = load_settings(args.settings)
+    signer = load_signer(args.key) if args.key is not None else None
+    store = Store.open(args.data, args.database)
+    report = purge(store, settings.retention, signer, time.time())
+    print(f"purged {len(report.purged)} rejected record(s) older than {settings.retention.rejected_days:g} days "
+          f"({report.tombstones_signed} tombstone(s) signed by {ISSUER if signer else 'nobody: no --key'}, "
+          f"{report.files_deleted} file(s) deleted)", flush=True)
+    for event_id in report.purged:
+        print(f"  {event_id}", flush=True)
     return 0
 
 
@@ -186,15 +206,10 @@ def show(args: argparse.Namespace, console: Console) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s backoffice %(levelname)s %(message)s")
+    commands = {"serve": serve, "worker": run_worker, "review": review, "officer": add_officer, "purge": run_purge}
     try:
-        if args.command == "serve":
-            return serve(args)
-        if args.command == "worker":
-            return run_worker(args)
-        if args.command == "review":
-            return review(args)
-        if args.command == "officer":
-            return add_officer(args)
+        if args.command in commands:
+            return commands[args.command](args)
         return show(args, Console(width=None if sys.stdout.isatty() else 160))
     except EtleError as exc:
         print(f"backoffice: {exc}", file=sys.stderr)

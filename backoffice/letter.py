@@ -3,7 +3,9 @@
 It follows the ETLE letter: who sends it, a reference code, the vehicle (plate, class), the act
 (kind, article of law, date, time and place), the evidence pictures (overview, vehicle, plate,
 annotated overview) and what the owner must do next. Indonesian, A4. The pictures are the stored,
-verified media; the letter names the record and its chain position so it can be traced back.
+verified media, and never an original that has a redacted copy or that the box withheld (UU PDP
+27/2022: the owner sees the act, not the bystanders); the letter names the record and its chain
+position so it can be traced back.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from fpdf import FPDF
+
+from backoffice.privacy import by_role
 
 KINDS = {
     "red_light": "Melanggar isyarat lampu lalu lintas (lampu merah)",
@@ -132,6 +136,7 @@ def _zone(at: datetime) -> str:
 
 
 def pictures_of(folder: Path, event: dict[str, Any]) -> list[tuple[str, Path]]:
-    by_role = {m["role"]: m["name"] for m in event["media"] if m.get("content_type") == "image/jpeg"}
-    return [(caption, folder / by_role[role]) for role, caption in PICTURES
-            if role in by_role and Path(by_role[role]).name == by_role[role]]
+    """The letter's pictures: the redacted copy of each role wherever the event has one."""
+    names = {role: str(item["name"]) for role, item in by_role(event, "image/jpeg").items()}
+    return [(caption, folder / names[role]) for role, caption in PICTURES
+            if role in names and Path(names[role]).name == names[role]]

@@ -8,6 +8,7 @@ import time
 from datetime import datetime
 from typing import Any
 
+from backoffice.access import Access
 from backoffice.queue import STATUSES, QueueFilter, QueuePage
 from backoffice.store import Chain, Review
 from backoffice.web import e
@@ -63,14 +64,25 @@ def when(at: float) -> str:
     return datetime.fromtimestamp(at).astimezone().isoformat(timespec="seconds")
 
 
-def render_audit(reviews: list[Review], names: dict[str, str]) -> str:
+def render_audit(reviews: list[Review], names: dict[str, str], access: list[Access] | None = None) -> str:
+    """The decisions, then who opened or fetched an original and what retention purged."""
     rows = "".join(
         f"<tr><td>{e(when(r.at))}</td><td>{e(names.get(r.officer, r.officer))} ({e(r.officer)})</td>"
         f'<td><a href="/records/{e(r.event_id)}">{e(r.event_id)}</a></td><td>{e(r.from_state)}</td>'
         f"<td><b>{e(r.decision)}</b></td><td>{e(r.reason)}</td></tr>" for r in reversed(reviews))
     return ("<h1>Audit log of decisions</h1><p class=muted>Appended only: the database refuses to change or "
             "delete a line. Newest first.</p><table id=audit><tr><th>when</th><th>who</th><th>violation</th>"
-            f"<th>from</th><th>to</th><th>reason</th></tr>{rows}</table>")
+            f"<th>from</th><th>to</th><th>reason</th></tr>{rows}</table>{_render_access(access or [], names)}")
+
+
+def _render_access(access: list[Access], names: dict[str, str]) -> str:
+    rows = "".join(
+        f"<tr><td>{e(when(a.at))}</td><td>{e(names.get(a.officer, a.officer))} ({e(a.officer)})</td>"
+        f"<td>{e(a.action)}</td><td>{e(a.event_id)}</td><td>{e(a.name)}</td><td>{e(a.reason)}</td></tr>"
+        for a in reversed(access))
+    return ("<h2>Originals opened and records purged</h2><p class=muted>Appended only, newest first.</p>"
+            "<table id=access><tr><th>when</th><th>who</th><th>what</th><th>violation</th><th>file</th>"
+            f"<th>reason</th></tr>{rows}</table>")
 
 
 def clock_words(clock: Any) -> str:

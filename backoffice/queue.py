@@ -74,7 +74,7 @@ def _latest() -> Any:
 def read_queue(store: Store, f: QueueFilter, page_size: int = PAGE_SIZE) -> QueuePage:
     rc, latest = t.records.c, _latest()
     state = func.coalesce(latest.c.decision, "pending")
-    where = [rc.kind == "event"]
+    where = [rc.kind == "event", rc.purged_at.is_(None)]
     for column, value in ((rc.site, f.site), (rc.camera, f.camera), (rc.violation, f.kind)):
         if value:
             where.append(column == value)

@@ -1,5 +1,7 @@
 """The reference receiver: one thread owns its MQTT connection (edge.mqtt.connection.Connection, the same
-connection code the box uses), feeds messages to `Ingest`, and publishes the receipts.
+connection code the box uses), feeds messages to `Ingest`, and publishes the receipts. It also
+publishes the requests for withheld originals that officers made and files what the boxes send
+back (backoffice.fetch).
 
 Its session is persistent too (clean start false), so the broker queues what boxes publish while
 the receiver is away, within the broker's queue limits (deploy/mosquitto/mosquitto.conf).
@@ -13,6 +15,7 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from backoffice.fetch import OriginalInbox, Outgoing
 from backoffice.ingest import Answer, Ingest, IngestConfig, IngestStats
 from backoffice.store import Store, StoreError
 from edge.backoff import Backoff
@@ -77,6 +80,7 @@ class Receiver:
             log.error("receiver not started: %s", exc)
             return
         ingest = Ingest(store, self._keys, self._config.ingest)
+        inbox = OriginalInbox(store, self._config.topic_prefix)
         last_sweep = 0.0
         try:
             while not self._stop.is_set():
@@ -88,12 +92,13 @@ class Receiver:
                         log.info("receiver connection: %s", event.reason)
                     elif isinstance(event, Received):
                         try:
-                            answers += self._dispatch(ingest, store, event)
+                            answers += self._dispatch(ingest, inbox, event)
                         except StoreError as exc:  # no receipt: the box keeps the record and resends
                             log.error("%s", exc)
                 now = time.time()
                 if now - last_sweep > 1.0:
                     answers += self._sweep(ingest, now)
+                    self._request(inbox, now)
                     last_sweep = now
                 self._answer(answers)
                 with self._lock:
@@ -111,28 +116,42 @@ class Receiver:
             log.error("%s", exc)
             return []
 
+    def _request(self, inbox: OriginalInbox, now: float) -> None:
+        """Publish the officers' requests for withheld originals; one not sent is logged in the fetch."""
+        try:
+            outgoing: list[Outgoing] = inbox.to_send(now)
+        except StoreError as exc:
+            log.error("%s", exc)
+            return
+        for message in outgoing:
+            try:
+                self._connection.publish(message.topic, message.payload, publish_properties("application/json", {}))
+            except DeliveryError as exc:
+                inbox.unsent(message, str(exc))
+
     def _subscribe(self) -> None:
         prefix = self._config.topic_prefix
         try:
-            for channel in ("violation", "media/#", "status"):
+            for channel in ("violation", "media/#", "status", "original/#"):
                 self._connection.subscribe(f"{prefix}/+/+/{channel}")
         except DeliveryError as exc:
             log.warning("subscribing failed: %s", exc)
         with self._lock:
             self._progress = replace(self._progress, connects=self._progress.connects + 1)
 
-    def _dispatch(self, ingest: Ingest, store: Store, event: Received) -> list[Answer]:
+    def _dispatch(self, ingest: Ingest, inbox: OriginalInbox, event: Received) -> list[Answer]:
         ref = parse_topic(self._config.topic_prefix, event.topic)
         now = time.time()
         if ref is None:
-            log.info("ignored a message on %s", event.topic)
+            if not inbox.on_message(event.topic, event.payload, now):
+                log.info("ignored a message on %s", event.topic)
             return []
         if ref.channel == "media":
             return ingest.on_media(ref, event.payload, now)
         if ref.channel == "violation":
             return ingest.on_record(ref, event.payload, now)
         if ref.channel == "status":
-            store.put_status(ref.site, ref.camera, event.payload.decode("utf-8", "replace"))
+            ingest.store.put_status(ref.site, ref.camera, event.payload.decode("utf-8", "replace"))
         return []
 
     def _answer(self, answers: list[Answer]) -> None:

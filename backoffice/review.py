@@ -17,18 +17,22 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
+from backoffice.access import Originals
 from backoffice.accounts import Accounts, Session
 from backoffice.letter import facts_of, pictures_of, reference_code, render_letter
+from backoffice.opening import install_originals, originals_section
 from backoffice.pages import clock_words, render_audit, render_devices, render_queue, when
 from backoffice.playable import WEBM_TYPE, PlayableError, playable_copy
+from backoffice.privacy import by_role, protected
 from backoffice.queue import FilterError, QueueFilter, filter_choices, read_queue
+from backoffice.settings import BackofficeSettings
 from backoffice.store import Review, Store, StoredRecord
 from backoffice.web import (
     SignedIn,
@@ -72,6 +76,7 @@ class ReviewOptions:
     loopback: bool = True
     database: str | None = None  # an SQLAlchemy URL; None: SQLite in `data`
     https: bool = False  # behind TLS: the session cookie is then marked Secure
+    settings: BackofficeSettings = field(default_factory=BackofficeSettings)  # who may open originals
 
     @property
     def where(self) -> Where:
@@ -117,13 +122,15 @@ def _time_warning(clock: dict[str, Any]) -> str:
 
 
 def render_record(record: StoredRecord, event: dict[str, Any], history: list[Review], report: VerifyReport,
-                  session: Session | None = None) -> str:
+                  session: Session | None = None, extra: str = "") -> str:
+    """The record's page; its pictures and clip are the redacted copies wherever the event has them.
+    `extra`: the originals' section (backoffice.opening), for an officer who may open them."""
     event_id = record.event_id
     verdict = ("<p id=verified class=ok>Verified: signature, schema and every media hash match.</p>" if report.ok
                else "<p id=verified class=bad>FAILS verification:</p><ul>"
                + "".join(f"<li>{e(line)}</li>" for line in report.lines()) + "</ul>")
     verdict += _time_warning(event.get("clock") or {})
-    media = {m["role"]: m for m in event["media"]}
+    media = by_role(event)
     stills = "".join(
         f'<figure><img src="/records/{e(event_id)}/media/{e(media[role]["name"])}" alt="{e(role)}">'
         f"<figcaption>{e(role)}, frame {media[role]['frame_index']}</figcaption></figure>"
@@ -143,7 +150,7 @@ def render_record(record: StoredRecord, event: dict[str, Any], history: list[Rev
             "<button id=reject name=decision value=rejected>Reject <kbd>r</kbd>, reason, <kbd>Enter</kbd></button>"
             f"</form>{RECORD_KEYS}") if report.ok and session is not None else ""
     return (f'<p><a href="/">all violations</a></p><h1>{e(record.summary)}</h1>{verdict}'
-            f"<table id=facts>{_facts(event)}</table><h2>Evidence</h2>{stills}{clip}"
+            f"<table id=facts>{_facts(event)}</table><h2>Evidence</h2>{stills}{clip}{extra}"
             f"<h2>Review</h2><ul id=history>{decided or '<li class=muted>not reviewed yet</li>'}</ul>{letter}{form}")
 
 
@@ -161,6 +168,8 @@ def _record_of(store: Store, event_id: str) -> StoredRecord:
     record = store.get(event_id)
     if record is None or record.lost_first is not None:
         raise HTTPException(404, f"no stored violation {event_id}")
+    if record.purged_at is not None:
+        raise HTTPException(410, f"{event_id} was purged after its retention: only its tombstone is left")
     return record
 
 
@@ -185,8 +194,10 @@ def create_review_app(options: ReviewOptions) -> FastAPI:
     def record_page(event_id: str, session: SignedIn) -> HTMLResponse:
         with opened(where) as store:
             record = _record_of(store, event_id)
-            body = render_record(record, _event(store, record), store.reviews(event_id),
-                                 verify_path(store.root / record.path, options.keys), session)
+            event = _event(store, record)
+            extra = originals_section(event_id, event, session, options.settings.originals)
+            body = render_record(record, event, store.reviews(event_id),
+                                 verify_path(store.root / record.path, options.keys), session, extra)
         return page(record.summary, body, session)
 
     @app.post("/records/{event_id}/review")
@@ -203,6 +214,7 @@ def create_review_app(options: ReviewOptions) -> FastAPI:
 
     app.include_router(_supervision_routes(where))
     app.include_router(_media_routes(options))
+    install_originals(app, where, options.settings.originals, _record_of, _event)
     return app
 
 
@@ -215,7 +227,7 @@ def _supervision_routes(where: Where) -> APIRouter:
         require(session, "supervisor")
         with opened(where) as store:
             names = {o.username: o.full_name for o in Accounts(store).officers()}
-            body = render_audit(store.reviews(limit=500), names)
+            body = render_audit(store.reviews(limit=500), names, Originals(store).access_log(500))
         return page("Audit log", body, session)
 
     @router.get("/devices", response_class=HTMLResponse)
@@ -227,6 +239,18 @@ def _supervision_routes(where: Where) -> APIRouter:
     return router
 
 
+def _listed(event_id: str, event: dict[str, Any], name: str) -> str:
+    """The content type of a medium the page may serve as is; else 404, or 403 for an original."""
+    listed = {m["name"]: m["content_type"] for m in event["media"]}
+    # Only what the event lists, and only a plain file name (even an altered event.json on
+    # disk cannot make this serve a path outside the record's folder).
+    if name not in listed or Path(name).name != name or name in (".", ".."):
+        raise HTTPException(404, f"{event_id} has no medium {name}")
+    if name in protected(event):  # publish: both sends originals too; they open with a reason only
+        raise HTTPException(403, f"{name} is an original: open it from the record's page, with a reason")
+    return str(listed[name])
+
+
 def _media_routes(options: ReviewOptions) -> APIRouter:
     """The record's files, as its event lists them, a thumbnail, a clip a browser can play, the letter."""
     router = APIRouter(dependencies=[Depends(signed_in)])
@@ -236,22 +260,17 @@ def _media_routes(options: ReviewOptions) -> APIRouter:
     def media_file(event_id: str, name: str) -> FileResponse:
         with opened(where) as store:
             record = _record_of(store, event_id)
-            listed = {m["name"]: m["content_type"] for m in _event(store, record)["media"]}
+            event = _event(store, record)
             folder = store.root / record.path
-        # Only what the event lists, and only a plain file name (even an altered event.json on
-        # disk cannot make this serve a path outside the record's folder).
-        if name not in listed or Path(name).name != name or name in (".", ".."):
-            raise HTTPException(404, f"{event_id} has no medium {name}")
-        return FileResponse(folder / name, media_type=listed[name])
+        return FileResponse(folder / name, media_type=_listed(event_id, event, name))
 
     @router.get("/records/{event_id}/thumbnail")
     def thumbnail(event_id: str) -> FileResponse:
         with opened(where) as store:
             record = _record_of(store, event_id)
-            by_role = {m["role"]: m["name"] for m in _event(store, record)["media"]
-                       if m.get("content_type") == "image/jpeg"}
+            pictures = by_role(_event(store, record), "image/jpeg")
             folder = store.root / record.path
-        name = next((by_role[r] for r in THUMBNAIL_ROLES if r in by_role), None)
+        name = next((str(pictures[r]["name"]) for r in THUMBNAIL_ROLES if r in pictures), None)
         if name is None or Path(name).name != name:
             raise HTTPException(404, f"{event_id} has no picture")
         return FileResponse(folder / name, media_type="image/jpeg")
@@ -260,7 +279,7 @@ def _media_routes(options: ReviewOptions) -> APIRouter:
     def clip_copy(event_id: str) -> FileResponse:
         with opened(where) as store:
             record = _record_of(store, event_id)
-            clips = [m for m in _event(store, record)["media"] if m["role"] == "clip"]
+            clips = [m for m in by_role(_event(store, record)).values() if m.get("role") == "clip"]
             folder, derived = store.root / record.path, store.root / "derived"
         if not clips or Path(clips[0]["name"]).name != clips[0]["name"]:
             raise HTTPException(404, f"{event_id} has no clip")

@@ -45,6 +45,9 @@ records = Table(
     Column("violation", String(64)),
     Column("plate", String(32)),
     Column("detected_at", String(40)),
+    # Set when retention purged the record (backoffice.retention): the row keeps its seq and hash
+    # for the chain, its files and personal content are gone, a tombstone says what was there.
+    Column("purged_at", Float),
     UniqueConstraint("device_id", "seq", name="uq_records_device_seq"),
 )
 
@@ -119,4 +122,61 @@ sessions = Table(
     Column("csrf", String(64), nullable=False),
     Column("created_at", Float, nullable=False),
     Column("expires_at", Float, nullable=False),
+)
+
+# Who saw or fetched an original, and what retention purged (UU PDP 27/2022): appended, never
+# changed (database triggers refuse UPDATE and DELETE), read beside the decisions at /audit.
+access_log = Table(
+    "access_log", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", Float, nullable=False),
+    Column("officer", String(64), nullable=False),  # an account, or "retention" for a purge
+    Column("action", String(32), nullable=False),
+    Column("event_id", String(64), nullable=False),
+    Column("name", String(255), nullable=False),  # the file; "" for what concerns the whole record
+    Column("reason", Text, nullable=False),
+)
+
+# One officer's leave to see one original of one record, for a while (OriginalsSettings.grant_s).
+original_grants = Table(
+    "original_grants", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("officer", String(64), ForeignKey("officers.username"), nullable=False),
+    Column("event_id", String(64), ForeignKey("records.event_id"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("granted_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+)
+
+# A withheld original asked of its box: the process holding the MQTT connection publishes the
+# request (sent_at) and files the answer (status: requested, sent, arrived, unavailable, refused).
+original_fetches = Table(
+    "original_fetches", metadata,
+    Column("request_id", String(64), primary_key=True),
+    Column("event_id", String(64), ForeignKey("records.event_id"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("requested_by", String(64), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("requested_at", Float, nullable=False),
+    Column("sent_at", Float),
+    Column("status", String(16), nullable=False, server_default="requested"),
+    Column("detail", Text),
+    Column("done_at", Float),
+)
+
+# What a purged record leaves in the database: enough for the chain and an auditor, nothing personal.
+tombstones = Table(
+    "tombstones", metadata,
+    Column("event_id", String(64), ForeignKey("records.event_id"), primary_key=True),
+    Column("device_id", String(128), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("prev_hash", String(80), nullable=False),
+    Column("record_hash", String(80), nullable=False),
+    Column("files", Text, nullable=False),  # JSON: [{name, sha256, bytes}]
+    Column("status", String(16), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("retention_s", Float, nullable=False),
+    Column("purged_at", Float, nullable=False),
+    Column("jws", Text),  # the signed etle.tombstone/1, when the purge had the back office's key
 )

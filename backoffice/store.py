@@ -55,6 +55,7 @@ class StoredRecord:
     violation: str | None = None  # what the officers' queue filters on
     plate: str | None = None
     detected_at: str | None = None
+    purged_at: float | None = None  # retention purged it (backoffice.retention): a tombstone holds its place
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
     $share/<group>/etle/v1/+/+/violation     each message goes to one worker of the group
     $share/<group>/etle/v1/+/+/media/#
     etle/v1/+/+/status                        every worker (retained messages skip shared ones)
+    $share/<group>/etle/v1/+/+/original/#     withheld originals a box sends on request (backoffice.fetch)
 
 The same subscriptions work on a clustered broker (EMQX, VerneMQ, HiveMQ): the group spans the
 cluster. The media and the event of one record may reach different workers; they meet in the
@@ -33,6 +34,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from backoffice.fetch import OriginalInbox
 from backoffice.ingest import Answer, Ingest, IngestConfig, IngestStats
 from backoffice.store import Store, StoreError
 from edge.backoff import Backoff
@@ -78,6 +80,7 @@ class Worker:
         self._lock = threading.Lock()
         self._progress = WorkerProgress(0, IngestStats(), 0, 0)
         self._ingest: Ingest | None = None
+        self._inbox: OriginalInbox | None = None
         self._client = self._new_client()
 
     def progress(self) -> WorkerProgress:
@@ -108,7 +111,8 @@ class Worker:
             return
         prefix, group = self._config.topic_prefix, self._config.group
         shared = f"$share/{group}/{prefix}/+/+"
-        client.subscribe([(f"{shared}/violation", QOS), (f"{shared}/media/#", QOS), (f"{prefix}/+/+/status", QOS)])
+        client.subscribe([(f"{shared}/violation", QOS), (f"{shared}/media/#", QOS), (f"{prefix}/+/+/status", QOS),
+                          (f"{shared}/original/#", QOS)])
         with self._lock:
             self._progress = replace(self._progress, connects=self._progress.connects + 1)
 
@@ -129,7 +133,8 @@ class Worker:
         ref = parse_topic(self._config.topic_prefix, topic)
         now = time.time()
         if ref is None:
-            log.info("ignored a message on %s", topic)
+            if self._inbox is None or not self._inbox.on_message(topic, payload, now):
+                log.info("ignored a message on %s", topic)
             return []
         if ref.channel == "media":
             return ingest.on_media(ref, payload, now)
@@ -150,10 +155,20 @@ class Worker:
         with self._lock:
             self._progress = replace(self._progress, receipts_sent=self._progress.receipts_sent + len(answers))
 
+    def _request(self, now: float) -> None:
+        """Publish the officers' requests for withheld originals (each claimed by one worker only)."""
+        assert self._inbox is not None
+        for message in self._inbox.to_send(now):
+            info = self._client.publish(message.topic, message.payload, qos=QOS,
+                                        properties=publish_properties("application/json", {}))
+            if info.rc != paho.MQTT_ERR_SUCCESS:
+                self._inbox.unsent(message, paho.error_string(info.rc))
+
     def run(self, stop: threading.Event, ready: threading.Event | None = None) -> WorkerProgress:
         """Receive, store and answer until `stop` is set."""
         store = Store.open(self._config.data, self._config.database)
         self._ingest = ingest = Ingest(store, self._keys, self._config.ingest)
+        self._inbox = OriginalInbox(store, self._config.topic_prefix)
         backoff, connected, last_sweep = Backoff(0.2, 5.0), False, 0.0
         while not stop.is_set():
             if not connected:
@@ -182,6 +197,7 @@ class Worker:
     def _sweep(self, ingest: Ingest, now: float) -> None:
         try:
             self._answer(ingest.sweep(now))
+            self._request(now)
         except StoreError as exc:
             log.error("%s", exc)
         with self._lock:

@@ -1,5 +1,7 @@
 """The back office tests' shared makings: a store holding three real signed violations (the
-evidence builder's JPEGs and clip, ingested by the real ingest), officers, and a signed-in client."""
+evidence builder's JPEGs and clip, ingested by the real ingest), officers, and a signed-in client;
+and the same with redacted copies (`redacting_office`: the box's real redaction, with the regions
+to hide given instead of detected)."""
 
 from __future__ import annotations
 
@@ -18,10 +20,18 @@ from backoffice.accounts import Accounts
 from backoffice.ingest import Ingest, IngestConfig
 from backoffice.store import Store
 from edge.contract.topics import Topics, parse_topic
+from edge.core import Box
 from edge.delivery.records import messages, read_entry
+from edge.evidence.config import EvidenceConfig
+from edge.evidence.schedule import EvidenceScheduler
 from edge.ledger.keys import load_public_keys
+from edge.ledger.seal import Sealer
+from edge.plates.config import PlateConfig
+from edge.privacy.config import PrivacyConfig, Publish
+from edge.privacy.find import Found
+from edge.privacy.redact import Region
 from edge.sources import Frame
-from tests.builders import T0, sealer
+from tests.builders import REPLAY, T0, context, sealer
 from tests.builders import violation_at as violation
 from tests.evidence.test_folders import builder
 
@@ -47,20 +57,47 @@ def scene(i: int) -> Frame:
     return Frame(image=image, index=i, captured_at=T0 + timedelta(seconds=i / 10))
 
 
+class HideTheLeftHalf:
+    """Stands in for the detectors (which find nothing on a synthetic gradient): the left half of
+    every frame is a "bystander", so the redacted copies differ from the originals where a test
+    can see it. The redaction itself (mosaic, copies, the signed event) is the box's own."""
+
+    models: tuple[tuple[str, Path], ...] = ()
+
+    def find(self, image: np.ndarray, violator: Box | None, tiles: bool = True) -> Found:
+        height, width = image.shape[:2]
+        return Found((Region((0, 0, width // 2, height), "person", 0.9, "bystander"),), ())
+
+
 @pytest.fixture
 def office(tmp_path: Path) -> Office:
     """Three signed red-light events, stored by the back office as if they came over MQTT."""
     seal = sealer(tmp_path)
-    box = builder(tmp_path, tmp_path / "box", seal, clip=True)
+    return stored_office(tmp_path, builder(tmp_path, tmp_path / "box", seal, clip=True), seal)
+
+
+def redacting_office(tmp_path: Path, publish: Publish, clip: bool = False) -> Office:
+    """The office of a box that redacts (`evidence.privacy.publish`: redacted or both): one event
+    (redacting a clip takes a while on a small machine)."""
+    seal = sealer(tmp_path)
+    config = EvidenceConfig(directory=tmp_path / "box", plates=PlateConfig(enabled=False), clip=clip,
+                            privacy=PrivacyConfig(publish=publish))
+    box = EvidenceScheduler(context(tmp_path, "dev-1", REPLAY), config, fps=10, sealer=seal)
+    box.redact_with(HideTheLeftHalf())
+    return stored_office(tmp_path, box, seal, (30,))
+
+
+def stored_office(tmp_path: Path, box: EvidenceScheduler, seal: Sealer, at: tuple[int, ...] = (30, 40, 50),
+                  database: str | None = None) -> Office:
     records = []
     for i in range(80):
         records += box.on_frame(scene(i))
-        if i in (30, 40, 50):
+        if i in at:
             box.add(violation(i))
     records += box.flush()
     seal.close()
-    assert len(records) == 3
-    store = Store.open(tmp_path / "office")
+    assert len(records) == len(at)
+    store = Store.open(tmp_path / "office", database)
     try:
         ingest = Ingest(store, load_public_keys(tmp_path / "keys"), IngestConfig())
         for record in records:
@@ -74,7 +111,7 @@ def office(tmp_path: Path) -> Office:
             assert [a.receipt.status for a in answers] == ["stored"]
     finally:
         store.close()
-    add_officers(tmp_path / "office")
+    add_officers(tmp_path / "office", database)
     return Office(tmp_path / "office", tmp_path / "keys", tuple(r.event_id for r in records))
 
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -26,6 +27,13 @@ from tests.conftest import ROOT
 
 @pytest.fixture
 def review_server(office: Office) -> Iterator[str]:
+    with running_review(office) as url:
+        yield url
+
+
+@contextmanager
+def running_review(office: Office) -> Iterator[str]:
+    """`python -m backoffice review` on the office's store; its address, without the trailing slash."""
     port = free_port()
     command = [sys.executable, "-m", "backoffice", "review", "--data", str(office.data), "--keys",
                str(office.keys), "--port", str(port)]
