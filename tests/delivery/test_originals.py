@@ -110,13 +110,23 @@ def open_original(client: TestClient, event_id: str, name: str) -> str:
     return target
 
 
-def test_an_officer_fetches_a_withheld_original_from_the_box_through_the_back_office(
-        workdir: Path, broker_config: BrokerConfig, backoffice: Receiver) -> None:
+def stored_redacted(workdir: Path, broker_config: BrokerConfig) -> tuple[InProcessBox, Written]:
+    """A box that published one event with its original withheld, and got it receipted `stored`."""
     box = InProcessBox.open(workdir, box_config(broker_config.port, retention_s=3600))
     try:
         box.delivery.start()
         record = emit_redacted(box)
         wait_for("the receipt", lambda: box.delivery.progress().stored == 1)
+    except BaseException:
+        box.close()
+        raise
+    return box, record
+
+
+def test_an_officer_fetches_a_withheld_original_from_the_box_through_the_back_office(
+        workdir: Path, broker_config: BrokerConfig, backoffice: Receiver) -> None:
+    box, record = stored_redacted(workdir, broker_config)
+    try:
         client = supervisor(workdir)
         target = open_original(client, record.event_id, "overview_at.jpg")
         folder = next((workdir / "backoffice" / "records").rglob(record.event_id))
@@ -137,13 +147,8 @@ def test_an_officer_fetches_a_withheld_original_from_the_box_through_the_back_of
 
 def test_an_original_that_does_not_match_its_signed_hash_is_refused(
         workdir: Path, broker_config: BrokerConfig, backoffice: Receiver) -> None:
-    box = InProcessBox.open(workdir, box_config(broker_config.port, retention_s=3600))
-    try:
-        box.delivery.start()
-        record = emit_redacted(box)
-        wait_for("the receipt", lambda: box.delivery.progress().stored == 1)
-    finally:
-        box.close()  # from now on a forged box answers
+    box, record = stored_redacted(workdir, broker_config)
+    box.close()  # from now on a forged box answers
     forger = Subscriber(broker_config).start(TOPICS.original_request)
     try:
         client = supervisor(workdir)
