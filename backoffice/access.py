@@ -13,10 +13,9 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import Executable, insert, select, update
-from sqlalchemy.exc import SQLAlchemyError
 
 from backoffice import schema as t
-from backoffice.store import Store, StoreError
+from backoffice.store import Store
 
 OPEN, FINAL = ("requested", "sent"), ("arrived", "unavailable", "refused")
 
@@ -63,23 +62,12 @@ _FETCH = tuple(t.original_fetches.c[n] for n in Fetch.__slots__)
 
 class Originals:
     def __init__(self, store: Store) -> None:
-        self._engine = store.engine
-
-    def _rows(self, query: Executable) -> list[tuple[object, ...]]:
-        try:
-            with self._engine.connect() as db:
-                return [tuple(row) for row in db.execute(query)]
-        except SQLAlchemyError as exc:
-            raise StoreError(f"cannot read the back office store: {exc}") from exc
+        self._store = store
 
     def _write(self, *statements: Executable) -> int:
         """In one transaction; the rows the first statement touched."""
-        try:
-            with self._engine.begin() as db:
-                counts = [db.execute(s).rowcount for s in statements]
-        except SQLAlchemyError as exc:
-            raise StoreError(f"cannot write to the back office store: {exc}") from exc
-        return int(counts[0]) if counts else 0
+        counts = self._store.write(*statements)
+        return counts[0] if counts else 0
 
     def grant(self, access: Access, valid_s: float) -> Grant:
         """Leave to see one file for `valid_s`, and its line in the access log, in one transaction."""
@@ -90,10 +78,10 @@ class Originals:
 
     def granted(self, officer: str, event_id: str, name: str, now: float) -> Grant | None:
         g = t.original_grants.c
-        rows = self._rows(select(*_GRANT).where(g.officer == officer, g.event_id == event_id, g.name == name,
+        rows = self._store.read(select(*_GRANT).where(g.officer == officer, g.event_id == event_id, g.name == name,
                                                 g.granted_at <= now, g.expires_at > now)
                           .order_by(g.expires_at.desc()).limit(1))
-        return Grant(*rows[0]) if rows else None  # type: ignore[arg-type]
+        return Grant(*rows[0]) if rows else None
 
     def log(self, access: Access) -> None:
         self._write(log_line(access))
@@ -104,7 +92,7 @@ class Originals:
         query = select(*_ACCESS).order_by(a.id.desc()).limit(limit)
         if event_id is not None:
             query = query.where(a.event_id == event_id)
-        return [Access(*row) for row in self._rows(query)][::-1]  # type: ignore[arg-type]
+        return [Access(*row) for row in self._store.read(query)][::-1]
 
     def request(self, access: Access) -> Fetch:
         """Ask the box for a withheld original, unless a request for it is still open."""
@@ -121,15 +109,15 @@ class Originals:
     def fetch(self, event_id: str, name: str) -> Fetch | None:
         """The latest request for this file."""
         f = t.original_fetches.c
-        rows = self._rows(select(*_FETCH).where(f.event_id == event_id, f.name == name)
+        rows = self._store.read(select(*_FETCH).where(f.event_id == event_id, f.name == name)
                           .order_by(f.requested_at.desc()).limit(1))
-        return Fetch(*rows[0]) if rows else None  # type: ignore[arg-type]
+        return Fetch(*rows[0]) if rows else None
 
     def unsent(self) -> list[Fetch]:
         f = t.original_fetches.c
-        rows = self._rows(select(*_FETCH).where(f.status == "requested", f.sent_at.is_(None))
+        rows = self._store.read(select(*_FETCH).where(f.status == "requested", f.sent_at.is_(None))
                           .order_by(f.requested_at))
-        return [Fetch(*row) for row in rows]  # type: ignore[arg-type]
+        return [Fetch(*row) for row in rows]
 
     def claim(self, request_id: str, now: float) -> bool:
         """Mark a request sent; False when another worker claimed it first (it publishes it)."""

@@ -21,7 +21,6 @@ import os
 import shutil
 import uuid
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Executable, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -93,26 +92,19 @@ class Pending:
     def event(self, event_id: str) -> tuple[str, str, str, float] | None:
         """(site, camera, jws, received_at) of a waiting event."""
         e = t.pending_events.c
-        rows = self._rows(select(e.site, e.camera, e.jws, e.received_at).where(e.event_id == event_id))
+        rows = self._store.read(select(e.site, e.camera, e.jws, e.received_at).where(e.event_id == event_id))
         return (str(rows[0][0]), str(rows[0][1]), str(rows[0][2]), float(rows[0][3])) if rows else None
 
     def media(self, event_id: str) -> dict[str, str]:
         """name → sha256 of the media that arrived for an event."""
         m = t.pending_media.c
-        return {str(n): str(s) for n, s in self._rows(select(m.name, m.sha256).where(m.event_id == event_id))}
-
-    def _rows(self, query: Executable) -> list[Any]:
-        try:
-            with self._store.engine.connect() as db:
-                return list(db.execute(query))
-        except SQLAlchemyError as exc:
-            raise StoreError(f"cannot read the back office store: {exc}") from exc
+        return {str(n): str(s) for n, s in self._store.read(select(m.name, m.sha256).where(m.event_id == event_id))}
 
     def waiting_events(self) -> list[tuple[str, float]]:
         """(event_id, received_at) of every waiting event, oldest first."""
         e = t.pending_events.c
         return [(str(i), float(at)) for i, at in
-                self._rows(select(e.event_id, e.received_at).order_by(e.received_at))]
+                self._store.read(select(e.event_id, e.received_at).order_by(e.received_at))]
 
     def drop_event(self, event_id: str) -> None:
         self._delete(t.pending_events.delete().where(t.pending_events.c.event_id == event_id))
@@ -124,13 +116,9 @@ class Pending:
                                                            t.pending_media.c.event_id.not_in(waiting)))
 
     def _delete(self, statement: Executable) -> int:
-        try:
-            with self._store.engine.begin() as db:
-                return int(db.execute(statement).rowcount)
-        except SQLAlchemyError as exc:
-            raise StoreError(f"cannot write to the back office store: {exc}") from exc
+        return self._store.write(statement)[0]
 
     def count(self) -> tuple[int, int]:
         """(waiting events, waiting media)."""
-        return (len(self._rows(select(t.pending_events.c.event_id))),
-                len(self._rows(select(t.pending_media.c.name))))
+        return (len(self._store.read(select(t.pending_events.c.event_id))),
+                len(self._store.read(select(t.pending_media.c.name))))

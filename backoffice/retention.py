@@ -26,7 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from backoffice import schema as t
 from backoffice.access import Access, log_line
 from backoffice.settings import RetentionSettings
-from backoffice.store import Store, StoredRecord, StoreError
+from backoffice.store import COLUMNS, Store, StoredRecord, StoreError, record_of
 from edge.ledger.chain import atomic_write
 from edge.ledger.keys import Signer
 from edge.ledger.signing import sign_event
@@ -50,17 +50,14 @@ def due(store: Store, retention: RetentionSettings, now: float) -> list[StoredRe
     newest = select(func.max(r.id).label("id")).group_by(r.event_id).subquery()
     rejected = (select(r.event_id).join(newest, r.id == newest.c.id)
                 .where(r.decision == "rejected", r.at <= now - retention.rejected_days * DAY_S))
-    wanted = set(_ids(store, rejected))
-    return [record for record in store.records() if record.event_id in wanted and record.purged_at is None
-            and record.kind == "event"]
+    c = t.records.c
+    return [record_of(row) for row in store.read(
+        select(*COLUMNS).where(c.event_id.in_(rejected), c.purged_at.is_(None), c.kind == "event")
+        .order_by(c.device_id, c.seq))]
 
 
 def _ids(store: Store, query: Executable) -> list[str]:
-    try:
-        with store.engine.connect() as db:
-            return [str(row[0]) for row in db.execute(query)]
-    except SQLAlchemyError as exc:
-        raise StoreError(f"cannot read the back office store: {exc}") from exc
+    return [str(row[0]) for row in store.read(query)]
 
 
 def purge(store: Store, retention: RetentionSettings, signer: Signer | None, now: float) -> PurgeReport:
@@ -71,7 +68,10 @@ def purge(store: Store, retention: RetentionSettings, signer: Signer | None, now
                                              retention.rejected_days * DAY_S, datetime.fromtimestamp(now, UTC)),
                         signer)
         purged.append(record.event_id)
-    deleted = sum(_delete_files(store, r) for r in store.records() if r.purged_at is not None)
+    # Blobs awaited by a record being received stay (read once for the run).
+    waiting = set(_ids(store, select(t.pending_media.c.sha256).distinct()))
+    buried = store.read(select(*COLUMNS).where(t.records.c.purged_at.is_not(None)))
+    deleted = sum(_delete_files(store, record_of(row), waiting) for row in buried)
     return PurgeReport(tuple(purged), signed, deleted)
 
 
@@ -108,13 +108,13 @@ def _bury(store: Store, record: StoredRecord, purge_: Purge, signer: Signer | No
     return 1 if signed is not None else 0
 
 
-def _delete_files(store: Store, record: StoredRecord) -> int:
-    """Step 3: the record's folder, the blobs only it linked, the browser copy of its clip."""
+def _delete_files(store: Store, record: StoredRecord, waiting: set[str]) -> int:
+    """Step 3: the record's folder, the blobs only it linked (and no record being received awaits),
+    the browser copy of its clip."""
     folder = store.root / record.path
     if not folder.is_dir():
         return 0
     hashes = _file_hashes(store, record.event_id)
-    waiting = set(_ids(store, select(t.pending_media.c.sha256).distinct()))
     deleted = len([p for p in folder.iterdir() if p.is_file()])
     shutil.rmtree(folder)
     for sha in hashes:
@@ -140,11 +140,6 @@ def _file_hashes(store: Store, event_id: str) -> set[str]:
 def tombstones(store: Store) -> list[dict[str, object]]:
     """Every tombstone row, oldest purge first (for `show` and the tests)."""
     c = t.tombstones.c
-    try:
-        with store.engine.connect() as db:
-            rows = db.execute(select(c.event_id, c.device_id, c.seq, c.prev_hash, c.record_hash, c.files, c.status,
-                                     c.reason, c.retention_s, c.purged_at, c.jws).order_by(c.purged_at, c.seq))
-            return [dict(row._mapping) for row in rows]
-    except SQLAlchemyError as exc:
-        raise StoreError(f"cannot read the back office store: {exc}") from exc
-
+    rows = store.read(select(c.event_id, c.device_id, c.seq, c.prev_hash, c.record_hash, c.files, c.status,
+                             c.reason, c.retention_s, c.purged_at, c.jws).order_by(c.purged_at, c.seq))
+    return [dict(row._mapping) for row in rows]

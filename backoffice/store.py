@@ -126,26 +126,28 @@ class Store:
     def device_dir(self, device_id: str) -> Path:
         return self.root / "records" / device_id
 
-    def _read(self, statement: Executable) -> list[Any]:
+    def read(self, statement: Executable) -> list[Any]:
+        """The rows of one query; a database failure is a StoreError (the other stores' tables too)."""
         try:
             with self.engine.connect() as db:
                 return list(db.execute(statement))
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot read the back office store: {exc}") from exc
 
-    def _write(self, statement: Executable) -> None:
+    def write(self, *statements: Executable) -> list[int]:
+        """The statements in one transaction; the rows each touched."""
         try:
             with self.engine.begin() as db:
-                db.execute(statement)
+                return [int(db.execute(s).rowcount) for s in statements]
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot write to the back office store: {exc}") from exc
 
     def get(self, event_id: str) -> StoredRecord | None:
-        rows = self._read(select(*COLUMNS).where(t.records.c.event_id == event_id))
+        rows = self.read(select(*COLUMNS).where(t.records.c.event_id == event_id))
         return record_of(rows[0]) if rows else None
 
     def holder_of(self, device_id: str, seq: int) -> str | None:
-        rows = self._read(select(t.records.c.event_id).where(t.records.c.device_id == device_id,
+        rows = self.read(select(t.records.c.event_id).where(t.records.c.device_id == device_id,
                                                             t.records.c.seq == seq))
         return str(rows[0][0]) if rows else None
 
@@ -176,13 +178,13 @@ class Store:
         fsync_dir(target.parent)
 
     def count_duplicate(self, event_id: str) -> None:
-        self._write(update(t.records).where(t.records.c.event_id == event_id)
+        self.write(update(t.records).where(t.records.c.event_id == event_id)
                     .values(duplicates=t.records.c.duplicates + 1))
 
     def reject(self, event_id: str, site: str, camera: str, reason: str) -> None:
-        self._write(insert(t.rejections).values(event_id=event_id, site=site, camera=camera, reason=reason,
+        self.write(insert(t.rejections).values(event_id=event_id, site=site, camera=camera, reason=reason,
                                                 received_at=time.time()))
-        self._write(t.pending_events.delete().where(t.pending_events.c.event_id == event_id))
+        self.write(t.pending_events.delete().where(t.pending_events.c.event_id == event_id))
 
     def put_status(self, site: str, camera: str, document: str) -> None:
         values = {"site": site, "camera": camera, "document": document, "received_at": time.time()}
@@ -217,40 +219,40 @@ class Store:
             query = query.where(t.reviews.c.event_id == event_id)
         if limit is not None:
             query = query.order_by(None).order_by(t.reviews.c.id.desc()).limit(limit)
-        rows = [Review(*row) for row in self._read(query)]
+        rows = [Review(*row) for row in self.read(query)]
         return rows if limit is None else rows[::-1]
 
     def decisions(self) -> dict[str, str]:
         """The standing decision per reviewed record (the latest)."""
-        rows = self._read(select(t.reviews.c.event_id, t.reviews.c.decision).order_by(t.reviews.c.id))
+        rows = self.read(select(t.reviews.c.event_id, t.reviews.c.decision).order_by(t.reviews.c.id))
         return {str(event_id): str(decision) for event_id, decision in rows}
 
     def records(self, device_id: str | None = None) -> list[StoredRecord]:
         query = select(*COLUMNS).order_by(t.records.c.device_id, t.records.c.seq)
         if device_id:
             query = query.where(t.records.c.device_id == device_id)
-        return [record_of(row) for row in self._read(query)]
+        return [record_of(row) for row in self.read(query)]
 
     def rejections(self) -> list[tuple[str, str, str, str]]:
         r = t.rejections.c
         return [(str(a), str(b), str(c), str(d)) for a, b, c, d in
-                self._read(select(r.event_id, r.site, r.camera, r.reason).order_by(r.id))]
+                self.read(select(r.event_id, r.site, r.camera, r.reason).order_by(r.id))]
 
     def statuses(self) -> list[tuple[str, str, str]]:
         s = t.statuses.c
         return [(str(a), str(b), str(c)) for a, b, c in
-                self._read(select(s.site, s.camera, s.document).order_by(s.site, s.camera))]
+                self.read(select(s.site, s.camera, s.document).order_by(s.site, s.camera))]
 
     def status_times(self) -> dict[tuple[str, str], float]:
         s = t.statuses.c
-        return {(str(a), str(b)): float(c) for a, b, c in self._read(select(s.site, s.camera, s.received_at))}
+        return {(str(a), str(b)): float(c) for a, b, c in self.read(select(s.site, s.camera, s.received_at))}
 
     def devices(self) -> list[str]:
-        return [str(r[0]) for r in self._read(select(t.records.c.device_id).distinct().order_by(t.records.c.device_id))]
+        return [str(r[0]) for r in self.read(select(t.records.c.device_id).distinct().order_by(t.records.c.device_id))]
 
     def chain(self, device_id: str) -> Chain:
         r = t.records.c
-        rows = self._read(select(r.seq, r.lost_first, r.lost_last).where(r.device_id == device_id).order_by(r.seq))
+        rows = self.read(select(r.seq, r.lost_first, r.lost_last).where(r.device_id == device_id).order_by(r.seq))
         if not rows:
             return Chain(device_id, 0, 0, 0, 0, ())
         have = {int(seq) for seq, _, _ in rows}
@@ -264,7 +266,7 @@ class Store:
         """Per device: the site, camera and arrival time of its newest stored record."""
         r = t.records.c
         newest = select(r.device_id, func.max(r.seq).label("seq")).group_by(r.device_id).subquery()
-        rows = self._read(select(r.device_id, r.site, r.camera, r.received_at)
+        rows = self.read(select(r.device_id, r.site, r.camera, r.received_at)
                           .join(newest, (r.device_id == newest.c.device_id) & (r.seq == newest.c.seq)))
         return {str(d): (str(s), str(c), float(at)) for d, s, c, at in rows}
 
