@@ -176,13 +176,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--count", type=int, default=400)
     parser.add_argument("--seed", type=int, default=6)
     parser.add_argument("--tune", type=int, default=100)
+    parser.add_argument("--search-vehicle-px", type=int, default=PlateConfig().search_vehicle_px,
+                        help="evidence.plates.search_vehicle_px; 0: search at full size")
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results" / "plates.json")
     args = parser.parse_args(argv)
     labels = [lb for lb in ensure(args.set_dir, args.count, args.seed, args.tune) if lb["split"] == args.split]
     labels = labels[: args.limit] if args.limit else labels
-    config = PlateConfig()
+    config = PlateConfig(search_vehicle_px=args.search_vehicle_px or None)
     detector_config = config.detector.model_copy(update={"model": ROOT / config.detector.model})
-    finder = CachedFinder(PlateDetector(detector_config, 0.0))
+    finder = CachedFinder(PlateDetector(detector_config, 0.0, config.search_vehicle_px))
     results = []
     for backend in args.backends.split(","):
         started = time.perf_counter()

@@ -41,9 +41,9 @@ PLATE_MODEL = Path("models/license_plate_detector.onnx")
 def _default_detector() -> YoloConfig:
     # One thread: plates are read on a thread of their own beside the vehicle detector (two
     # threads each oversubscribed a 2-core box: 14 % slower end to end on the demo).
-    # Not capped below 640: at 320 the plate tune split read as well (27 ms a crop instead of 93), but
-    # on the demo clip a red-light runner's plate was then found in none of its 5 frames (a large crop
-    # scaled down shrinks the plate under what the detector finds). Small crops run small anyway.
+    # Not capped below 640 by input side: a large crop scaled down by its long side shrinks the plate
+    # with it (on the demo clip a red-light runner's plate was then found in none of its 5 frames at
+    # 320). `PlateConfig.search_vehicle_px` scales by the vehicle's width instead, which bounds the plate's.
     return YoloConfig(model=PLATE_MODEL, labels={0: "plate"}, score_threshold=0.25,
                       ort=OrtOptions(intra_op_threads=1))
 
@@ -64,6 +64,12 @@ class PlateConfig(BaseModel):
     )
     vehicle_margin: float = Field(default=0.1, ge=0, le=1, title="Margin around the vehicle box",
                                   description="Fraction of the box added on each side before looking for the plate.")
+    search_vehicle_px: int | None = Field(
+        default=400, ge=64, title="Vehicle width for the plate search",
+        description="Pixels. A wider vehicle crop is shrunk to this before the plate detector looks at it (the OCR "
+        "still reads the full-resolution plate): the detector costs by its input's area and finds a plate as well "
+        "at 48 px as at 120. None: search at full size.",
+    )
     plate_margin: float = Field(default=0.04, ge=0, le=1, title="Margin around the plate box")
     min_plate_width_px: int = Field(default=40, ge=1, title="Narrowest plate sent to the OCR",
                                     description="Pixels. A narrower plate cannot be read reliably; it is skipped.")

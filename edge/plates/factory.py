@@ -34,5 +34,5 @@ def build_plate_reader(config: PlateConfig) -> PlateReader:
     detector_config = config.detector
     detector_config = detector_config.model_copy(update={"model": in_project(detector_config.model)})
     recognizer, ocr_files = build_recognizer(config.ocr)
-    return PlateReader(config, PlateDetector(detector_config, config.vehicle_margin), recognizer,
-                       (("plate_detector", detector_config.model), *ocr_files))
+    finder = PlateDetector(detector_config, config.vehicle_margin, config.search_vehicle_px)
+    return PlateReader(config, finder, recognizer, (("plate_detector", detector_config.model), *ocr_files))

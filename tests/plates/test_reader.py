@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from edge.plates.config import PlateConfig
-from edge.plates.detector import PlateHit, VehicleView, rank_views
+from edge.plates.detector import PlateDetector, PlateHit, VehicleView, rank_views
 from edge.plates.factory import build_plate_reader
 from edge.plates.ocr import CharCandidates, TextRead
 from edge.plates.reader import PlateOutcome, PlateReader
@@ -165,3 +165,19 @@ def test_rank_prefers_large_sharp_central_uncut_views() -> None:
     ]
     assert [v.frame_index for v in rank_views(views, 5)] == [2, 4, 3, 5, 1]
     assert rank_views([], 3) == []
+
+
+def test_a_wide_vehicle_is_searched_smaller_and_its_plate_found_where_it_is() -> None:
+    """The search at 400 px finds the plate a full-size search finds, in frame pixels; the OCR
+    still reads it at full resolution and gets the text."""
+    frame, box = street_frame("B 2817 PKW", "black", 900, x0=400, y0=100, size=(1920, 1080))
+    view = VehicleView(1, frame, box)
+    config = PlateConfig()
+    assert config.search_vehicle_px == 400
+    small = PlateDetector(config.detector, config.vehicle_margin, config.search_vehicle_px).find(view)
+    full = PlateDetector(config.detector, config.vehicle_margin, None).find(view)
+    assert small is not None and full is not None
+    assert max(abs(a - b) for a, b in zip(small.box, full.box, strict=True)) < 12  # 900/400: ~2 px at its input
+    assert small.box[2] - small.box[0] > 150  # frame pixels, not the shrunk crop's
+    outcome = build_plate_reader(config).read([view])
+    assert outcome.plate is not None and outcome.plate.text == "B2817PKW"
