@@ -116,7 +116,7 @@ class PlateDetector:
         scale = min(1.0, self._vehicle_px / width) if self._vehicle_px and width > 0 else 1.0
         if scale < 1.0:
             size = (max(8, round(crop.shape[1] * scale)), max(8, round(crop.shape[0] * scale)))
-            crop = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
+            crop = np.asarray(cv2.resize(crop, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
         found = self._detector.detect(crop)
         if len(found) == 0 or found.confidence is None:
             return None
