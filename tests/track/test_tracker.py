@@ -100,23 +100,29 @@ def test_points_of_another_class_are_seen_but_not_measured() -> None:
     assert len(track.seen) > len(track.points)
 
 
-def rider_run(speed_kmh: float, seconds: float, config: TrackerConfig | None = None,
-              jitter_m: float = 0.0) -> list[str]:
-    """A motorcycle with its rider, boxed as a "person", riding down a lane towards a pole
-    camera at `speed_kmh`, its boxes placed up to `jitter_m` off along the lane; the track's
-    judged class after each detector step."""
+def ride(names: list[str], speed_kmh: float, seconds: float, size: tuple[float, float, float] = (0.75, 1.9, 1.6),
+         config: TrackerConfig | None = None, jitter_m: float = 0.0) -> list[Track]:
+    """A vehicle of `size` riding down a lane towards a pole camera at `speed_kmh`, boxed under
+    `names` in turn, its boxes placed up to `jitter_m` off along the lane; its track after each
+    detector step."""
     cam = camera(10.0, 7.0, 18.0, 0.0, 1800.0)
     tracker = VehicleTracker(config or TrackerConfig(), CAMERA_FPS, site(cam, [0.0, 3.5, 7.0]))
     noise = np.random.default_rng(7).uniform(-jitter_m, jitter_m, round(seconds * CAMERA_FPS))
-    classes = []
+    tracks = []
     for frame in range(round(seconds * CAMERA_FPS)):
         y = 60.0 - speed_kmh / 3.6 * frame / CAMERA_FPS + noise[frame]
-        box = cuboid_box(cam, (5.25, y), (0.75, 1.9, 1.6))
+        box = cuboid_box(cam, (5.25, y), size)
         dets = sv.Detections(xyxy=box[None], confidence=np.array([0.8]), class_id=np.array([0]),
-                             data={"class_name": np.array(["person"])})
+                             data={"class_name": np.array([names[frame % len(names)]])})
         update = tracker.update(dets, frame, T0 + timedelta(seconds=frame / CAMERA_FPS))
-        classes += [t.class_name for t in update.active]
-    return classes
+        tracks += list(update.active)
+    return tracks
+
+
+def rider_run(speed_kmh: float, seconds: float, config: TrackerConfig | None = None,
+              jitter_m: float = 0.0) -> list[str]:
+    """A motorcycle with its rider, boxed as a "person": the track's judged class after each step."""
+    return [t.class_name for t in ride(["person"], speed_kmh, seconds, config=config, jitter_m=jitter_m)]
 
 
 def test_a_person_riding_down_the_lane_is_a_motorcycle() -> None:
@@ -189,25 +195,9 @@ def test_a_car_creeping_where_the_border_cuts_it_is_not_held_and_holding_can_be_
     assert off.last.frame_index < 30
 
 
-def named_run(names: list[str], size: tuple[float, float, float]) -> Track:
-    """A vehicle riding down a lane at 36 km/h, boxed under `names` in turn; its last track."""
-    cam = camera(10.0, 7.0, 18.0, 0.0, 1800.0)
-    tracker = VehicleTracker(TrackerConfig(), CAMERA_FPS, site(cam, [0.0, 3.5, 7.0]))
-    track = None
-    for frame in range(40):
-        box = cuboid_box(cam, (5.25, 60.0 - 10.0 * frame / CAMERA_FPS), size)
-        name = names[frame % len(names)]
-        dets = sv.Detections(xyxy=box[None], confidence=np.array([0.8]), class_id=np.array([0]),
-                             data={"class_name": np.array([name])})
-        update = tracker.update(dets, frame, T0 + timedelta(seconds=frame / CAMERA_FPS))
-        track = update.active[0] if update.active else track
-    assert track is not None
-    return track
-
-
 def test_a_motorcycle_boxed_as_its_rider_half_the_time_is_measured_on_every_box() -> None:
     """Rider and motorcycle boxes are one size: all of them are the motorcycle's path."""
-    track = named_run(["motorcycle", "person", "person", "motorcycle", "bicycle"], (0.75, 1.9, 1.6))
+    track = ride(["motorcycle", "person", "person", "motorcycle", "bicycle"], 36.0, 40 / CAMERA_FPS)[-1]
     assert track.class_name == "motorcycle"
     assert len(track.points) >= 38 and {p.class_name for p in track.points} == {"motorcycle", "person", "bicycle"}
 
