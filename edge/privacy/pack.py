@@ -1,10 +1,12 @@
 """Several vehicles' windows on one detector input: pure layout, painting and mapping back.
 
-The plate detector takes a 640 x 640 input whatever it is given, so one run per vehicle crop
-spends most of each run on an upscaled small crop (and on the demo clip ~6 runs per frame). At
-native scale the vehicles of one frame fit on one or two 640 sheets, side by side with a grey
-gap (the detector's own padding colour) so that no box straddles two of them: one run finds the
-plates of them all (MODELS.md: 40-80 px plates are found at native scale in 640 tiles).
+One run per vehicle crop, each scaled up to the plate detector's input, spends most of each run
+on an upscaled small crop (and on the demo clip ~6 runs per frame). At native scale the vehicles
+of one frame fit on one or two sheets 640 wide, side by side with a grey gap (the detector's own
+padding colour) so that no box straddles two of them: one run finds the plates of them all
+(MODELS.md: 40-80 px plates are found at native scale in 640 tiles). A sheet is only as tall as
+its rows: the dynamic-shape detector then runs a few vehicles at a fraction of a 640 square's cost,
+at the same scale (its long side stays 640).
 """
 
 from __future__ import annotations
@@ -32,13 +34,16 @@ class Sheet:
 
 
 def shelves(windows: Sequence[Window], size: int) -> list[Sheet]:
-    """Windows packed onto `size` x `size` sheets in rows (tallest first); a window larger than a
-    sheet gets a sheet of its own size, alone (the detector then scales it down).
+    """Windows packed onto sheets `size` wide and at most `size` tall, in rows (tallest first), each
+    sheet as tall as its rows; a window larger than a sheet gets a sheet of its own size, alone (the
+    detector then scales it down).
 
-    >>> [len(s.placed) for s in shelves([(0, 0, 300, 200), (0, 0, 300, 100), (0, 0, 100, 100)], 640)]
-    [3]
+    >>> [(len(s.placed), s.height) for s in shelves([(0, 0, 300, 200), (0, 0, 300, 100), (0, 0, 100, 100)], 640)]
+    [(3, 308)]
     >>> [(s.width, s.height) for s in shelves([(0, 0, 900, 100), (0, 0, 10, 10)], 640)]
-    [(900, 100), (640, 640)]
+    [(900, 100), (640, 10)]
+    >>> [(s.width, s.height) for s in shelves([(0, 0, 600, 400)] * 2, 640)]
+    [(640, 400), (640, 400)]
     >>> shelves([], 640)
     []
     """
@@ -53,12 +58,12 @@ def shelves(windows: Sequence[Window], size: int) -> list[Sheet]:
         if x + w > size:  # next row
             x, y, row_height = 0, y + row_height + GAP_PX, 0
         if y + h > size:  # next sheet
-            sheets.append(Sheet(size, size, tuple(rows)))
+            sheets.append(Sheet(size, y - GAP_PX, tuple(rows)))
             rows, x, y, row_height = [], 0, 0, 0
         rows.append((window, x, y))
         x, row_height = x + w + GAP_PX, max(row_height, h)
     if rows:
-        sheets.append(Sheet(size, size, tuple(rows)))
+        sheets.append(Sheet(size, y + row_height, tuple(rows)))
     return sheets
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import cv2
 import numpy as np
 import pytest
 
-from edge.config.site import Signal
+from edge.config.site import LampRois, Signal
 from edge.core import LightState
 from edge.detect.config import SignalVisionConfig
-from edge.detect.signal import Debouncer, VisionSignalReader, classify
+from edge.detect.signal import Debouncer, VisionSignalReader, classify, lamp_levels
 
 T0 = datetime(2026, 1, 15, tzinfo=UTC)
 CFG = SignalVisionConfig()
@@ -74,3 +75,14 @@ def test_reader_on_drawn_lamps() -> None:
 def test_reader_ignores_controller_signals() -> None:
     sig = Signal.model_validate({"id": "c", "source": "controller"})
     assert VisionSignalReader([sig], CFG, T0).read(np.zeros((10, 10, 3), np.uint8), T0) == {}
+
+
+def test_lamp_levels_are_the_mean_hsv_value_of_each_region_without_converting_the_frame() -> None:
+    """The reader takes each pixel's brightest channel on the lamp regions only; it must read what
+    OpenCV's HSV value channel of the whole frame reads there (partly outside the frame included)."""
+    image = np.random.default_rng(3).integers(0, 256, (120, 160, 3), dtype=np.uint8)
+    rois = LampRois.model_validate(
+        {"red": (5.4, 7, 33, 29.6), "amber": (40, 50, 71, 90), "green": (150, 100, 190, 140)})
+    value = cv2.cvtColor(image, cv2.COLOR_BGR2HSV)[:, :, 2].astype(np.float64) / 255.0
+    expected = (value[7:30, 5:33].mean(), value[50:90, 40:71].mean(), value[100:140, 150:160].mean())
+    assert lamp_levels(image, rois) == pytest.approx(expected, abs=1e-12)
