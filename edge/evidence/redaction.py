@@ -1,9 +1,10 @@
 """The redacted copies of one violation's evidence, made on the evidence worker's thread.
 
 The detectors run on the overview frames and on the clip's keyframes only (`clip_keyframe_s`
-apart); a clip frame between two keyframes hides what either of them found, and each region
-matched across them over the whole span of its path (`edge.privacy.redact.between`). If a detector fails,
-the copy fails closed: everything but the violator's box is hidden, and the event says why.
+apart, on the camera's frame count: neighbouring violations' clips share them); a clip frame
+between two keyframes hides what either of them found, and each region matched across them over
+the whole span of its path (`edge.privacy.redact.between`). If a detector fails, the copy fails
+closed: everything but the violator's box is hidden, and the event says why.
 The redacted clip is encoded frame by frame, so no second copy of the clip is held in memory.
 """
 
@@ -85,14 +86,15 @@ def violator_box(boxes: Mapping[int, Box], index: int) -> Box | None:
 
 
 def keyframes(indices: Sequence[int], step: int) -> tuple[int, ...]:
-    """Every `step`-th clip frame, and always the first and last.
+    """The clip's frames whose camera frame index is a multiple of `step`, and always its first and
+    last. Counted from the camera's frame 0, not from the clip's start, so that the clips of
+    violations close together share their keyframes (the finder looks at each frame once).
 
-    >>> keyframes([5, 6, 7, 8, 9, 10, 11], 3), keyframes([], 3)
-    ((5, 8, 11), ())
+    >>> keyframes([5, 6, 7, 8, 9, 10, 11], 3), keyframes([7, 8, 9], 3), keyframes([], 3)
+    ((5, 6, 9, 11), (7, 9), ())
     """
-    chosen = list(indices[::max(1, step)])
-    if indices and chosen[-1] != indices[-1]:
-        chosen.append(indices[-1])
+    step = max(1, step)
+    chosen = [i for k, i in enumerate(indices) if i % step == 0 or k in (0, len(indices) - 1)]
     return tuple(chosen)
 
 

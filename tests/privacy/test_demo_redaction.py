@@ -259,3 +259,20 @@ def test_the_verifier_rejects_a_swapped_redacted_copy(folder: Path, tmp_path: Pa
     report = verify_path(swapped, load_public_keys(folder.parents[1] / "keys"))
     assert not report.ok
     assert any(f.check == "media_sha256" and "overview_at.redacted.jpg" in f.detail for f in report.failures)
+
+
+def test_a_frame_is_looked_at_once_and_each_violator_judged_as_if_it_were_the_first(
+        demo: tuple[list[Frame], dict[int, Box]], finder: RegionFinder) -> None:
+    """Neighbouring violations share clip frames: the detectors' look at a frame is kept, and only
+    whose plate stays sharp changes with the violator (a new finder, never used, agrees)."""
+    frames, boxes = demo
+    image = frames[ACT - FIRST].image
+    look = finder.look(image, False)
+    others = [box for box in look.vehicles if iou(box, boxes[ACT]) < 0.1]
+    assert others, "the demo frame holds other vehicles"
+    for violator in (boxes[ACT], others[0], None):
+        assert finder.find(image, violator, False) == RegionFinder(PrivacyConfig()).find(image.copy(), violator, False)
+    ours = finder.find(image, boxes[ACT], False)
+    theirs = finder.find(image, others[0], False)
+    assert ours.keep and theirs.keep and set(ours.keep).isdisjoint(theirs.keep)
+    assert {r.box for r in theirs.regions} & set(ours.keep)  # the first violator's plate is hidden in the other's

@@ -4,6 +4,7 @@ fail-closed copy when a detector breaks."""
 
 from __future__ import annotations
 
+import gc
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from edge.evidence.event import MediaItem
 from edge.evidence.redaction import RedactionJob, keyframes, run_redaction, violator_box
 from edge.evidence.writer import published
 from edge.privacy.config import PrivacyConfig
-from edge.privacy.find import Found, merged, tiles
+from edge.privacy.find import Found, FrameLooks, Look, merged, tiles
 from edge.privacy.redact import Mosaic, Pixels, Region, between, cell_size, redact
 from edge.sources import Frame
 from tests.builders import T0
@@ -96,8 +97,11 @@ def test_merged_plates() -> None:
 
 
 def test_keyframes_and_the_violators_box() -> None:
-    assert keyframes(list(range(10, 20)), 3) == (10, 13, 16, 19)
+    assert keyframes(list(range(10, 20)), 3) == (10, 12, 15, 18, 19)
     assert keyframes([4], 3) == (4,)
+    # Two violations' clips overlapping by six frames look at the same frames there.
+    first, second = keyframes(list(range(10, 20)), 3), keyframes(list(range(14, 24)), 3)
+    assert set(first) & set(second) == {15, 18}
     assert violator_box({}, 5) is None
 
 
@@ -136,3 +140,19 @@ def test_a_failing_detector_hides_everything_but_the_violator() -> None:
     assert not (still[0:20, 0:30] == NOISE[0:20, 0:30]).all()
     assert made.clip is not None  # the clip is redacted all the same, frame by frame
     assert all(f.found.regions[0].kind == "outside_vehicle" for f in made.found)
+
+
+def test_a_frames_look_lives_as_long_as_the_frame_and_no_longer() -> None:
+    looks, look = FrameLooks(kept=2), Look((((0.0, 0.0, 4.0, 4.0), 0.9),), (), ())
+    first = np.zeros((8, 8, 3), np.uint8)
+    looks.put(first, False, look)
+    assert looks.get(first, False) is look
+    assert looks.get(first, True) is None  # looked at without the tiles: the stills' search is not done
+    assert looks.get(first.copy(), False) is None  # equal pixels, another frame
+    del first
+    gc.collect()
+    assert len(looks) == 0  # freed with its frame
+    frames = [np.zeros((8, 8, 3), np.uint8) for _ in range(3)]
+    for frame in frames:
+        looks.put(frame, False, look)
+    assert len(looks) == 2 and looks.get(frames[0], False) is None  # the oldest goes first
