@@ -50,6 +50,21 @@ def recording_path(scene: Path, key: str) -> Path:
     return scene / f"{PREFIX}{key}.npz"
 
 
+def recording_for(scene: Path, clip: Path, region: Region, settings: DeviceSettings) -> Path:
+    """Where this run's detections are (or will be) recorded. A run that detects every Nth frame
+    and has no recording of its own gets one cut from a run that detected every frame, when the
+    scene has one: the detector keeps no state between calls, so it answers frame k × N the same
+    whichever frames it saw before, and call k of this run is call k × N of that one. How much
+    recall a cadence costs is then measured without running the CNN again."""
+    path = recording_path(scene, recording_key(clip, region, settings))
+    every = settings.detect_every
+    if every > 1 and not path.exists():
+        full = recording_path(scene, recording_key(clip, region, settings.model_copy(update={"detect_every": 1})))
+        if full.exists():
+            _store(path, _load(full)[::every])
+    return path
+
+
 class RecordingDetector:
     """Answers from `path` when it exists; else asks the detector `build` makes, and keeps
     every answer for `save`."""

@@ -24,7 +24,7 @@ from edge.config.load import load_site
 from edge.pipeline import Pipeline, detection_region, site_detector
 from edge.settings import load_settings
 from edge.sources import open_source
-from evaluation.detections import RecordingDetector, recording_key, recording_path
+from evaluation.detections import RecordingDetector, recording_for
 
 RUN_DIR = "run"
 SUMMARY = "summary.json"
@@ -69,7 +69,7 @@ def run_scene(scene: Path, settings: Path | None = None, replay: bool = True) ->
     source = open_source(clip, site.site.camera.fps, datetime.fromisoformat(str(truth["start_time"])))
     region = detection_region(site, config)
     recorder = RecordingDetector(lambda: site_detector(config, region),
-                                 recording_path(scene, recording_key(Path(clip), region, config))) if replay else None
+                                 recording_for(scene, Path(clip), region, config)) if replay else None
     pipeline = Pipeline(site, config, source, start_up(site, config, source), None, recorder)
     stats = pipeline.run()
     if recorder is not None:

@@ -1,8 +1,12 @@
-"""Benchmarks of the hot path on the bundled demo clip.
+"""Benchmarks of the hot path on the bundled demo clip, and issue 13's side-by-side.
 
 Baseline: one raw `InferenceSession.run` of the bundled CenterNet on a ready tensor. Every other
 figure is a ratio to it, measured in the same process: what our pre/post-processing, the
 tracker, the signal reader and the whole pipeline cost relative to the model itself.
+The side-by-side (`bench_side`, skipped by --quick) runs the demo and two evaluation scenes
+through a bare detector loop, the pipeline and ultralytics' track() on the same YOLO graph, and
+several cameras at once: the top-level keys `pipeline_vs_bare`, `pipeline_vs_ultralytics` and
+`cameras_at_10fps`, and a markdown table for BENCHMARKS.md.
 Results go to bench-results/results.json (one object per run, appended).
 """
 
@@ -21,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import supervision as sv
 from bench_privacy import hidden, redaction_ms
+from bench_side import side_results
 
 from edge.app import start_up
 from edge.config.load import load_site
@@ -63,12 +68,18 @@ def track_and_rules_p95_ms(measures: list[FrameMeasure]) -> float:
     return float(np.percentile(spent, 95)) if spent else 0.0
 
 
-def main() -> None:
+def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--frames", type=int, default=300, help="demo clip frames to run (all 300)")
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "bench-results" / "results.json")
-    args = parser.parse_args()
+    parser.add_argument("--side-frames", type=int, default=240, help="frames of each clip in the side-by-side")
+    parser.add_argument("--quick", action="store_true", help="the demo clip's figures only, no side-by-side")
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = arguments()
 
     site = load_site(PROJECT_ROOT / "calibration" / "demo" / "site.yaml")
     settings = DeviceSettings().resolved()
@@ -118,7 +129,7 @@ def main() -> None:
     stages = stage_percentiles(measures)
     track_rules_ms = track_and_rules_p95_ms(measures)
 
-    result = {
+    result: dict[str, object] = {
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cpu": platform.processor() or platform.machine(), "python": platform.python_version()},
         "baseline": {"name": "raw ORT run, centernet 512x512", "ms": round(baseline, 2)},
@@ -142,11 +153,15 @@ def main() -> None:
         "pipeline": {"frames": stats.frames, "fps": round(stats.fps, 2), "violations": stats.violations,
                      "plate_checks": stats.plate_checks, "privacy": privacy},
     }
+    if not args.quick:
+        result |= side_results(settings, args.side_frames)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     history = json.loads(args.out.read_text()) if args.out.exists() else []
     history.append(result)
     args.out.write_text(json.dumps(history, indent=2) + "\n")
     print(json.dumps(result, indent=2))
+    if "table" in result:
+        print(result["table"])
     print(f"appended to {args.out}")
 
 

@@ -11,7 +11,9 @@ import pytest
 from edge.detect.base import Detector
 from edge.detect.build import build_detector
 from edge.detect.config import CenterNetConfig
-from evaluation.detections import RecordingDetector, ReplayError
+from edge.detect.region import Region
+from edge.settings import DeviceSettings
+from evaluation.detections import RecordingDetector, ReplayError, recording_for
 from tests.conftest import MODELS, ultralytics_asset
 
 
@@ -45,3 +47,31 @@ def test_a_recording_replays_every_call_and_refuses_another_run(tmp_path: Path) 
     short.detect(frames[0])
     with pytest.raises(ReplayError, match="the run made 1"):
         short.save()
+
+
+def test_a_run_on_every_nth_frame_replays_a_cut_of_the_every_frame_recording(tmp_path: Path) -> None:
+    """The cadence's cost in recall is measured from one recording: a run detecting every 2nd frame
+    gets frames 0, 2, 4 of the every-frame run, which is what the detector answers on them."""
+    bus = cv2.imread(str(ultralytics_asset("bus.jpg")))
+    frames = [bus, np.full_like(bus, 90), cv2.flip(bus, 1), cv2.flip(bus, 0), bus[:, ::2].copy()]
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"the recording key hashes the clip")
+    region, every_frame = Region.frame((bus.shape[1], bus.shape[0])), DeviceSettings().resolved()
+    every_second = every_frame.model_copy(update={"detect_every": 2})
+    assert not recording_for(tmp_path, clip, region, every_second).exists()  # nothing to cut it from yet
+
+    def build() -> Detector:
+        return build_detector(every_frame.detector)
+
+    full = RecordingDetector(build, recording_for(tmp_path, clip, region, every_frame))
+    for frame in frames:
+        full.detect(frame)
+    full.save()
+    path = recording_for(tmp_path, clip, region, every_second)
+    assert path.exists() and path != full.path
+    replay, detector = RecordingDetector(build, path), build()
+    assert replay.replaying
+    for frame in frames[::2]:
+        got, direct = replay.detect(frame), detector.detect(frame)
+        assert np.allclose(got.xyxy, direct.xyxy, atol=1e-3) and np.array_equal(got.class_id, direct.class_id)
+    replay.save()  # three calls, as a run on 5 frames detecting every 2nd makes
