@@ -132,7 +132,7 @@ def iou(a: Box, b: Box) -> float:
 
 
 def merged(hits: list[Hit], iou_above: float = 0.3) -> list[Hit]:
-    """One hit per object: hits overlapping by more than `iou` (the same plate seen in a vehicle's
+    """One hit per object: hits overlapping by an IoU above `iou_above` (the same plate seen in a vehicle's
     crop and in two tiles) become their union, with the best score.
 
     >>> merged([((0, 0, 10, 10), 0.5), ((1, 0, 11, 10), 0.7), ((50, 50, 60, 60), 0.4)])
@@ -172,6 +172,7 @@ class RegionFinder:
         """What to hide in the frame; `violator`: the violating vehicle's box there (None: unknown,
         so nothing is taken for the violator's); `tiles`: also search the frame's tiles for plates
         (the stills; the clip's keyframes skip them, see `plate_tile_px`)."""
+        tiles = tiles and self._config.plate_tile_px > 0  # without tiles a still is looked at as a keyframe
         look = self._looks.get(image, tiles)
         if look is None:
             look = self.look(image, tiles)
