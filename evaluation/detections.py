@@ -39,7 +39,8 @@ def recording_key(clip: Path, region: Region, settings: DeviceSettings) -> str:
     parts = {
         "clip": file_sha256(clip),
         "model": file_sha256(settings.detector.model),
-        "detector": settings.detector.model_dump(mode="json", exclude={"model"}),
+        # Spin-waiting changes when ORT's threads sleep, never what the detector answers.
+        "detector": settings.detector.model_dump(mode="json", exclude={"model": True, "ort": {"spin_wait"}}),
         "region": [region.x0, region.y0, region.x1, region.y1],
         "detect_every": settings.detect_every,
     }

@@ -48,6 +48,7 @@ def make_session(path: Path, options: OrtOptions) -> ort.InferenceSession:
     so.intra_op_num_threads = options.intra_op_threads
     so.inter_op_num_threads = options.inter_op_threads
     so.graph_optimization_level = _GRAPH_LEVELS[options.graph_optimization]
+    so.add_session_config_entry("session.intra_op.allow_spinning", "1" if options.spin_wait else "0")
     try:
         return ort.InferenceSession(str(path), sess_options=so, providers=options.providers)
     except Exception as exc:  # ORT raises its own untyped errors for bad files

@@ -29,6 +29,16 @@ class OrtOptions(BaseModel):
     graph_optimization: Literal["disable", "basic", "extended", "all"] = Field(
         default="all", title="Graph optimisation level"
     )
+    # Off by default: the box runs the evidence thread (plate reads, redaction, clips) beside the
+    # detector, and threads spinning between operators took the cores it needed. Pipeline fps on
+    # tune 131 and eval 5001, three interleaved pairs on 2 cores: +11 %, +6 %, +38 % without spinning;
+    # the bare detector loop moved within the machine's run-to-run noise (±20 %).
+    spin_wait: bool = Field(
+        default=False, title="Spin-wait between operators",
+        description="ORT's intra-op threads busy-wait for the next operator (a little lower latency when "
+        "the detector has the cores to itself). Off: they sleep, leaving the cores to the box's other "
+        "threads (the evidence thread, decoding).",
+    )
 
 
 class OnnxDetectorConfig(BaseModel):

@@ -10,6 +10,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
+from edge.detect.base import make_session
 from edge.detect.build import build_detector
 from edge.detect.config import CenterNetConfig, OrtOptions, YoloConfig
 from edge.errors import ModelError
@@ -160,3 +161,12 @@ def test_missing_model_file(tmp_path: Path) -> None:
 def test_wrong_model_for_backend() -> None:
     with pytest.raises(ModelError, match="expected one NHWC"):
         build_detector(CenterNetConfig(model=MODELS / "license_plate_detector.onnx"))
+
+
+def test_ort_threads_sleep_between_operators_unless_told_to_spin() -> None:
+    """The detector shares two cores with the evidence thread: its threads must not busy-wait."""
+    model = MODELS / "centernet.onnx"
+    key = "session.intra_op.allow_spinning"
+    assert make_session(model, OrtOptions()).get_session_options().get_session_config_entry(key) == "0"
+    spinning = make_session(model, OrtOptions(spin_wait=True))
+    assert spinning.get_session_options().get_session_config_entry(key) == "1"

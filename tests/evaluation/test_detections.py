@@ -13,7 +13,7 @@ from edge.detect.build import build_detector
 from edge.detect.config import CenterNetConfig
 from edge.detect.region import Region
 from edge.settings import DeviceSettings
-from evaluation.detections import RecordingDetector, ReplayError, recording_for
+from evaluation.detections import RecordingDetector, ReplayError, recording_for, recording_key
 from tests.conftest import MODELS, ultralytics_asset
 
 
@@ -75,3 +75,15 @@ def test_a_run_on_every_nth_frame_replays_a_cut_of_the_every_frame_recording(tmp
         got, direct = replay.detect(frame), detector.detect(frame)
         assert np.allclose(got.xyxy, direct.xyxy, atol=1e-3) and np.array_equal(got.class_id, direct.class_id)
     replay.save()  # three calls, as a run on 5 frames detecting every 2nd makes
+
+
+def test_whether_ort_spin_waits_does_not_make_recordings_stale(tmp_path: Path) -> None:
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"a clip")
+    region, settings = Region.frame((64, 48)), DeviceSettings().resolved()
+    ort = settings.detector.ort.model_copy(update={"spin_wait": not settings.detector.ort.spin_wait})
+    other = settings.model_copy(update={"detector": settings.detector.model_copy(update={"ort": ort})})
+    assert recording_key(clip, region, other) == recording_key(clip, region, settings)
+    threshold = settings.detector.model_copy(update={"score_threshold": 0.5})
+    assert recording_key(clip, region, settings.model_copy(update={"detector": threshold})) != recording_key(
+        clip, region, settings)
