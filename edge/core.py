@@ -14,6 +14,19 @@ from typing import Literal
 
 Point = tuple[float, float]
 Box = tuple[float, float, float, float]
+
+
+def iou(a: Box, b: Box) -> float:
+    """Intersection over union of two boxes (0 when both are empty).
+
+    >>> iou((0, 0, 2, 2), (1, 0, 3, 2)), iou((0, 0, 1, 1), (2, 2, 3, 3)), iou((0, 0, 0, 0), (0, 0, 0, 0))
+    (0.3333333333333333, 0.0, 0.0)
+    """
+    width = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    height = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = width * height
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
 VehicleClass = Literal["car", "motorcycle", "bus", "truck", "bicycle", "person"]
 ViolationKind = Literal[
     "red_light", "stop_line", "solid_line_crossing", "wrong_way",

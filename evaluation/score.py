@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from edge.core import iou
+
 MIN_IOU = 0.3
 # Or this share of the event's box inside the truth box: the truth boxes the whole cuboid (roof and
 # sides), a detector often only the photographed face, so a vehicle seen obliquely matches at
@@ -155,19 +157,6 @@ def read_truth(path: Path) -> Truth:
 def read_event(path: Path, evidence: str) -> Event:
     return parse_event(json.loads(path.read_text(encoding="utf-8")), evidence)
 
-
-def iou(a: Box, b: Box) -> float:
-    """
-    >>> iou((0, 0, 2, 2), (1, 0, 3, 2))
-    0.3333333333333333
-    >>> iou((0, 0, 1, 1), (2, 2, 3, 3))
-    0.0
-    """
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def _near(table: dict[int, Any], frame: int, slack: int) -> Any | None:

@@ -25,16 +25,14 @@ from pathlib import Path
 import numpy as np
 import supervision as sv
 from bench_privacy import hidden, redaction_ms
-from bench_side import side_results
+from bench_side import pipeline_run, side_results
 
-from edge.app import start_up
 from edge.config.load import load_site
 from edge.core import FrameMeasure
 from edge.detect.base import make_session
 from edge.detect.build import build_detector
 from edge.detect.signal import VisionSignalReader
 from edge.paths import PROJECT_ROOT
-from edge.pipeline import Pipeline, PipelineHooks
 from edge.settings import DeviceSettings
 from edge.sources import open_source
 from edge.track.config import TrackerConfig
@@ -106,23 +104,19 @@ def main() -> None:
     signal_ms = median_ms(lambda: reader.read(image, stamp), args.repeat)
     redact_ms = redaction_ms(frames, detector, site.site.camera.fps, max(1, args.repeat // 10))
 
+    measures: list[FrameMeasure] = []
+    # Per-frame wall times too: the worst frames show stalls (e.g. a plate read on the
+    # pipeline thread) that the mean hides; a live camera's buffer has to absorb them.
+    gaps: list[float] = []
+    last = [time.perf_counter()]
+
+    def tick(_frame: object) -> None:
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        last[0] = now
+
     with tempfile.TemporaryDirectory() as tmp:
-        run_settings = settings.with_evidence_dir(Path(tmp))
-        run_source = open_source(site.resolve_source(), site.site.camera.fps, site.site.camera.start_time)
-        pipeline = Pipeline(site, run_settings, run_source, start_up(site, run_settings, run_source))
-        measures: list[FrameMeasure] = []
-        pipeline.attach(PipelineHooks(measured=measures.append))
-        # Per-frame wall times too: the worst frames show stalls (e.g. a plate read on the
-        # pipeline thread) that the mean hides; a live camera's buffer has to absorb them.
-        gaps: list[float] = []
-        last = [time.perf_counter()]
-
-        def tick(_frame: object) -> None:
-            now = time.perf_counter()
-            gaps.append(now - last[0])
-            last[0] = now
-
-        stats = pipeline.run(args.frames, on_frame=tick)
+        stats = pipeline_run(site, settings, args.frames, measures, tick, Path(tmp))
         privacy = hidden(Path(tmp))
     frame_ms = 1000.0 * stats.elapsed_s / max(1, stats.frames)
     p99_ms, worst_ms = 1000.0 * float(np.percentile(gaps, 99)), 1000.0 * max(gaps)

@@ -13,6 +13,7 @@ import os
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from edge.detect.config import YoloConfig
 from edge.paths import PROJECT_ROOT
 from edge.pipeline import Pipeline, PipelineHooks, RunStats, detection_region, site_detector
 from edge.settings import DeviceSettings
-from edge.sources import open_source
+from edge.sources import Frame, open_source
 from evaluation.render import render_scene
 
 SCENES = PROJECT_ROOT / "build" / "bench" / "scenes"
@@ -80,15 +81,19 @@ def bare_fps(site: LoadedSite, settings: DeviceSettings, frames: int) -> float:
 
 
 def pipeline_run(site: LoadedSite, settings: DeviceSettings, frames: int,
-                 measures: list[FrameMeasure] | None = None) -> RunStats:
-    """The whole pipeline, evidence written to a temporary folder (and waited for: `run` flushes)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        run_settings = settings.with_evidence_dir(Path(tmp))
-        source = open_source(site.resolve_source(), site.site.camera.fps, site.site.camera.start_time)
-        pipeline = Pipeline(site, run_settings, source, start_up(site, run_settings, source))
-        if measures is not None:
-            pipeline.attach(PipelineHooks(measured=measures.append))
-        return pipeline.run(frames)
+                 measures: list[FrameMeasure] | None = None, on_frame: Callable[[Frame], None] | None = None,
+                 evidence: Path | None = None) -> RunStats:
+    """The whole pipeline, evidence written to `evidence` (None: a temporary folder) and waited for
+    (`run` flushes); `measures` collects each frame's FrameMeasure, `on_frame` sees each frame."""
+    if evidence is None:
+        with tempfile.TemporaryDirectory() as tmp:
+            return pipeline_run(site, settings, frames, measures, on_frame, Path(tmp))
+    run_settings = settings.with_evidence_dir(evidence)
+    source = open_source(site.resolve_source(), site.site.camera.fps, site.site.camera.start_time)
+    pipeline = Pipeline(site, run_settings, source, start_up(site, run_settings, source))
+    if measures is not None:
+        pipeline.attach(PipelineHooks(measured=measures.append))
+    return pipeline.run(frames, on_frame=on_frame)
 
 
 def ultralytics_fps(clip: Path, frames: int) -> float | None:

@@ -26,7 +26,7 @@ import numpy as np
 import supervision as sv
 from numpy.typing import NDArray
 
-from edge.core import Box
+from edge.core import Box, iou
 from edge.detect.centernet import CenterNetDetector
 from edge.detect.yolo import YoloDetector
 from edge.imaging import margin_window
@@ -118,17 +118,6 @@ def tiles(width: int, height: int, size: int, overlap: int) -> list[tuple[int, i
         count = math.ceil((extent - overlap) / (size - overlap))
         return [round(i * (extent - size) / (count - 1)) for i in range(count)]
     return [(x, y) for y in starts(height) for x in starts(width)]
-
-
-def iou(a: Box, b: Box) -> float:
-    """Intersection over union of two boxes.
-
-    >>> iou((0, 0, 10, 10), (5, 0, 15, 10)), iou((0, 0, 1, 1), (2, 2, 3, 3))
-    (0.3333333333333333, 0.0)
-    """
-    inter = inside_fraction(a, b) * max(0.0, a[2] - a[0]) * max(0.0, a[3] - a[1])
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def merged(hits: list[Hit], iou_above: float = 0.3) -> list[Hit]:

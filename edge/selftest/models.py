@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from edge.core import Box
+from edge.core import Box, iou
 from edge.detect.build import build_detector
 from edge.detect.config import CenterNetConfig, YoloConfig
 from edge.errors import ModelError
@@ -63,17 +63,6 @@ def read_frame(known: KnownFrame) -> NDArray[np.uint8]:
                                  "the models' output cannot be judged; it ships with the project")
     return np.asarray(image, dtype=np.uint8)
 
-
-def iou(a: Box, b: Box) -> float:
-    """
-    >>> iou((0, 0, 2, 2), (1, 0, 3, 2)), iou((0, 0, 1, 1), (2, 2, 3, 3)), iou((0, 0, 0, 0), (0, 0, 0, 0))
-    (0.3333333333333333, 0.0, 0.0)
-    """
-    width = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    height = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = width * height
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def identity(path: Path) -> str:

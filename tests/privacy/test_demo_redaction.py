@@ -21,7 +21,7 @@ import pytest
 from matplotlib import cbook
 from numpy.typing import NDArray
 
-from edge.core import Box, Track, TrackPoint, TrackUpdate
+from edge.core import Box, Track, TrackPoint, TrackUpdate, iou
 from edge.detect.centernet import CenterNetDetector
 from edge.detect.config import CenterNetConfig
 from edge.evidence.config import EvidenceConfig
@@ -45,13 +45,6 @@ DEMO_CLIP = PROJECT_ROOT / "calibration" / "demo" / "clip.mp4"
 FIRST, ACT, LAST = 178, 190, 202
 SEED: Box = (420.0, 536.0, 617.0, 670.0)  # the violator at the act
 FACE_PX = 24  # a person box narrower than this shows no recognisable face at 720p
-
-
-def iou(a: Box, b: Box) -> float:
-    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - w * h
-    return w * h / union if union > 0 else 0.0
 
 
 @pytest.fixture(scope="module")
