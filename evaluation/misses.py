@@ -18,7 +18,8 @@ from typing import Literal
 
 import supervision as sv
 
-from evaluation.score import MIN_COVER, Box, SceneScore, Truth, TruthVehicle, covered, iou
+from edge.core import iou
+from evaluation.score import MIN_COVER, Box, SceneScore, Truth, TruthVehicle, covered
 
 Cause = Literal["not detected", "detected as another class", "detected, not charged", "no recording"]
 CAUSES: tuple[Cause, ...] = ("not detected", "detected as another class", "detected, not charged", "no recording")

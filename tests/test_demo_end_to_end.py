@@ -16,6 +16,7 @@ import pytest
 from edge.cli import main
 from edge.config.load import load_site
 from edge.config.site import DEFAULT_ARTICLES
+from edge.core import iou
 from edge.detect.build import build_detector
 from edge.detect.signal import VisionSignalReader
 from edge.evidence.event import SCHEMA
@@ -23,7 +24,6 @@ from edge.ledger.signing import schema_errors
 from edge.plates.indonesia import parse
 from edge.settings import DeviceSettings
 from edge.sources import open_source
-from evaluation.score import iou
 from tests.conftest import DEMO
 
 TRUTH: dict[str, Any] = json.loads((DEMO / "ground_truth.json").read_text())

@@ -8,11 +8,11 @@ import cv2
 import numpy as np
 import pytest
 
+from edge.core import iou
 from edge.detect.base import Detector
 from edge.detect.build import build_detector
 from edge.detect.config import CenterNetConfig
 from edge.ledger.store import file_sha256
-from evaluation.score import iou
 from evaluation.sprites import SPRITES_DIR, Sprite, load_sprites, read_index
 from tests.conftest import MODELS
 
