@@ -103,6 +103,13 @@ def stationary_since(points: tuple[TrackPoint, ...], scene: Scene, radius_m: flo
     return start
 
 
+def median_size_fit(points: Collection[TrackPoint]) -> float | None:
+    """Median over `points` of a box's height over its class's typical cuboid's (`TrackPoint.size_fit`);
+    None when no point has one (no ground plane, or every top cut)."""
+    fits = [p.size_fit for p in points if p.size_fit is not None]
+    return float(np.median(fits)) if fits else None
+
+
 def seconds_between(a: TrackPoint, b: TrackPoint) -> float:
     return (b.captured_at - a.captured_at).total_seconds()
 

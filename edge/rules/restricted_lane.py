@@ -17,11 +17,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from edge.core import SignalState, Track, Violation
-from edge.rules.motion import inside_since, seconds_between
+from edge.rules.motion import inside_since, median_size_fit, seconds_between
 from edge.rules.scene import Scene
 
 LARGE = frozenset({"truck", "bus"})  # the classes a car is mistaken for that a ban or busway turns on
@@ -100,11 +99,11 @@ def _class_seen_near(track: Track, scene: Scene, config: RestrictedLaneConfig) -
     named = [p for p in near if p.class_name == track.voted_label]
     if sum(p.confidence for p in named) < config.min_class_share * sum(p.confidence for p in near):
         return False
-    fits = [p.size_fit for p in named if p.size_fit is not None]
+    fit = median_size_fit(named)
     low, high = config.size_fit
     if track.class_name in LARGE:
         low = max(low, config.large_min_fit)
-    return not fits or low <= float(np.median(fits)) <= high
+    return fit is None or low <= fit <= high
 
 
 def _broken(track: Track, scene: Scene, lane_id: str, moment: datetime) -> list[tuple[str, str, str, str]]:
