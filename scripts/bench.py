@@ -6,7 +6,8 @@ tracker, the signal reader and the whole pipeline cost relative to the model its
 The side-by-side (`bench_side`, skipped by --quick) runs the demo and two evaluation scenes
 through a bare detector loop, the pipeline and ultralytics' track() on the same YOLO graph, and
 several cameras at once: the top-level keys `pipeline_vs_bare`, `pipeline_vs_ultralytics` and
-`cameras_at_10fps`, and a markdown table for BENCHMARKS.md.
+`cameras_at_10fps`, and a markdown table for BENCHMARKS.md. `process` (`bench_process`, every run):
+cold start and peak RSS of `etle-edge run` on the demo in a process of its own.
 Results go to bench-results/results.json (one object per run, appended).
 """
 
@@ -25,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import supervision as sv
 from bench_privacy import hidden, redaction_ms
+from bench_process import process_results
 from bench_side import pipeline_run, side_results
 
 from edge.config.load import load_site
@@ -146,6 +148,8 @@ def main() -> None:
                         "pipeline_frame_p99": round(p99_ms, 1), "pipeline_frame_worst": round(worst_ms, 1)},
         "pipeline": {"frames": stats.frames, "fps": round(stats.fps, 2), "violations": stats.violations,
                      "plate_checks": stats.plate_checks, "privacy": privacy},
+        # Issue 13: cold start <= 5 s, peak RSS <= 1 GB a camera (the demo's whole clip, evidence work included).
+        "process": process_results(PROJECT_ROOT / "calibration" / "demo" / "site.yaml", args.frames, baseline),
     }
     if not args.quick:
         result |= side_results(settings, args.side_frames)
