@@ -26,7 +26,7 @@ from trackers import ByteTrackTracker
 from edge.core import Track, TrackPoint, TrackUpdate
 from edge.footprint import Estimate, Footprint
 from edge.geometry import anchor_points
-from edge.track.config import RIDER_WINDOW_S, TrackerConfig
+from edge.track.config import RIDER_MIN_S, RIDER_WINDOW_S, TrackerConfig
 from edge.track.hold import StillHold
 
 RIDER, MOTORCYCLE = "person", "motorcycle"
@@ -122,8 +122,9 @@ class VehicleTracker:
         return TrackUpdate(active=tuple(active), ended=self._prune(captured_at))
 
     def _is_rider(self, track_id: int, history: deque[TrackPoint]) -> bool:
-        """Once a "person" track has moved along the road at `rider_speed_kmh` for a second,
-        it is a rider for good (a pedestrian walks at 5 km/h, a motorcycle stops at lights)."""
+        """Once a "person" track has moved along the road at `rider_speed_kmh`, as far as that speed
+        goes in a second (in half a second at least), it is a rider for good (a pedestrian walks at
+        5 km/h, a motorcycle stops at lights)."""
         if track_id in self._riders:
             return True
         if self._footprint is None or self._config.rider_speed_kmh <= 0:
@@ -138,12 +139,15 @@ class VehicleTracker:
         if len(recent) < 2:
             return False
         times = np.array([(p.captured_at - recent[-1].captured_at).total_seconds() for p in reversed(recent)])
-        if times[-1] < RIDER_WINDOW_S:
+        if times[-1] < RIDER_MIN_S:
             return False
         ground = self._footprint.plane.to_world(np.array([p.middle for p in reversed(recent)], dtype=np.float64))
         steps = np.linalg.norm(np.diff(ground, axis=0), axis=1) / np.maximum(np.diff(times), 1e-6)
-        speed = float(np.linalg.norm(ground[-1] - ground[0])) / times[-1]
-        if bool(np.all(steps < max(_JUMP_MPS, _JUMP_FACTOR * speed))) and speed * 3.6 >= self._config.rider_speed_kmh:
+        distance = float(np.linalg.norm(ground[-1] - ground[0]))
+        rider_mps = self._config.rider_speed_kmh / 3.6
+        speed = distance / times[-1]
+        far_enough = distance >= rider_mps * RIDER_WINDOW_S  # at exactly the rider speed: the whole second
+        if bool(np.all(steps < max(_JUMP_MPS, _JUMP_FACTOR * speed))) and speed >= rider_mps and far_enough:
             self._riders.add(track_id)
             return True
         return False

@@ -125,12 +125,17 @@ def rider_run(speed_kmh: float, seconds: float, config: TrackerConfig | None = N
     return [t.class_name for t in ride(["person"], speed_kmh, seconds, config=config, jitter_m=jitter_m)]
 
 
-def test_a_person_riding_down_the_lane_is_a_motorcycle() -> None:
-    classes = rider_run(30.0, 2.5)
+@pytest.mark.parametrize(("speed_kmh", "after_s"), [
+    (16.0, (0.9, 1.4)),  # just over the rider speed: after a second of riding
+    (30.0, (0.45, 0.8)),  # twice as fast: as far in half the time
+    (80.0, (0.45, 0.8)),  # never sooner than half a second
+])
+def test_a_person_riding_down_the_lane_is_a_motorcycle(speed_kmh: float, after_s: tuple[float, float]) -> None:
+    classes = rider_run(speed_kmh, 2.5)
     assert classes[0] == "person" and classes[-1] == "motorcycle"
     first = classes.index("motorcycle")
     assert set(classes[first:]) == {"motorcycle"}  # for good, once seen riding
-    assert 0.9 <= (first + 1) / CAMERA_FPS <= 1.4  # after a second of riding
+    assert after_s[0] <= (first + 1) / CAMERA_FPS <= after_s[1]
 
 
 def test_a_fast_rider_whose_boxes_jitter_is_still_a_rider() -> None:
