@@ -4,7 +4,9 @@ The footprint needs the box's bottom edge (`edge.footprint`). A vehicle that sto
 camera that the frame's bottom cuts its box has none, so its measured path ended the moment it
 stopped and a rule that times standing (illegal_stop) never saw it stand (tune split: 2 of the 7
 missed illegal_stop charges). While its box keeps the place and size it had when it stopped, the
-vehicle has not moved: the tracker adds a held point at the last measured footprint.
+vehicle has not moved: the tracker adds a held point at the last measured footprint, moved by
+as much as the box moved between that footprint and the stop (`moved`): a vehicle that crept on
+unmeasured before it stopped again starts a new stop.
 
 Held only when the box went still soon after the last measured point (the vehicle cannot have
 gone far unmeasured) and has stayed still for `settle_s` (a box that creeps a few pixels a frame
@@ -45,6 +47,24 @@ def still(reference: Box, box: Box, tolerance: float) -> bool:
             and abs((box[2] - box[0]) - width) <= 2 * tolerance * width)
 
 
+def moved(origin: Box, standing: Box, tolerance: float) -> tuple[float, float]:
+    """How far (image x, y) a vehicle went between its last measured box and the box it stands in:
+    none when they are the same box up to the detector's jitter, else the move of the box's top
+    centre (the top and sides are the vehicle's, the bottom the border's). Less than its wheels
+    moved (the roof is higher, so it sweeps fewer rows), but enough that a car creeping a metre
+    in a queue does not stand where it stood before it crept, which would carry its first stop's
+    time into the next (tune 146: a queue twin charged with illegal_stop).
+
+    >>> moved((100, 50, 300, 250), (103, 52, 301, 250), 0.05)
+    (0.0, 0.0)
+    >>> moved((100, 50, 300, 250), (90, 90, 320, 260), 0.05)
+    (5.0, 40.0)
+    """
+    if still(origin, standing, tolerance):
+        return 0.0, 0.0
+    return ((standing[0] + standing[2]) - (origin[0] + origin[2])) / 2, float(standing[1] - origin[1])
+
+
 class StillHold:
     """Per track: whether an unmeasurable box holds the vehicle at its last measured footprint."""
 
@@ -69,8 +89,12 @@ class StillHold:
         if hold.reference is not None and still(hold.reference[0], seen.xyxy, self._tolerance):
             if (seen.captured_at - hold.reference[1]).total_seconds() < self._settle_s:
                 return None
+            dx, dy = moved(hold.origin.xyxy, hold.reference[0], self._tolerance)
+            centre = hold.origin.centre
             return replace(hold.origin, frame_index=seen.frame_index, captured_at=seen.captured_at,
-                           xyxy=seen.xyxy, confidence=seen.confidence, class_name=seen.class_name)
+                           xyxy=seen.xyxy, confidence=seen.confidence, class_name=seen.class_name,
+                           anchor=(hold.origin.anchor[0] + dx, hold.origin.anchor[1] + dy),
+                           centre=None if centre is None else (centre[0] + dx, centre[1] + dy))
         # Not (or no longer) still: it may come to a stop here only while its last measured
         # footprint is recent enough to still be where it stands.
         recent = (seen.captured_at - hold.origin.captured_at).total_seconds() <= self._within_s

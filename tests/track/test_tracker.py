@@ -200,6 +200,29 @@ def test_a_car_creeping_where_the_border_cuts_it_is_not_held_and_holding_can_be_
     assert off.last.frame_index < 30
 
 
+def test_a_car_that_crept_on_unmeasured_stands_where_it_stopped_again() -> None:
+    """A queue: the car stands where its footprint is measured, creeps 1.5 m on into the rows the
+    border cuts and stops again. Held where it was last measured, its first stop's time would run on
+    into the second; held as far on as its box went, the second stop starts afresh."""
+    cam = camera(10.0, 7.0, 18.0, 0.0, 1800.0)
+    footprint = site(cam, [0.0, 3.5, 7.0])
+    tracker = VehicleTracker(TrackerConfig(), CAMERA_FPS, footprint)
+    stop = 17.2  # metres from the camera's foot: the box's bottom is still in the frame; 1.5 m on, cut
+    path = [40.0 - 2.0 * k for k in range(12)] + [stop] * 20 + [stop - 0.5, stop - 1.0, stop - 1.5] + [stop - 1.5] * 30
+    track = None
+    for frame, y in enumerate(path):
+        box = cuboid_box(cam, (5.25, y), (1.8, 4.5, 1.5))
+        box[3] = min(box[3], H - 1)  # the border cuts it from y ≈ 16.7 m on
+        dets = sv.Detections(xyxy=box[None], confidence=np.array([0.8]), class_id=np.array([2]),
+                             data={"class_name": np.array(["car"])})
+        update = tracker.update(dets, frame, T0 + timedelta(seconds=frame / CAMERA_FPS))
+        track = update.active[0] if update.active else track
+    assert track is not None and track.last.frame_index == len(path) - 1  # held up to now
+    first_stop = next(p for p in track.points if p.frame_index == 25)
+    ground = footprint.plane.to_world(np.array([first_stop.anchor, track.last.anchor]))
+    assert float(np.linalg.norm(ground[1] - ground[0])) >= 0.6  # beyond illegal_stop's still radius (0.5 m)
+
+
 def test_a_motorcycle_boxed_as_its_rider_half_the_time_is_measured_on_every_box() -> None:
     """Rider and motorcycle boxes are one size: all of them are the motorcycle's path."""
     track = ride(["motorcycle", "person", "person", "motorcycle", "bicycle"], 36.0, 40 / CAMERA_FPS)[-1]
