@@ -978,9 +978,10 @@ def _violations(v: Vehicle, spec: SpriteSpec, ys: list[float], seen: list[int],
         speed_ms = abs(ys[trap[0]] - ys[trap[-1]]) / ((trap[-1] - trap[0]) / FPS)
         if speed_ms * 3.6 > SPEED_LIMIT_KMH:
             frame = trap[0] + 6
-            # The rule's own trap (0.25 m/px) starts farther out than NEAR_Y: with 0.8 s of positions
-            # it may fire up to two frames before the vehicle reaches NEAR_Y.
-            add("speeding", frame, (frame - 8, frame + 10), LANES[v.lane_at(ys[frame])],
+            # The rule's own trap (0.25 m/px) starts farther out than NEAR_Y: with 0.6 s of positions
+            # (edge.rules.speeding: min_window_s) it may fire up to four frames before the vehicle
+            # reaches NEAR_Y (v9: three).
+            add("speeding", frame, (frame - 10, frame + 10), LANES[v.lane_at(ys[frame])],
                 speed_kmh=round(speed_ms * 3.6, 1), limit_kmh=SPEED_LIMIT_KMH)
     return out
 
