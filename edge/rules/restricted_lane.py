@@ -10,6 +10,9 @@ speed trap), and only from the detections made there: far away the detector's cl
 detections must not ticket a bus in its own busway or a car under a truck ban. Where the site
 has a ground plane, the class must also explain the boxes' size (`size_fit`): a car the
 detector calls a truck fills a third of a truck's height, a bus called a car twice a car's.
+And a restriction is charged only if the vehicle breaks it whichever class its near detections
+credibly name (`credible_share`): a car called a truck in three near boxes of four breaks a truck
+ban only if it is a truck, so it is not charged there; in a busway it is, as car or truck.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from edge.core import SignalState, Track, Violation
+from edge.core import SignalState, Track, TrackPoint, Violation
 from edge.rules.motion import inside_since, median_size_fit, seconds_between
 from edge.rules.scene import Scene
 
@@ -54,6 +57,15 @@ class RestrictedLaneConfig(BaseModel):
         "its class: a car the detector calls a truck now and then is not judged against a truck ban. Far "
         "detections are not counted: a car called a truck far away and a car near is a car.",
     )
+    credible_share: float = Field(
+        default=0.15, gt=0, le=0.5, title="Class doubt",
+        description="A class the near detections name by at least this share of their confidence (over any "
+        "stretch from the first near box lasting `min_inside_s`) is one the vehicle may be: a restriction is "
+        "charged only if every such class breaks it. On tune 131-150 two cars the detector called a truck in "
+        "three near boxes of four, the rest car, were charged under a truck ban (one stood in view until the "
+        "car share fell to 0.149 of the whole); the six real trucks charged there had no near box of another "
+        "class.",
+    )
 
 
 def restricted_lane(
@@ -64,12 +76,18 @@ def restricted_lane(
         return []
     now = track.last
     lane_id = scene.lane_at(now.anchor)
-    if lane_id is None or not _class_seen_near(track, scene, config):
+    if lane_id is None:
+        return []
+    classes = _classes_seen_near(track, scene, config)
+    if not classes:
         return []
     entered = inside_since(track, scene, (lane_id,), config.min_inside_s)
     if entered is None or seconds_between(entered, now) < config.min_inside_s:
         return []
-    broken = _broken(track, scene, lane_id, now.captured_at)
+    broken = _broken(track.class_name, scene, lane_id, now.captured_at)
+    for doubt in classes - {track.class_name}:  # broken whichever class it is, or not charged
+        also = {rule_id for rule_id, _, _, _ in _broken(doubt, scene, lane_id, now.captured_at)}
+        broken = [b for b in broken if b[0] in also]
     if not broken:
         return []
     # One act, one charge: one violation per vehicle and lane naming every restriction it breaks;
@@ -86,36 +104,65 @@ def restricted_lane(
     })]
 
 
-def _class_seen_near(track: Track, scene: Scene, config: RestrictedLaneConfig) -> bool:
-    """The vehicle is in the near field now, and its detections there, over `min_inside_s` at
-    least, name its class by `min_class_share` of their confidence."""
+def _classes_seen_near(track: Track, scene: Scene, config: RestrictedLaneConfig) -> frozenset[str]:
+    """The classes the vehicle may be, its own among them, judged from its detections in the near field
+    (where it is now, over `min_inside_s` at least): they must name its class by `min_class_share`
+    of their confidence, and any other class named by `credible_share` of it is a doubt the charge
+    must survive. Empty: its class is not trusted, and it is not judged."""
     seen = track.seen or track.points
     # A box whose top the frame cuts is not class evidence: the detector saw part of the vehicle,
     # and a bus coming in under the top edge, its roof and sign unseen, reads as a truck.
     near = [p for p, fine in zip(seen, scene.metres_per_px([p.anchor for p in seen]) <= config.max_m_per_px,
                                  strict=True) if fine and not p.top_cut]
     if not near or near[-1] is not seen[-1] or seconds_between(near[0], near[-1]) < config.min_inside_s:
-        return False
+        return frozenset()
     named = [p for p in near if p.class_name == track.voted_label]
     if sum(p.confidence for p in named) < config.min_class_share * sum(p.confidence for p in near):
-        return False
+        return frozenset()
     fit = median_size_fit(named)
     low, high = config.size_fit
     if track.class_name in LARGE:
         low = max(low, config.large_min_fit)
-    return fit is None or low <= fit <= high
+    if fit is not None and not low <= fit <= high:
+        return frozenset()
+    return frozenset({track.class_name}) | _doubts(track, near, config)
 
 
-def _broken(track: Track, scene: Scene, lane_id: str, moment: datetime) -> list[tuple[str, str, str, str]]:
-    """(id, kind, allowed classes, windows) of each restriction the track's class breaks in the lane
-    at `moment`: the lane's own allowed_classes (id: the lane's id, kind lane_classes) first, then each
-    active busway or class ban, in site-file order."""
+def _doubts(track: Track, near: list[TrackPoint], config: RestrictedLaneConfig) -> frozenset[str]:
+    """The classes named by `credible_share` of the near detections' confidence over any stretch
+    from the first near one lasting `min_inside_s` or more. A doubt once raised stays: a car that
+    stands in the near field for a minute, boxed as a truck from that one view all the while, is
+    no more a truck than when it came in and was boxed as a car (tune 149)."""
+    weight: dict[str, float] = {}
+    total = 0.0
+    doubts: set[str] = set()
+    for p in near:
+        name = _as_vehicle(track, p.class_name)
+        weight[name] = weight.get(name, 0.0) + p.confidence
+        total += p.confidence
+        if seconds_between(near[0], p) >= config.min_inside_s:
+            doubts.update(name for name, w in weight.items() if w >= config.credible_share * total)
+    return frozenset(doubts)
+
+
+def _as_vehicle(track: Track, label: str) -> str:
+    """The vehicle class a detection's label says: the track's own label is its class (a rider's
+    "person" box is its motorcycle), and so is a "person" box of any motorcycle."""
+    if label == track.voted_label or (label == "person" and track.class_name == "motorcycle"):
+        return track.class_name
+    return label
+
+
+def _broken(class_name: str, scene: Scene, lane_id: str, moment: datetime) -> list[tuple[str, str, str, str]]:
+    """(id, kind, allowed classes, windows) of each restriction a vehicle of `class_name` breaks in the
+    lane at `moment`: the lane's own allowed_classes (id: the lane's id, kind lane_classes) first, then
+    each active busway or class ban, in site-file order."""
     broken = []
     lane = scene.lane(lane_id)
-    if track.class_name not in lane.allowed_classes:
+    if class_name not in lane.allowed_classes:
         broken.append((lane_id, "lane_classes", ",".join(lane.allowed_classes), "always"))
     for rule in scene.calibration.restrictions:
-        if rule.kind == "odd_even" or lane_id not in rule.lanes or track.class_name in rule.exempt_classes:
+        if rule.kind == "odd_even" or lane_id not in rule.lanes or class_name in rule.exempt_classes:
             continue
         if scene.restriction_active(rule, moment):
             broken.append((rule.id, rule.kind, ",".join(rule.exempt_classes), "; ".join(rule.windows) or "always"))

@@ -31,6 +31,13 @@ def relabel(t: Track, name: str, last: int, every: int = 1) -> Track:
     return dataclasses.replace(t, seen=seen)
 
 
+def came_in_as(t: Track, name: str, first: int, every: int) -> Track:
+    """`t` whose detections of its first `first` points said `name` (every `every`-th of them), as its `seen` path."""
+    seen = tuple(dataclasses.replace(p, class_name=name) if i < first and i % every == 0 else p
+                 for i, p in enumerate(t.points))
+    return dataclasses.replace(t, seen=seen)
+
+
 def sized(t: Track, fit: float) -> Track:
     """`t` whose every box is `fit` times its class's typical cuboid's height (edge.footprint)."""
     return dataclasses.replace(t, points=tuple(dataclasses.replace(p, size_fit=fit) for p in t.points))
@@ -166,6 +173,15 @@ CASES: list[tuple[str, Rule, Any, Track, dict[str, SignalState], Charge | None]]
     ("class ban: a truck, a car now and then near", restricted_lane, RestrictedLaneConfig(),
      relabel(track(line((35, 100), (35, 300), 20), cls="truck"), "car", last=8, every=4), NO_SIGNAL,
      ("restricted_lane", "a", "no-trucks-a", 10, 20)),
+    ("class ban: a 'truck' the detector called a car one near box in four (a car it may be)", restricted_lane,
+     RestrictedLaneConfig(), relabel(track(line((35, 100), (35, 300), 20), cls="truck"), "car", last=20, every=4),
+     NO_SIGNAL, None),
+    ("busway: the same 'truck' breaks the busway whether car or truck", restricted_lane, RestrictedLaneConfig(),
+     relabel(track(line((105, 100), (105, 300), 20), cls="truck"), "car", last=20, every=4), NO_SIGNAL,
+     ("restricted_lane", "b", "busway-b", 10, 20)),
+    ("class ban: a 'truck' boxed as a car as it came in, then standing a truck for 6 s", restricted_lane,
+     RestrictedLaneConfig(), came_in_as(track(line((35, 100), (35, 300), 20) + still((35, 300), 60), cls="truck"),
+                                        "car", first=21, every=4), NO_SIGNAL, None),
     ("class ban: a truck whose boxes a truck's size explains", restricted_lane, RestrictedLaneConfig(),
      sized(track(line((35, 100), (35, 300), 20), cls="truck"), 0.7), NO_SIGNAL,
      ("restricted_lane", "a", "no-trucks-a", 10, 20)),
