@@ -23,19 +23,15 @@ from edge.rules.wrong_way import WrongWayConfig, wrong_way
 from tests.rules.scene import CAL, PX_PER_M, SCENE, T0, after_red, kmh, line, signal, still, track, with_centre
 
 
+def relabelled(t: Track, name: str, rows: range) -> Track:
+    """`t` whose detections at `rows` (indexes into its points) said `name`, as its `seen` path."""
+    seen = tuple(dataclasses.replace(p, class_name=name) if i in rows else p for i, p in enumerate(t.points))
+    return dataclasses.replace(t, seen=seen)
+
+
 def relabel(t: Track, name: str, last: int, every: int = 1) -> Track:
     """`t` whose detections of its last `last` points said `name` (every `every`-th of them), as its `seen` path."""
-    cut = len(t.points) - last
-    seen = tuple(dataclasses.replace(p, class_name=name) if i >= cut and (i - cut) % every == 0 else p
-                 for i, p in enumerate(t.points))
-    return dataclasses.replace(t, seen=seen)
-
-
-def came_in_as(t: Track, name: str, first: int, every: int) -> Track:
-    """`t` whose detections of its first `first` points said `name` (every `every`-th of them), as its `seen` path."""
-    seen = tuple(dataclasses.replace(p, class_name=name) if i < first and i % every == 0 else p
-                 for i, p in enumerate(t.points))
-    return dataclasses.replace(t, seen=seen)
+    return relabelled(t, name, range(len(t.points) - last, len(t.points), every))
 
 
 def sized(t: Track, fit: float) -> Track:
@@ -180,8 +176,8 @@ CASES: list[tuple[str, Rule, Any, Track, dict[str, SignalState], Charge | None]]
      relabel(track(line((105, 100), (105, 300), 20), cls="truck"), "car", last=20, every=4), NO_SIGNAL,
      ("restricted_lane", "b", "busway-b", 10, 20)),
     ("class ban: a 'truck' boxed as a car as it came in, then standing a truck for 6 s", restricted_lane,
-     RestrictedLaneConfig(), came_in_as(track(line((35, 100), (35, 300), 20) + still((35, 300), 60), cls="truck"),
-                                        "car", first=21, every=4), NO_SIGNAL, None),
+     RestrictedLaneConfig(), relabelled(track(line((35, 100), (35, 300), 20) + still((35, 300), 60), cls="truck"),
+                                        "car", range(0, 21, 4)), NO_SIGNAL, None),
     ("class ban: a truck whose boxes a truck's size explains", restricted_lane, RestrictedLaneConfig(),
      sized(track(line((35, 100), (35, 300), 20), cls="truck"), 0.7), NO_SIGNAL,
      ("restricted_lane", "a", "no-trucks-a", 10, 20)),
