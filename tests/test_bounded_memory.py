@@ -16,6 +16,7 @@ import pytest
 from edge.app import start_up
 from edge.config.load import load_site
 from edge.pipeline import Pipeline
+from edge.privacy.find import LOOKS_KEPT
 from edge.settings import DeviceSettings
 from edge.sources import Frame, SourceHealth, VideoFileSource
 from tests.builders import sealer
@@ -23,7 +24,11 @@ from tests.conftest import DEMO
 from tests.memory import Sizes, collection_sizes, grown
 
 LAPS = 3
-IN_FLIGHT = ("._evidence._queue", "._evidence._worker._waiting")
+# What the evidence thread holds at the instant a lap ends: as large as its timing makes it, held to its
+# bounds below. The redactor's looks live as long as their frames, which the evidence in flight pins
+# (7 at the end of lap 2, 17 at the end of lap 3 of one run), at most LOOKS_KEPT of them.
+LOOKS = "._evidence._redactor._looks._looks"
+IN_FLIGHT = ("._evidence._queue", "._evidence._worker._waiting", LOOKS)
 
 
 class LoopedClip:
@@ -96,4 +101,5 @@ def test_no_collection_grows_with_frames(tmp_path: Path) -> None:
     assert not growth, f"collections growing with frames (path: (lap 2, lap 3)): {growth}"
     assert all(lap.get("._evidence._worker._waiting", 0) <= settings.evidence.background_jobs_waiting for lap in laps)
     assert all(lap.get("._evidence._queue", 0) <= stored / LAPS + 2 for lap in laps)
+    assert all(lap.get(LOOKS, 0) <= LOOKS_KEPT for lap in laps)
     assert len(laps[-1]) > 50, f"the walk reached into the stages: {sorted(laps[-1])}"
