@@ -25,6 +25,10 @@ class TrackerConfig(BaseModel):
     lost_track_s: float = Field(default=3.0, gt=0, title="Keep a lost track", description="Seconds.")
     # CenterNet scores a motorcycle (or its rider) 0.36-0.44 and a far car 0.37-0.48: at 0.4/0.45
     # half of them never started a track (tune split: recall 0.70 → 0.76, no wrong charge added).
+    # Of the two, `high_confidence` is the one that gates a new track: trackers' ByteTrack (2.6.1) spawns
+    # tracks from unmatched first-stage boxes only, so a box under it never starts one, whatever
+    # `activation_threshold` says (checked 2026-12-05 on tune 136: a motorcycle boxed at 0.33-0.39 for
+    # six frames got its track at the first 0.42 box).
     activation_threshold: float = Field(default=0.3, ge=0, le=1, title="Score to start a track")
     high_confidence: float = Field(default=0.4, ge=0, le=1, title="First-stage association score")
     minimum_iou: float = Field(default=0.1, ge=0, le=1, title="Minimum IoU to associate")
