@@ -131,8 +131,9 @@ def _classes_seen_near(track: Track, scene: Scene, config: RestrictedLaneConfig)
 def _doubts(track: Track, near: list[TrackPoint], config: RestrictedLaneConfig) -> frozenset[str]:
     """The classes named by `credible_share` of the near detections' confidence over any stretch
     from the first near one lasting `min_inside_s` or more. A doubt once raised stays: a car that
-    stands in the near field for a minute, boxed as a truck from that one view all the while, is
-    no more a truck than when it came in and was boxed as a car (tune 149)."""
+    stands in the near field, boxed as a truck from that one view all the while, is no more a truck
+    than when it came in and was boxed as a car (tune 149). It stays as long as the track's history
+    holds the boxes that raised it (`tracker.history_s`, 20 s by default)."""
     weight: dict[str, float] = {}
     total = 0.0
     doubts: set[str] = set()
