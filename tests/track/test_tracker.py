@@ -10,6 +10,7 @@ import pytest
 import supervision as sv
 
 from edge.core import Track
+from edge.footprint import Footprint
 from edge.track.config import TrackerConfig
 from edge.track.tracker import VehicleTracker
 from tests.test_footprint import H, camera, cuboid_box, site
@@ -165,22 +166,31 @@ def test_a_walking_person_stays_a_person_and_riders_can_be_switched_off() -> Non
     assert set(rider_run(30.0, 2.5, TrackerConfig(rider_speed_kmh=0))) == {"person"}
 
 
-def stop_at_the_bottom(creep_mps: float, config: TrackerConfig | None = None) -> tuple[Track, float]:
-    """A car drives towards a pole camera at 10 m/s and stops (then creeps at `creep_mps`) so near
-    that the frame's bottom cuts its box; the last track and the y (m) it was last measured at."""
+def drive_to_the_bottom(path: list[float], config: TrackerConfig | None = None) -> tuple[Track, Footprint]:
+    """A car in lane 2 towards a pole camera, at `path[i]` metres from its foot in frame i, so near at
+    the end that the frame's bottom cuts its box (from y ≈ 16.7 m on); its last track and the site's footprint."""
     cam = camera(10.0, 7.0, 18.0, 0.0, 1800.0)
-    tracker = VehicleTracker(config or TrackerConfig(), CAMERA_FPS, site(cam, [0.0, 3.5, 7.0]))
-    track, y = None, 40.0
-    for frame in range(80):
-        y = max(16.5, y - 1.0) if frame < 40 else y - creep_mps / CAMERA_FPS
+    footprint = site(cam, [0.0, 3.5, 7.0])
+    tracker = VehicleTracker(config or TrackerConfig(), CAMERA_FPS, footprint)
+    track = None
+    for frame, y in enumerate(path):
         box = cuboid_box(cam, (5.25, y), (1.8, 4.5, 1.5))
-        box[3] = min(box[3], H - 1)  # the border cuts it from y ≈ 16.7 m on
+        box[3] = min(box[3], H - 1)
         dets = sv.Detections(xyxy=box[None], confidence=np.array([0.8]), class_id=np.array([2]),
                              data={"class_name": np.array(["car"])})
         update = tracker.update(dets, frame, T0 + timedelta(seconds=frame / CAMERA_FPS))
         track = update.active[0] if update.active else track
     assert track is not None
-    return track, y
+    return track, footprint
+
+
+def stop_at_the_bottom(creep_mps: float, config: TrackerConfig | None = None) -> tuple[Track, float]:
+    """A car drives towards a pole camera at 10 m/s and stops (then creeps at `creep_mps`) so near
+    that the frame's bottom cuts its box; the last track and the y (m) it was last measured at."""
+    path = [max(16.5, 40.0 - (frame + 1)) for frame in range(40)]
+    for _ in range(40):
+        path.append(path[-1] - creep_mps / CAMERA_FPS)
+    return drive_to_the_bottom(path, config)[0], path[-1]
 
 
 def test_a_car_standing_where_the_border_cuts_it_stands_at_its_last_footprint() -> None:
@@ -204,20 +214,10 @@ def test_a_car_that_crept_on_unmeasured_stands_where_it_stopped_again() -> None:
     """A queue: the car stands where its footprint is measured, creeps 1.5 m on into the rows the
     border cuts and stops again. Held where it was last measured, its first stop's time would run on
     into the second; held as far on as its box went, the second stop starts afresh."""
-    cam = camera(10.0, 7.0, 18.0, 0.0, 1800.0)
-    footprint = site(cam, [0.0, 3.5, 7.0])
-    tracker = VehicleTracker(TrackerConfig(), CAMERA_FPS, footprint)
     stop = 17.2  # metres from the camera's foot: the box's bottom is still in the frame; 1.5 m on, cut
     path = [40.0 - 2.0 * k for k in range(12)] + [stop] * 20 + [stop - 0.5, stop - 1.0, stop - 1.5] + [stop - 1.5] * 30
-    track = None
-    for frame, y in enumerate(path):
-        box = cuboid_box(cam, (5.25, y), (1.8, 4.5, 1.5))
-        box[3] = min(box[3], H - 1)  # the border cuts it from y ≈ 16.7 m on
-        dets = sv.Detections(xyxy=box[None], confidence=np.array([0.8]), class_id=np.array([2]),
-                             data={"class_name": np.array(["car"])})
-        update = tracker.update(dets, frame, T0 + timedelta(seconds=frame / CAMERA_FPS))
-        track = update.active[0] if update.active else track
-    assert track is not None and track.last.frame_index == len(path) - 1  # held up to now
+    track, footprint = drive_to_the_bottom(path)
+    assert track.last.frame_index == len(path) - 1  # held up to now
     first_stop = next(p for p in track.points if p.frame_index == 25)
     ground = footprint.plane.to_world(np.array([first_stop.anchor, track.last.anchor]))
     assert float(np.linalg.norm(ground[1] - ground[0])) >= 0.6  # beyond illegal_stop's still radius (0.5 m)
